@@ -1,0 +1,97 @@
+"""The composition root: builds the store, the core and the protocol doors once; routes.
+
+``create_app()`` is what each uvicorn worker runs (its settings come from the
+``COGNATE_*`` environment that ``cognate serve`` hands down).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from cognate import bootstrap, config
+from cognate.awsjson.dispatch import AwsJsonDoor
+from cognate.awsjson.registry import load_all
+from cognate.core.service import Core, CoreConfig
+from cognate.store.sql import Store
+
+log = logging.getLogger("cognate")
+
+PURGE_INTERVAL_S = 60.0
+
+
+def core_config(settings: config.Settings, secrets: bootstrap.Secrets) -> CoreConfig:
+    return CoreConfig(
+        region=settings.region,
+        data_dir=settings.data_dir,
+        public_url=settings.public_url,
+        issuer_style=settings.issuer_style,
+        master_key=secrets.master_key,
+        smtp_url=settings.smtp_url,
+        password_hash_cost=settings.password_hash_cost,
+    )
+
+
+class State:
+    core: Core | None = None
+
+
+def build(settings: config.Settings) -> Starlette:
+    secrets = bootstrap.ensure(settings)
+    load_all()
+    state = State()
+
+    def get_core() -> Core:
+        assert state.core is not None, "the core is built at startup"
+        return state.core
+
+    def lookup_secret(key_id: str) -> str | None:
+        if hmac.compare_digest(key_id.encode(), secrets.access_key_id.encode()):
+            return secrets.secret_access_key
+        return None
+
+    door = AwsJsonDoor(get_core, lookup_secret)
+
+    async def purge_loop(core: Core) -> None:
+        while True:
+            await asyncio.sleep(PURGE_INTERVAL_S)
+            try:
+                await core.store.purge_expired()
+            except Exception:  # keep serving; the next round tries again
+                log.exception("purging expired items failed")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        store = Store(settings.database_url)
+        state.core = Core(store, core_config(settings, secrets))
+        task = asyncio.create_task(purge_loop(state.core))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await store.close()
+
+    async def health(_request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    routes: list[Any] = [
+        Route("/", door.handle, methods=["POST", "OPTIONS"]),
+        Route("/health", health, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def create_app() -> Starlette:
+    """uvicorn factory: settings from the environment ``cognate serve`` prepared."""
+    return build(config.load())

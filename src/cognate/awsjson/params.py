@@ -1,0 +1,45 @@
+"""Typed readers of request fields (already checked against the model by validation.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cognate.errors import InvalidParameterException
+
+
+class Params:
+    def __init__(
+        self, body: dict[str, Any], *, access_key_id: str | None = None, source_ip: str = ""
+    ) -> None:
+        self.body = body
+        self.access_key_id = access_key_id
+        self.source_ip = source_ip
+
+    def str(self, name: str) -> str:
+        value = self.body.get(name)
+        if not isinstance(value, str) or value == "":
+            raise InvalidParameterException(f"Missing required parameter {name}")
+        return value
+
+    def opt_str(self, name: str) -> str | None:
+        value = self.body.get(name)
+        return value if isinstance(value, str) else None
+
+    def int(self, name: str, default: int) -> int:
+        value = self.body.get(name)
+        return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+    def bool(self, name: str, default: bool = False) -> bool:
+        value = self.body.get(name)
+        return value if isinstance(value, bool) else default
+
+    def list(self, name: str) -> list[Any]:
+        value = self.body.get(name)
+        return list(value) if isinstance(value, list) else []
+
+    def map(self, name: str) -> dict[str, Any]:
+        value = self.body.get(name)
+        return dict(value) if isinstance(value, dict) else {}
+
+    def fields(self, *skip: str) -> dict[str, Any]:
+        return {k: v for k, v in self.body.items() if k not in skip}

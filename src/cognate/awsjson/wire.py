@@ -1,0 +1,103 @@
+"""Entities -> Cognito's response shapes (botocore's cognito-idp model). Dates are epoch seconds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cognate.core.entities import Client, Domain, Group, Pool, ResourceServer, User
+
+
+def pool(
+    p: Pool, arn: str, estimated_users: int | None = None, domain: Domain | None = None
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"Id": p.id, "Name": p.name}
+    out.update(p.doc)
+    out["LastModifiedDate"] = p.modified
+    out["CreationDate"] = p.created
+    out["Arn"] = arn
+    if estimated_users is not None:
+        out["EstimatedNumberOfUsers"] = estimated_users
+    if domain is not None:
+        out["Domain"] = domain.domain
+    return out
+
+
+def pool_summary(p: Pool) -> dict[str, Any]:
+    return {
+        "Id": p.id,
+        "Name": p.name,
+        "LambdaConfig": p.doc.get("LambdaConfig", {}),
+        "LastModifiedDate": p.modified,
+        "CreationDate": p.created,
+    }
+
+
+def client(c: Client, *, with_secret: bool = True) -> dict[str, Any]:
+    out: dict[str, Any] = {"UserPoolId": c.pool_id, "ClientName": c.name, "ClientId": c.id}
+    if c.secret and with_secret:
+        out["ClientSecret"] = c.secret
+    out["LastModifiedDate"] = c.modified
+    out["CreationDate"] = c.created
+    out.update(c.doc)
+    return out
+
+
+def client_summary(c: Client) -> dict[str, Any]:
+    return {"ClientId": c.id, "UserPoolId": c.pool_id, "ClientName": c.name}
+
+
+def _attrs(u: User, only: set[str] | None = None) -> list[dict[str, str]]:
+    return [{"Name": k, "Value": v} for k, v in u.attributes.items() if only is None or k in only]
+
+
+def user(u: User, only: set[str] | None = None) -> dict[str, Any]:
+    """UserType (AdminCreateUser, ListUsers)."""
+    return {
+        "Username": u.username,
+        "Attributes": _attrs(u, only),
+        "UserCreateDate": u.created,
+        "UserLastModifiedDate": u.modified,
+        "Enabled": u.enabled,
+        "UserStatus": str(u.status),
+    }
+
+
+def mfa_settings(u: User) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    methods = list(u.mfa.get("enabled", []))
+    if methods:
+        out["UserMFASettingList"] = methods
+    if u.mfa.get("preferred"):
+        out["PreferredMfaSetting"] = u.mfa["preferred"]
+    return out
+
+
+def admin_get_user(u: User) -> dict[str, Any]:
+    return {
+        "Username": u.username,
+        "UserAttributes": _attrs(u),
+        "UserCreateDate": u.created,
+        "UserLastModifiedDate": u.modified,
+        "Enabled": u.enabled,
+        "UserStatus": str(u.status),
+        **mfa_settings(u),
+    }
+
+
+def group(g: Group) -> dict[str, Any]:
+    return {
+        "GroupName": g.name,
+        "UserPoolId": g.pool_id,
+        **g.doc,
+        "LastModifiedDate": g.modified,
+        "CreationDate": g.created,
+    }
+
+
+def resource_server(rs: ResourceServer) -> dict[str, Any]:
+    return {
+        "UserPoolId": rs.pool_id,
+        "Identifier": rs.identifier,
+        "Name": rs.doc["Name"],
+        "Scopes": rs.doc["Scopes"],
+    }

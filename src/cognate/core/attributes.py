@@ -1,0 +1,204 @@
+"""User attributes: the standard schema, custom attributes, and checks of attribute writes.
+
+Sources: Cognito developer guide, "User pool attributes" (standard attributes are
+the OIDC standard claims; custom attributes are ``custom:``-prefixed, at most 50,
+names up to 20 characters, values up to 2,048 bytes; ``custom:*`` values are strings).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from cognate.errors import InvalidParameterException
+
+_STRING = {"MinLength": "0", "MaxLength": "2048"}
+
+STANDARD_NAMES = [
+    "sub",
+    "name",
+    "given_name",
+    "family_name",
+    "middle_name",
+    "nickname",
+    "preferred_username",
+    "profile",
+    "picture",
+    "website",
+    "email",
+    "email_verified",
+    "gender",
+    "birthdate",
+    "zoneinfo",
+    "locale",
+    "phone_number",
+    "phone_number_verified",
+    "address",
+    "updated_at",
+    "identities",
+]
+
+
+def _standard(name: str) -> dict[str, Any]:
+    attr: dict[str, Any] = {
+        "Name": name,
+        "AttributeDataType": "String",
+        "DeveloperOnlyAttribute": False,
+        "Mutable": True,
+        "Required": False,
+    }
+    if name == "sub":
+        attr.update(
+            Mutable=False, Required=True, StringAttributeConstraints={"MinLength": "1", "MaxLength": "2048"}
+        )
+    elif name in ("email_verified", "phone_number_verified"):
+        attr["AttributeDataType"] = "Boolean"
+    elif name == "updated_at":
+        attr.update(AttributeDataType="Number", NumberAttributeConstraints={"MinValue": "0"})
+    elif name == "birthdate":
+        attr["StringAttributeConstraints"] = {"MinLength": "10", "MaxLength": "10"}
+    elif name == "identities":
+        attr["StringAttributeConstraints"] = {}
+    else:
+        attr["StringAttributeConstraints"] = dict(_STRING)
+    return attr
+
+
+def default_schema() -> list[dict[str, Any]]:
+    return [_standard(n) for n in STANDARD_NAMES]
+
+
+MAX_CUSTOM = 50
+
+
+def build_schema(requested: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """The pool's SchemaAttributes from CreateUserPool's ``Schema``."""
+    schema = default_schema()
+    by_name = {a["Name"]: a for a in schema}
+    for item in requested or []:
+        name = item["Name"]
+        if name in by_name:
+            if name == "sub":
+                continue
+            std = by_name[name]
+            if "AttributeDataType" in item and item["AttributeDataType"] != std["AttributeDataType"]:
+                raise InvalidParameterException(
+                    f"You can not change AttributeDataType or set developerOnlyAttribute for standard schema "
+                    f"attribute {name}"
+                )
+            for k in ("Required", "Mutable"):
+                if k in item:
+                    std[k] = item[k]
+            if "StringAttributeConstraints" in item and std["AttributeDataType"] == "String":
+                std["StringAttributeConstraints"] = {
+                    **std.get("StringAttributeConstraints", {}),
+                    **item["StringAttributeConstraints"],
+                }
+            continue
+        schema.append(custom_attribute(item, existing=by_name))
+        by_name[schema[-1]["Name"]] = schema[-1]
+    if sum(1 for a in schema if is_custom(a["Name"])) > MAX_CUSTOM:
+        raise InvalidParameterException(f"A user pool can have at most {MAX_CUSTOM} custom attributes.")
+    return schema
+
+
+def is_custom(name: str) -> bool:
+    return name.startswith(("custom:", "dev:custom:"))
+
+
+def custom_attribute(item: dict[str, Any], existing: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A custom attribute definition, named ``custom:NAME`` (``dev:custom:NAME`` if developer-only)."""
+    raw = item["Name"]
+    base = raw.removeprefix("custom:")
+    if not base or len(base) > 20:
+        raise InvalidParameterException("Custom attribute name must be between 1 and 20 characters.")
+    dtype = item.get("AttributeDataType", "String")
+    if item.get("Required"):
+        raise InvalidParameterException("Required custom attributes are not supported currently.")
+    dev = bool(item.get("DeveloperOnlyAttribute", False))
+    name = ("dev:custom:" if dev else "custom:") + base
+    if name in existing or ("custom:" + base) in existing or ("dev:custom:" + base) in existing:
+        raise InvalidParameterException(f"Existing attribute already has name {name}.")
+    attr: dict[str, Any] = {
+        "Name": name,
+        "AttributeDataType": dtype,
+        "DeveloperOnlyAttribute": dev,
+        "Mutable": bool(item.get("Mutable", True)),
+        "Required": False,
+    }
+    if dtype == "String":
+        attr["StringAttributeConstraints"] = dict(item.get("StringAttributeConstraints") or {})
+    elif dtype == "Number":
+        attr["NumberAttributeConstraints"] = dict(item.get("NumberAttributeConstraints") or {})
+    return attr
+
+
+def _value_ok(defn: dict[str, Any], value: str) -> str | None:
+    dtype = defn["AttributeDataType"]
+    if len(value.encode()) > 2048:
+        return "String must be no longer than 2048 characters"
+    if dtype == "Boolean" and value not in ("true", "false"):
+        return "Attribute value must be true or false"
+    if dtype == "Number":
+        try:
+            number = float(value)
+        except ValueError:
+            return "Number must be a valid number"
+        cons = defn.get("NumberAttributeConstraints") or {}
+        if "MinValue" in cons and number < float(cons["MinValue"]):
+            return f"Number must be no less than {cons['MinValue']}"
+        if "MaxValue" in cons and number > float(cons["MaxValue"]):
+            return f"Number must be no greater than {cons['MaxValue']}"
+    if dtype == "String":
+        cons = defn.get("StringAttributeConstraints") or {}
+        if "MinLength" in cons and len(value) < int(cons["MinLength"]):
+            return f"String must be no shorter than {cons['MinLength']} characters"
+        if "MaxLength" in cons and len(value) > int(cons["MaxLength"]):
+            return f"String must be no longer than {cons['MaxLength']} characters"
+    return None
+
+
+def schema_error(name: str, why: str) -> InvalidParameterException:
+    return InvalidParameterException(f"Attributes did not conform to the schema: {name}: {why}")
+
+
+def check_writes(
+    schema: list[dict[str, Any]],
+    attrs: dict[str, str],
+    *,
+    creating: bool,
+    admin: bool = True,
+) -> None:
+    """Refuse unknown, immutable (after creation), developer-only (for users) or ill-typed values."""
+    by_name = {a["Name"]: a for a in schema}
+    for name, value in attrs.items():
+        defn = by_name.get(name)
+        if defn is None and name.startswith("custom:"):
+            defn = by_name.get("dev:" + name) if admin else None
+        if defn is None:
+            raise schema_error(name, "Attribute does not exist in the schema.")
+        if name == "sub":
+            raise InvalidParameterException("Cannot modify an immutable attribute: sub")
+        if name == "identities":
+            raise InvalidParameterException("Cannot modify the non-mutable attribute identities")
+        if not creating and not defn.get("Mutable", True):
+            raise InvalidParameterException(f"Cannot modify an immutable attribute: {name}")
+        if defn.get("DeveloperOnlyAttribute") and not admin:
+            raise schema_error(name, "Attribute cannot be written by the user.")
+        why = _value_ok(defn, value)
+        if why:
+            raise schema_error(name, why)
+
+
+def check_required(schema: list[dict[str, Any]], attrs: dict[str, str]) -> None:
+    for defn in schema:
+        if defn.get("Required") and defn["Name"] != "sub" and not attrs.get(defn["Name"]):
+            raise schema_error(defn["Name"], "The attribute is required")
+
+
+def schema_names(schema: list[dict[str, Any]]) -> set[str]:
+    return {a["Name"] for a in schema}
+
+
+def clone(schema: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return copy.deepcopy(schema)

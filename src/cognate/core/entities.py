@@ -1,0 +1,123 @@
+"""The domain's entities: frozen records of what the store keeps.
+
+Field values follow Cognito's vocabulary (``UserStatusType`` and friends, from
+botocore's ``cognito-idp`` model); ``doc`` fields hold the Cognito-shaped
+configuration as it was accepted and validated by the core.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class UserStatus(StrEnum):
+    UNCONFIRMED = "UNCONFIRMED"
+    CONFIRMED = "CONFIRMED"
+    ARCHIVED = "ARCHIVED"
+    COMPROMISED = "COMPROMISED"
+    UNKNOWN = "UNKNOWN"
+    RESET_REQUIRED = "RESET_REQUIRED"
+    FORCE_CHANGE_PASSWORD = "FORCE_CHANGE_PASSWORD"
+    EXTERNAL_PROVIDER = "EXTERNAL_PROVIDER"
+
+
+@dataclass(frozen=True)
+class Pool:
+    id: str
+    name: str
+    created: float
+    modified: float
+    doc: dict[str, Any]  # UserPoolType fields other than Id/Name/dates/counts
+
+    @property
+    def short_id(self) -> str:
+        """The part after the underscore: the SRP pool name."""
+        return self.id.split("_", 1)[1]
+
+
+@dataclass(frozen=True)
+class Client:
+    id: str
+    pool_id: str
+    name: str
+    created: float
+    modified: float
+    doc: dict[str, Any]  # UserPoolClientType fields other than ids/name/dates/secret
+    secret: str | None = None  # decrypted in memory only; encrypted at rest
+
+
+@dataclass(frozen=True)
+class User:
+    sub: str
+    pool_id: str
+    username: str
+    status: UserStatus
+    enabled: bool
+    attributes: dict[str, str]
+    created: float
+    modified: float
+    password_hash: str | None = None
+    # SRP verifier material, encrypted at rest (crypto happens in the core).
+    srp_secret: str | None = None
+    # Temporary passwords expire (TemporaryPasswordValidityDays).
+    password_expires: float | None = None
+    mfa: dict[str, Any] = field(default_factory=dict)
+    # Tokens issued before this instant are refused (GlobalSignOut).
+    tokens_valid_after: float = 0.0
+
+
+@dataclass(frozen=True)
+class Group:
+    pool_id: str
+    name: str
+    created: float
+    modified: float
+    doc: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ResourceServer:
+    pool_id: str
+    identifier: str
+    doc: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Domain:
+    domain: str
+    pool_id: str
+    doc: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RefreshToken:
+    token_hash: str
+    pool_id: str
+    client_id: str
+    sub: str
+    origin_jti: str
+    created: float
+    expires: float
+    doc: dict[str, Any]  # auth_time, scopes, ...
+    revoked_at: float | None = None
+    rotated_at: float | None = None
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    pool_id: str
+    purpose: str  # "id" or "access"
+    private_pem_enc: str
+    public_jwk: dict[str, Any]
+    created: float
+    retired: float | None = None  # no longer signs; served in the JWKS until tokens expire
+
+
+@dataclass(frozen=True)
+class Lockout:
+    failures: int
+    locked_until: float
+    last_failure: float

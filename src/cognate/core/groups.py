@@ -1,0 +1,66 @@
+"""Groups and memberships (CreateGroup, AdminAddUserToGroup, ...).
+
+Source: Amazon Cognito API reference, CreateGroup / GetGroup / UpdateGroup /
+DeleteGroup / ListGroups / AdminAddUserToGroup / AdminRemoveUserFromGroup /
+AdminListGroupsForUser / ListUsersInGroup.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cognate.core.clock import Clock
+from cognate.core.entities import Group, Pool, User
+from cognate.errors import GroupExistsException, ResourceNotFoundException
+from cognate.store.base import Conflict
+from cognate.store.sql import Store
+
+GROUP_FIELDS = ("Description", "RoleArn", "Precedence")
+
+
+class Groups:
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+
+    async def create(self, pool: Pool, name: str, fields: dict[str, Any]) -> Group:
+        now = self.clock.now()
+        doc = {k: fields[k] for k in GROUP_FIELDS if k in fields}
+        group = Group(pool_id=pool.id, name=name, created=now, modified=now, doc=doc)
+        try:
+            await self.store.insert_group(group)
+        except Conflict:
+            raise GroupExistsException("A group with the name already exists.") from None
+        return group
+
+    async def get(self, pool: Pool, name: str) -> Group:
+        group = await self.store.get_group(pool.id, name)
+        if group is None:
+            raise ResourceNotFoundException("Group not found.")
+        return group
+
+    async def update(self, pool: Pool, name: str, fields: dict[str, Any]) -> Group:
+        group = await self.get(pool, name)
+        doc = {**group.doc, **{k: fields[k] for k in GROUP_FIELDS if k in fields}}
+        updated = Group(pool_id=pool.id, name=name, created=group.created, modified=self.clock.now(), doc=doc)
+        await self.store.update_group(updated)
+        return updated
+
+    async def delete(self, pool: Pool, name: str) -> None:
+        await self.get(pool, name)
+        await self.store.delete_group(pool.id, name)
+
+    async def add_user(self, pool: Pool, name: str, user: User) -> None:
+        await self.get(pool, name)
+        await self.store.add_user_to_group(pool.id, name, user.sub)
+
+    async def remove_user(self, pool: Pool, name: str, user: User) -> None:
+        await self.get(pool, name)
+        await self.store.remove_user_from_group(pool.id, name, user.sub)
+
+    async def of_user(self, pool: Pool, user: User) -> list[Group]:
+        groups = await self.store.groups_of_user(pool.id, user.sub)
+        # Precedence order (lowest first, absent last), then name: cognito:groups' order.
+        return sorted(
+            groups, key=lambda g: (g.doc.get("Precedence") is None, g.doc.get("Precedence", 0), g.name)
+        )

@@ -1,0 +1,34 @@
+"""Identifiers shaped like Cognito's: pool ids, client ids and secrets, subs, opaque tokens."""
+
+from __future__ import annotations
+
+import secrets
+import string
+import uuid
+
+_ALNUM = string.ascii_letters + string.digits
+_LOWER_ALNUM = string.ascii_lowercase + string.digits
+
+
+def pool_id(region: str) -> str:
+    """``us-east-1_AbCdEf123``: the region, an underscore, nine letters and digits."""
+    return f"{region}_" + "".join(secrets.choice(_ALNUM) for _ in range(9))
+
+
+def client_id() -> str:
+    """26 lowercase letters and digits."""
+    return "".join(secrets.choice(_LOWER_ALNUM) for _ in range(26))
+
+
+def client_secret() -> str:
+    """51 lowercase letters and digits (~263 bits)."""
+    return "".join(secrets.choice(_LOWER_ALNUM) for _ in range(51))
+
+
+def sub() -> str:
+    return str(uuid.uuid4())
+
+
+def opaque_token(nbytes: int = 32) -> str:
+    """A random URL-safe token (>= 128 bits); stored only as a hash."""
+    return secrets.token_urlsafe(nbytes)

@@ -1,0 +1,202 @@
+"""User pools: create, describe, update, list, delete; custom attributes; tags.
+
+Source: Amazon Cognito API reference (CreateUserPool, UpdateUserPool, DeleteUserPool,
+AddCustomAttributes, TagResource). What a pool holds is stored in Cognito's own
+shape (``UserPoolType``) so that DescribeUserPool returns what was set.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from cognate.core import attributes, ids
+from cognate.core.clock import Clock
+from cognate.core.entities import Pool
+from cognate.core.password_policy import DEFAULT_POLICY
+from cognate.errors import (
+    InvalidParameterException,
+    ResourceNotFoundException,
+)
+from cognate.store.base import Conflict
+from cognate.store.sql import Store
+
+ACCOUNT_ID = "000000000000"
+
+# UpdateUserPool replaces these fields; absent ones return to their defaults (as Cognito).
+UPDATABLE = (
+    "Policies",
+    "DeletionProtection",
+    "LambdaConfig",
+    "AutoVerifiedAttributes",
+    "SmsVerificationMessage",
+    "EmailVerificationMessage",
+    "EmailVerificationSubject",
+    "VerificationMessageTemplate",
+    "SmsAuthenticationMessage",
+    "UserAttributeUpdateSettings",
+    "MfaConfiguration",
+    "DeviceConfiguration",
+    "EmailConfiguration",
+    "SmsConfiguration",
+    "UserPoolTags",
+    "AdminCreateUserConfig",
+    "UserPoolAddOns",
+    "AccountRecoverySetting",
+    "UserPoolTier",
+    "IssuerConfiguration",
+)
+CREATE_ONLY = ("AliasAttributes", "UsernameAttributes", "UsernameConfiguration")
+
+
+def _defaults() -> dict[str, Any]:
+    return {
+        "Policies": {"PasswordPolicy": dict(DEFAULT_POLICY)},
+        "DeletionProtection": "INACTIVE",
+        "LambdaConfig": {},
+        "VerificationMessageTemplate": {"DefaultEmailOption": "CONFIRM_WITH_CODE"},
+        "MfaConfiguration": "OFF",
+        "EmailConfiguration": {"EmailSendingAccount": "COGNITO_DEFAULT"},
+        "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": False, "UnusedAccountValidityDays": 7},
+        "UserPoolTags": {},
+        "UserPoolTier": "ESSENTIALS",
+    }
+
+
+def _normalise(fields: dict[str, Any]) -> dict[str, Any]:
+    """Fill the nested defaults and check the rules the service model cannot express."""
+    doc = _defaults()
+    for key, value in fields.items():
+        doc[key] = copy.deepcopy(value)
+    policies = doc.setdefault("Policies", {})
+    pp = {**DEFAULT_POLICY, **(policies.get("PasswordPolicy") or {})}
+    policies["PasswordPolicy"] = pp
+    if not 6 <= int(pp["MinimumLength"]) <= 99:
+        raise InvalidParameterException("Password minimum length must be between 6 and 99.")
+    acuc = {"AllowAdminCreateUserOnly": False, "UnusedAccountValidityDays": 7, **doc["AdminCreateUserConfig"]}
+    doc["AdminCreateUserConfig"] = acuc
+    if doc.get("AliasAttributes") and doc.get("UsernameAttributes"):
+        raise InvalidParameterException(
+            "Only one of the aliasAttributes or usernameAttributes can be set in a User Pool."
+        )
+    for attr in doc.get("AutoVerifiedAttributes") or []:
+        if attr not in ("email", "phone_number"):
+            raise InvalidParameterException(f"Invalid auto-verified attribute: {attr}")
+    mfa = doc.get("MfaConfiguration", "OFF")
+    if mfa not in ("OFF", "ON", "OPTIONAL"):
+        raise InvalidParameterException(f"Invalid MfaConfiguration: {mfa}")
+    for key in ("LambdaConfig",):
+        for trigger, arn in (doc.get(key) or {}).items():
+            if isinstance(arn, str) and not arn.startswith("arn:"):
+                raise InvalidParameterException(f"{trigger} must be a Lambda function ARN")
+    return doc
+
+
+class Pools:
+    def __init__(self, store: Store, clock: Clock, region: str) -> None:
+        self.store = store
+        self.clock = clock
+        self.region = region
+
+    def arn(self, pool_id: str) -> str:
+        return f"arn:aws:cognito-idp:{self.region}:{ACCOUNT_ID}:userpool/{pool_id}"
+
+    async def create(self, fields: dict[str, Any], *, fixed_id: str | None = None) -> Pool:
+        fields = dict(fields)
+        name = fields.pop("PoolName")
+        schema = attributes.build_schema(fields.pop("Schema", None))
+        doc = _normalise(fields)
+        doc["SchemaAttributes"] = schema
+        now = self.clock.now()
+        for _ in range(5):
+            pool = Pool(
+                id=fixed_id or ids.pool_id(self.region), name=name, created=now, modified=now, doc=doc
+            )
+            try:
+                await self.store.insert_pool(pool)
+                return pool
+            except Conflict:
+                if fixed_id:
+                    raise InvalidParameterException(f"User pool {fixed_id} already exists.") from None
+        raise InvalidParameterException("Could not allocate a user pool id")  # pragma: no cover
+
+    async def get(self, pool_id: str) -> Pool:
+        pool = await self.store.get_pool(pool_id)
+        if pool is None:
+            raise ResourceNotFoundException(f"User pool {pool_id} does not exist.")
+        return pool
+
+    async def update(self, pool_id: str, fields: dict[str, Any]) -> Pool:
+        pool = await self.get(pool_id)
+        kept = {k: pool.doc[k] for k in CREATE_ONLY if k in pool.doc}
+        new_fields = {k: v for k, v in fields.items() if k in UPDATABLE}
+        if "UserPoolTags" not in new_fields:
+            new_fields["UserPoolTags"] = pool.doc.get("UserPoolTags", {})
+        doc = _normalise({**kept, **new_fields})
+        doc["SchemaAttributes"] = pool.doc["SchemaAttributes"]
+        updated = Pool(id=pool.id, name=pool.name, created=pool.created, modified=self.clock.now(), doc=doc)
+        await self.store.update_pool(updated)
+        return updated
+
+    async def save_doc(self, pool: Pool, doc: dict[str, Any]) -> Pool:
+        updated = Pool(id=pool.id, name=pool.name, created=pool.created, modified=self.clock.now(), doc=doc)
+        await self.store.update_pool(updated)
+        return updated
+
+    async def list(self, limit: int, token: str | None) -> tuple[list[Pool], str | None]:
+        pools = await self.store.list_pools(limit + 1, token)
+        more = len(pools) > limit
+        pools = pools[:limit]
+        return pools, (pools[-1].id if more and pools else None)
+
+    async def delete(self, pool_id: str) -> None:
+        pool = await self.get(pool_id)
+        if pool.doc.get("DeletionProtection") == "ACTIVE":
+            raise InvalidParameterException(
+                "The user pool cannot be deleted because deletion protection is activated. Deletion "
+                "protection must be inactivated first."
+            )
+        await self.store.delete_pool(pool_id)
+
+    async def add_custom_attributes(self, pool_id: str, items: list[dict[str, Any]]) -> None:
+        pool = await self.get(pool_id)
+        doc = copy.deepcopy(pool.doc)
+        schema = doc["SchemaAttributes"]
+        by_name = {a["Name"]: a for a in schema}
+        for item in items:
+            if item["Name"] in attributes.STANDARD_NAMES:
+                raise InvalidParameterException(f"Existing attribute already has name {item['Name']}.")
+            attr = attributes.custom_attribute(item, existing=by_name)
+            schema.append(attr)
+            by_name[attr["Name"]] = attr
+        if sum(1 for a in schema if attributes.is_custom(a["Name"])) > attributes.MAX_CUSTOM:
+            raise InvalidParameterException(
+                f"A user pool can have at most {attributes.MAX_CUSTOM} custom attributes."
+            )
+        await self.save_doc(pool, doc)
+
+    # --- tags (resource ARNs of user pools) ---------------------------------------
+
+    def pool_id_of_arn(self, arn: str) -> str:
+        prefix = "arn:aws:cognito-idp:"
+        if not arn.startswith(prefix) or ":userpool/" not in arn:
+            raise InvalidParameterException(f"Invalid ARN: {arn}")
+        return arn.rsplit("/", 1)[1]
+
+    async def tag(self, arn: str, tags: dict[str, str]) -> None:
+        pool = await self.get(self.pool_id_of_arn(arn))
+        doc = copy.deepcopy(pool.doc)
+        doc["UserPoolTags"] = {**doc.get("UserPoolTags", {}), **tags}
+        if len(doc["UserPoolTags"]) > 50:
+            raise InvalidParameterException("A user pool can have at most 50 tags.")
+        await self.save_doc(pool, doc)
+
+    async def untag(self, arn: str, keys: list[str]) -> None:
+        pool = await self.get(self.pool_id_of_arn(arn))
+        doc = copy.deepcopy(pool.doc)
+        doc["UserPoolTags"] = {k: v for k, v in doc.get("UserPoolTags", {}).items() if k not in keys}
+        await self.save_doc(pool, doc)
+
+    async def tags(self, arn: str) -> dict[str, str]:
+        pool = await self.get(self.pool_id_of_arn(arn))
+        return dict(pool.doc.get("UserPoolTags", {}))

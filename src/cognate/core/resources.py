@@ -1,0 +1,76 @@
+"""Resource servers (custom OAuth scopes) and user pool domains.
+
+Source: Amazon Cognito API reference, CreateResourceServer / CreateUserPoolDomain.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cognate.core.entities import Domain, Pool, ResourceServer
+from cognate.errors import InvalidParameterException, ResourceNotFoundException
+from cognate.store.base import Conflict
+from cognate.store.sql import Store
+
+
+class Resources:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def create_server(self, pool: Pool, fields: dict[str, Any]) -> ResourceServer:
+        ident = fields["Identifier"]
+        doc = {"Name": fields["Name"], "Scopes": list(fields.get("Scopes") or [])}
+        rs = ResourceServer(pool_id=pool.id, identifier=ident, doc=doc)
+        try:
+            await self.store.put_resource_server(rs, create=True)
+        except Conflict:
+            raise InvalidParameterException(f"{ident} already exists in user pool {pool.id}.") from None
+        return rs
+
+    async def servers(self, pool: Pool) -> list[ResourceServer]:
+        return await self.store.list_resource_servers(pool.id)
+
+    async def get_server(self, pool: Pool, identifier: str) -> ResourceServer:
+        for rs in await self.servers(pool):
+            if rs.identifier == identifier:
+                return rs
+        raise ResourceNotFoundException(f"Resource server {identifier} does not exist.")
+
+    async def update_server(self, pool: Pool, fields: dict[str, Any]) -> ResourceServer:
+        await self.get_server(pool, fields["Identifier"])
+        rs = ResourceServer(
+            pool.id,
+            fields["Identifier"],
+            {"Name": fields["Name"], "Scopes": list(fields.get("Scopes") or [])},
+        )
+        await self.store.put_resource_server(rs, create=False)
+        return rs
+
+    async def delete_server(self, pool: Pool, identifier: str) -> None:
+        await self.get_server(pool, identifier)
+        await self.store.delete_resource_server(pool.id, identifier)
+
+    async def create_domain(self, pool: Pool, domain: str, fields: dict[str, Any]) -> Domain:
+        existing = await self.store.domains_of_pool(pool.id)
+        if existing:
+            raise InvalidParameterException(f"User pool {pool.id} already has a domain configured.")
+        doc = {k: v for k, v in fields.items() if k in ("CustomDomainConfig", "ManagedLoginVersion")}
+        d = Domain(domain=domain, pool_id=pool.id, doc=doc)
+        try:
+            await self.store.insert_domain(d)
+        except Conflict:
+            raise InvalidParameterException("Domain already exists.") from None
+        return d
+
+    async def get_domain(self, domain: str) -> Domain | None:
+        return await self.store.get_domain(domain)
+
+    async def domain_of_pool(self, pool: Pool) -> Domain | None:
+        found = await self.store.domains_of_pool(pool.id)
+        return found[0] if found else None
+
+    async def delete_domain(self, pool: Pool, domain: str) -> None:
+        d = await self.store.get_domain(domain)
+        if d is None or d.pool_id != pool.id:
+            raise InvalidParameterException("No such domain or user pool exists.")
+        await self.store.delete_domain(domain)

@@ -1,0 +1,46 @@
+"""The core: every service of the domain, built once over one store (see app.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from cognate.core.clients import Clients
+from cognate.core.clock import Clock
+from cognate.core.groups import Groups
+from cognate.core.messages import Messenger
+from cognate.core.pools import Pools
+from cognate.core.resources import Resources
+from cognate.core.users import Users
+from cognate.crypto.passwords import Passwords
+from cognate.crypto.sealing import Sealer
+from cognate.store.sql import Store
+
+
+@dataclass(frozen=True)
+class CoreConfig:
+    region: str
+    data_dir: Path
+    public_url: str
+    issuer_style: str
+    master_key: str
+    smtp_url: str | None = None
+    password_hash_cost: str = "default"
+
+
+class Core:
+    def __init__(self, store: Store, config: CoreConfig, clock: Clock | None = None) -> None:
+        from urllib.parse import urlsplit
+
+        self.store = store
+        self.config = config
+        self.clock = clock or Clock()
+        self.sealer = Sealer(config.master_key)
+        self.passwords = Passwords(config.password_hash_cost)
+        host = urlsplit(config.public_url).hostname or "localhost"
+        self.messenger = Messenger(config.data_dir, config.smtp_url, f"no-reply@{host}", self.clock.now)
+        self.pools = Pools(store, self.clock, config.region)
+        self.clients = Clients(store, self.clock, self.sealer)
+        self.users = Users(store, self.clock, self.passwords, self.sealer, self.messenger)
+        self.groups = Groups(store, self.clock)
+        self.resources = Resources(store)

@@ -1,0 +1,328 @@
+"""The one error tree.
+
+Every error Cognate raises on purpose is a ``CognateError``. The class name is the
+``__type`` Cognito puts on the wire (botocore turns it into the exception class of
+the same name); each class also carries its HTTP status and its OAuth 2.0 ``error``
+code (RFC 6749 section 5.2) for the OAuth endpoints. Protocol layers render these;
+anything else becomes ``InternalErrorException`` with the traceback in the log.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class CognateError(Exception):
+    """Raised on purpose. The class name is Cognito's ``__type``."""
+
+    status: ClassVar[int] = 400
+    oauth_error: ClassVar[str] = "invalid_request"
+    default_message: ClassVar[str] = ""
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message if message is not None else self.default_message
+        super().__init__(self.message)
+
+    @property
+    def type_name(self) -> str:
+        return type(self).__name__
+
+
+# --- AWS protocol-level errors (common to every AWS JSON service) -------------------
+
+
+class SerializationException(CognateError):
+    default_message = "Start of structure or map found where not expected."
+
+
+class UnknownOperationException(CognateError):
+    default_message = "Unknown operation"
+
+
+class UnrecognizedClientException(CognateError):
+    oauth_error = "invalid_client"
+    default_message = "The security token included in the request is invalid."
+
+
+class InvalidSignatureException(CognateError):
+    oauth_error = "invalid_client"
+    default_message = (
+        "The request signature we calculated does not match the signature you provided. "
+        "Check your AWS Secret Access Key and signing method."
+    )
+
+
+class MissingAuthenticationTokenException(CognateError):
+    status = 403
+    default_message = "Missing Authentication Token"
+
+
+class IncompleteSignatureException(CognateError):
+    default_message = "The request signature does not conform to AWS standards."
+
+
+class RequestEntityTooLargeException(CognateError):
+    status = 413
+    default_message = "Request body exceeds the maximum size of 1048576 bytes."
+
+
+# --- Cognito's own error shapes (botocore's cognito-idp model) ----------------------
+
+
+class AccessDeniedException(CognateError):
+    oauth_error = "access_denied"
+
+
+class AliasExistsException(CognateError):
+    pass
+
+
+class CodeDeliveryFailureException(CognateError):
+    pass
+
+
+class CodeMismatchException(CognateError):
+    oauth_error = "invalid_grant"
+    default_message = "Invalid verification code provided, please try again."
+
+
+class ConcurrentModificationException(CognateError):
+    pass
+
+
+class DeviceKeyExistsException(CognateError):
+    pass
+
+
+class DuplicateProviderException(CognateError):
+    pass
+
+
+class EnableSoftwareTokenMFAException(CognateError):
+    pass
+
+
+class ExpiredCodeException(CognateError):
+    oauth_error = "invalid_grant"
+    default_message = "Invalid code provided, please request a code again."
+
+
+class FeatureUnavailableInTierException(CognateError):
+    pass
+
+
+class ForbiddenException(CognateError):
+    status = 403
+    oauth_error = "access_denied"
+
+
+class GroupExistsException(CognateError):
+    pass
+
+
+class InternalErrorException(CognateError):
+    status = 500
+    oauth_error = "server_error"
+    default_message = "Internal server error."
+
+
+class InternalServerException(CognateError):
+    status = 500
+    oauth_error = "server_error"
+
+
+class InvalidEmailRoleAccessPolicyException(CognateError):
+    pass
+
+
+class InvalidLambdaResponseException(CognateError):
+    pass
+
+
+class InvalidOAuthFlowException(CognateError):
+    pass
+
+
+class InvalidParameterException(CognateError):
+    pass
+
+
+class InvalidPasswordException(CognateError):
+    pass
+
+
+class InvalidSmsRoleAccessPolicyException(CognateError):
+    pass
+
+
+class InvalidSmsRoleTrustRelationshipException(CognateError):
+    pass
+
+
+class InvalidUserPoolConfigurationException(CognateError):
+    pass
+
+
+class LimitExceededException(CognateError):
+    pass
+
+
+class MFAMethodNotFoundException(CognateError):
+    pass
+
+
+class ManagedLoginBrandingExistsException(CognateError):
+    pass
+
+
+class NotAuthorizedException(CognateError):
+    oauth_error = "invalid_grant"
+    default_message = "Incorrect username or password."
+
+
+class OperationNotEnabledException(CognateError):
+    pass
+
+
+class PasswordHistoryPolicyViolationException(CognateError):
+    pass
+
+
+class PasswordResetRequiredException(CognateError):
+    default_message = "Password reset required for the user"
+
+
+class PreconditionNotMetException(CognateError):
+    pass
+
+
+class RefreshTokenReuseException(CognateError):
+    oauth_error = "invalid_grant"
+
+
+class ResourceNotFoundException(CognateError):
+    pass
+
+
+class ScopeDoesNotExistException(CognateError):
+    oauth_error = "invalid_scope"
+
+
+class ServiceQuotaExceededException(CognateError):
+    pass
+
+
+class SoftwareTokenMFANotFoundException(CognateError):
+    pass
+
+
+class TermsExistsException(CognateError):
+    pass
+
+
+class TierChangeNotAllowedException(CognateError):
+    pass
+
+
+class TooManyFailedAttemptsException(CognateError):
+    pass
+
+
+class TooManyRequestsException(CognateError):
+    status = 429
+    oauth_error = "slow_down"
+
+
+class UnauthorizedException(CognateError):
+    status = 401
+    oauth_error = "invalid_token"
+
+
+class UnexpectedLambdaException(CognateError):
+    pass
+
+
+class UnsupportedIdentityProviderException(CognateError):
+    pass
+
+
+class UnsupportedOperationException(CognateError):
+    pass
+
+
+class UnsupportedTokenTypeException(CognateError):
+    oauth_error = "unsupported_token_type"
+
+
+class UnsupportedUserStateException(CognateError):
+    pass
+
+
+class UserImportInProgressException(CognateError):
+    pass
+
+
+class UserLambdaValidationException(CognateError):
+    pass
+
+
+class UserNotConfirmedException(CognateError):
+    default_message = "User is not confirmed."
+
+
+class UserNotFoundException(CognateError):
+    default_message = "User does not exist."
+
+
+class UserPoolAddOnNotEnabledException(CognateError):
+    pass
+
+
+class UserPoolTaggingException(CognateError):
+    pass
+
+
+class UsernameExistsException(CognateError):
+    default_message = "User account already exists"
+
+
+class WebAuthnChallengeNotFoundException(CognateError):
+    pass
+
+
+class WebAuthnClientMismatchException(CognateError):
+    pass
+
+
+class WebAuthnConfigurationMissingException(CognateError):
+    pass
+
+
+class WebAuthnCredentialNotSupportedException(CognateError):
+    pass
+
+
+class WebAuthnNotEnabledException(CognateError):
+    pass
+
+
+class WebAuthnOriginNotAllowedException(CognateError):
+    pass
+
+
+class WebAuthnRelyingPartyMismatchException(CognateError):
+    pass
+
+
+# Names Cognito's service model declares; the rest above are AWS protocol errors.
+PROTOCOL_ERRORS = frozenset(
+    {
+        "SerializationException",
+        "UnknownOperationException",
+        "UnrecognizedClientException",
+        "InvalidSignatureException",
+        "MissingAuthenticationTokenException",
+        "IncompleteSignatureException",
+        "RequestEntityTooLargeException",
+    }
+)

@@ -1,0 +1,142 @@
+"""The tables, as SQLAlchemy Core metadata (the migrations create them; see migrations/)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+pools = sa.Table(
+    "pools",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("modified", sa.Float, nullable=False),
+    sa.Column("doc", sa.JSON, nullable=False),
+)
+
+clients = sa.Table(
+    "clients",
+    metadata,
+    sa.Column("id", sa.String(128), primary_key=True),
+    sa.Column("pool_id", sa.String(64), nullable=False, index=True),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("secret_enc", sa.Text, nullable=True),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("modified", sa.Float, nullable=False),
+    sa.Column("doc", sa.JSON, nullable=False),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("sub", sa.String(64), primary_key=True),
+    sa.Column("pool_id", sa.String(64), nullable=False),
+    sa.Column("username", sa.String(256), nullable=False),
+    sa.Column("username_key", sa.String(256), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("attributes", sa.JSON, nullable=False),
+    sa.Column("password_hash", sa.Text, nullable=True),
+    sa.Column("srp_secret", sa.Text, nullable=True),
+    sa.Column("password_expires", sa.Float, nullable=True),
+    sa.Column("mfa", sa.JSON, nullable=False),
+    sa.Column("tokens_valid_after", sa.Float, nullable=False),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("modified", sa.Float, nullable=False),
+    sa.UniqueConstraint("pool_id", "username_key", name="uq_users_pool_username"),
+)
+
+# One row per (user, attribute) for the attributes ListUsers may filter on and
+# the aliases users sign in with: indexed lookups, never a scan.
+user_attrs = sa.Table(
+    "user_attrs",
+    metadata,
+    sa.Column("pool_id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(2048), primary_key=True),
+    sa.Column("sub", sa.String(64), primary_key=True),
+    sa.Index("ix_user_attrs_sub", "sub"),
+)
+
+groups = sa.Table(
+    "groups",
+    metadata,
+    sa.Column("pool_id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("modified", sa.Float, nullable=False),
+    sa.Column("doc", sa.JSON, nullable=False),
+)
+
+user_groups = sa.Table(
+    "user_groups",
+    metadata,
+    sa.Column("pool_id", sa.String(64), primary_key=True),
+    sa.Column("group_name", sa.String(128), primary_key=True),
+    sa.Column("sub", sa.String(64), primary_key=True),
+    sa.Index("ix_user_groups_sub", "sub"),
+)
+
+resource_servers = sa.Table(
+    "resource_servers",
+    metadata,
+    sa.Column("pool_id", sa.String(64), primary_key=True),
+    sa.Column("identifier", sa.String(256), primary_key=True),
+    sa.Column("doc", sa.JSON, nullable=False),
+)
+
+domains = sa.Table(
+    "domains",
+    metadata,
+    sa.Column("domain", sa.String(128), primary_key=True),
+    sa.Column("pool_id", sa.String(64), nullable=False, index=True),
+    sa.Column("doc", sa.JSON, nullable=False),
+)
+
+ttl_items = sa.Table(
+    "ttl_items",
+    metadata,
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("key", sa.String(256), primary_key=True),
+    sa.Column("doc", sa.JSON, nullable=False),
+    sa.Column("expires", sa.Float, nullable=False, index=True),
+)
+
+refresh_tokens = sa.Table(
+    "refresh_tokens",
+    metadata,
+    sa.Column("token_hash", sa.String(128), primary_key=True),
+    sa.Column("pool_id", sa.String(64), nullable=False, index=True),
+    sa.Column("client_id", sa.String(128), nullable=False),
+    sa.Column("sub", sa.String(64), nullable=False, index=True),
+    sa.Column("origin_jti", sa.String(64), nullable=False, index=True),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("expires", sa.Float, nullable=False),
+    sa.Column("revoked_at", sa.Float, nullable=True),
+    sa.Column("rotated_at", sa.Float, nullable=True),
+    sa.Column("doc", sa.JSON, nullable=False),
+)
+
+signing_keys = sa.Table(
+    "signing_keys",
+    metadata,
+    sa.Column("kid", sa.String(128), primary_key=True),
+    sa.Column("pool_id", sa.String(64), nullable=False, index=True),
+    sa.Column("purpose", sa.String(16), nullable=False),
+    sa.Column("private_pem_enc", sa.Text, nullable=False),
+    sa.Column("public_jwk", sa.JSON, nullable=False),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("retired", sa.Float, nullable=True),
+)
+
+lockouts = sa.Table(
+    "lockouts",
+    metadata,
+    sa.Column("pool_id", sa.String(64), primary_key=True),
+    sa.Column("user_key", sa.String(256), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("locked_until", sa.Float, nullable=False),
+    sa.Column("last_failure", sa.Float, nullable=False),
+)

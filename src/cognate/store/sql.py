@@ -1,0 +1,826 @@
+"""The store: SQLite (default) and PostgreSQL behind one SQLAlchemy Core implementation.
+
+SQLite runs in WAL mode with a busy timeout; reads begin deferred transactions and
+writes begin ``IMMEDIATE`` ones, so several worker processes share one file safely.
+PostgreSQL goes through asyncpg. Codes, sessions and lockout counters are changed
+by single atomic statements (``DELETE ... RETURNING``, ``UPDATE ... RETURNING``) so
+that two workers or nodes never both win.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from cognate.core.entities import (
+    Client,
+    Domain,
+    Group,
+    Lockout,
+    Pool,
+    RefreshToken,
+    ResourceServer,
+    SigningKey,
+    User,
+    UserStatus,
+)
+from cognate.store import schema as t
+from cognate.store.base import Conflict
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def async_url(url: str) -> str:
+    """The SQLAlchemy URL with its async driver."""
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    raise ValueError(f"unsupported database URL: {url}")
+
+
+def _sqlite_engine(url: str, begin: str) -> AsyncEngine:
+    engine = create_async_engine(url, pool_size=4, max_overflow=4)
+
+    @sa.event.listens_for(engine.sync_engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=15000")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @sa.event.listens_for(engine.sync_engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql(begin)
+
+    return engine
+
+
+class Store:
+    """All persistence. Every public method is one transaction."""
+
+    def __init__(self, database_url: str) -> None:
+        self.url = async_url(database_url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        if self.is_sqlite:
+            path = self.url.split("///", 1)[1]
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self._reader = _sqlite_engine(self.url, "BEGIN")
+            self._writer = _sqlite_engine(self.url, "BEGIN IMMEDIATE")
+        else:
+            self._reader = self._writer = create_async_engine(
+                self.url, pool_size=8, max_overflow=8, pool_pre_ping=False
+            )
+
+    async def close(self) -> None:
+        await self._reader.dispose()
+        if self._writer is not self._reader:
+            await self._writer.dispose()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        async with self._reader.begin() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        async with self._writer.begin() as conn:
+            yield conn
+
+    # --- migrations -------------------------------------------------------------
+
+    async def migrate(self) -> None:
+        """Bring the schema to the newest version (versioned Alembic migrations)."""
+
+        def run(sync_conn: sa.Connection) -> None:
+            cfg = Config()
+            cfg.set_main_option("script_location", str(_MIGRATIONS))
+            cfg.attributes["connection"] = sync_conn
+            if not self.is_sqlite:
+                # Several nodes may start at once: one migrates, the others wait.
+                sync_conn.execute(sa.text("SELECT pg_advisory_xact_lock(7283946)"))
+            command.upgrade(cfg, "head")
+
+        async with self.write() as conn:
+            await conn.run_sync(run)
+
+    # --- pools ------------------------------------------------------------------
+
+    @staticmethod
+    def _pool(row: Any) -> Pool:
+        return Pool(id=row.id, name=row.name, created=row.created, modified=row.modified, doc=row.doc)
+
+    async def insert_pool(self, pool: Pool) -> None:
+        async with self.write() as conn:
+            try:
+                await conn.execute(
+                    t.pools.insert().values(
+                        id=pool.id, name=pool.name, created=pool.created, modified=pool.modified, doc=pool.doc
+                    )
+                )
+            except IntegrityError as exc:
+                raise Conflict(pool.id) from exc
+
+    async def get_pool(self, pool_id: str) -> Pool | None:
+        async with self.read() as conn:
+            row = (await conn.execute(t.pools.select().where(t.pools.c.id == pool_id))).first()
+        return self._pool(row) if row else None
+
+    async def update_pool(self, pool: Pool) -> None:
+        async with self.write() as conn:
+            await conn.execute(
+                t.pools.update()
+                .where(t.pools.c.id == pool.id)
+                .values(name=pool.name, modified=pool.modified, doc=pool.doc)
+            )
+
+    async def list_pools(self, limit: int, after: str | None) -> list[Pool]:
+        q = t.pools.select().order_by(t.pools.c.id).limit(limit)
+        if after:
+            q = q.where(t.pools.c.id > after)
+        async with self.read() as conn:
+            return [self._pool(r) for r in await conn.execute(q)]
+
+    async def delete_pool(self, pool_id: str) -> None:
+        """Delete a pool and everything in it, in one transaction."""
+        async with self.write() as conn:
+            for table in (
+                t.clients,
+                t.users,
+                t.user_attrs,
+                t.groups,
+                t.user_groups,
+                t.resource_servers,
+                t.domains,
+                t.refresh_tokens,
+                t.signing_keys,
+                t.lockouts,
+            ):
+                await conn.execute(table.delete().where(table.c.pool_id == pool_id))
+            await conn.execute(t.pools.delete().where(t.pools.c.id == pool_id))
+
+    async def count_users(self, pool_id: str) -> int:
+        async with self.read() as conn:
+            q = sa.select(sa.func.count()).select_from(t.users).where(t.users.c.pool_id == pool_id)
+            return int((await conn.execute(q)).scalar_one())
+
+    # --- clients ----------------------------------------------------------------
+
+    @staticmethod
+    def _client(row: Any, secret: str | None) -> Client:
+        return Client(
+            id=row.id,
+            pool_id=row.pool_id,
+            name=row.name,
+            created=row.created,
+            modified=row.modified,
+            doc=row.doc,
+            secret=secret,
+        )
+
+    async def insert_client(self, client: Client, secret_enc: str | None) -> None:
+        async with self.write() as conn:
+            try:
+                await conn.execute(
+                    t.clients.insert().values(
+                        id=client.id,
+                        pool_id=client.pool_id,
+                        name=client.name,
+                        secret_enc=secret_enc,
+                        created=client.created,
+                        modified=client.modified,
+                        doc=client.doc,
+                    )
+                )
+            except IntegrityError as exc:
+                raise Conflict(client.id) from exc
+
+    async def get_client(self, client_id: str) -> tuple[Client, str | None] | None:
+        """The client and its encrypted secret (decrypted by the caller)."""
+        async with self.read() as conn:
+            row = (await conn.execute(t.clients.select().where(t.clients.c.id == client_id))).first()
+        return (self._client(row, None), row.secret_enc) if row else None
+
+    async def update_client(self, client: Client) -> None:
+        async with self.write() as conn:
+            await conn.execute(
+                t.clients.update()
+                .where(t.clients.c.id == client.id)
+                .values(name=client.name, modified=client.modified, doc=client.doc)
+            )
+
+    async def list_clients(self, pool_id: str, limit: int, after: str | None) -> list[Client]:
+        q = t.clients.select().where(t.clients.c.pool_id == pool_id).order_by(t.clients.c.id).limit(limit)
+        if after:
+            q = q.where(t.clients.c.id > after)
+        async with self.read() as conn:
+            return [self._client(r, None) for r in await conn.execute(q)]
+
+    async def delete_client(self, client_id: str) -> None:
+        async with self.write() as conn:
+            await conn.execute(t.refresh_tokens.delete().where(t.refresh_tokens.c.client_id == client_id))
+            await conn.execute(t.clients.delete().where(t.clients.c.id == client_id))
+
+    # --- users ------------------------------------------------------------------
+
+    @staticmethod
+    def _user(row: Any) -> User:
+        return User(
+            sub=row.sub,
+            pool_id=row.pool_id,
+            username=row.username,
+            status=UserStatus(row.status),
+            enabled=row.enabled,
+            attributes=row.attributes,
+            created=row.created,
+            modified=row.modified,
+            password_hash=row.password_hash,
+            srp_secret=row.srp_secret,
+            password_expires=row.password_expires,
+            mfa=row.mfa,
+            tokens_valid_after=row.tokens_valid_after,
+        )
+
+    @staticmethod
+    def _user_values(user: User, username_key: str) -> dict[str, Any]:
+        return {
+            "sub": user.sub,
+            "pool_id": user.pool_id,
+            "username": user.username,
+            "username_key": username_key,
+            "status": str(user.status),
+            "enabled": user.enabled,
+            "attributes": user.attributes,
+            "password_hash": user.password_hash,
+            "srp_secret": user.srp_secret,
+            "password_expires": user.password_expires,
+            "mfa": user.mfa,
+            "tokens_valid_after": user.tokens_valid_after,
+            "created": user.created,
+            "modified": user.modified,
+        }
+
+    @staticmethod
+    async def _index_attrs(conn: AsyncConnection, user: User, indexed: Iterable[tuple[str, str]]) -> None:
+        await conn.execute(t.user_attrs.delete().where(t.user_attrs.c.sub == user.sub))
+        rows = [{"pool_id": user.pool_id, "name": n, "value": v, "sub": user.sub} for n, v in indexed]
+        if rows:
+            await conn.execute(t.user_attrs.insert(), rows)
+
+    async def insert_user(self, user: User, username_key: str, indexed: Iterable[tuple[str, str]]) -> None:
+        async with self.write() as conn:
+            try:
+                await conn.execute(t.users.insert().values(**self._user_values(user, username_key)))
+            except IntegrityError as exc:
+                raise Conflict(user.username) from exc
+            await self._index_attrs(conn, user, indexed)
+
+    async def update_user(
+        self, user: User, username_key: str, indexed: Iterable[tuple[str, str]] | None = None
+    ) -> None:
+        """Rewrite a user; with ``indexed``, its attribute index too (same transaction)."""
+        values = self._user_values(user, username_key)
+        del values["sub"], values["created"]
+        async with self.write() as conn:
+            await conn.execute(t.users.update().where(t.users.c.sub == user.sub).values(**values))
+            if indexed is not None:
+                await self._index_attrs(conn, user, indexed)
+
+    async def get_user(self, pool_id: str, username_key: str) -> User | None:
+        q = t.users.select().where(t.users.c.pool_id == pool_id, t.users.c.username_key == username_key)
+        async with self.read() as conn:
+            row = (await conn.execute(q)).first()
+        return self._user(row) if row else None
+
+    async def get_user_by_sub(self, pool_id: str, sub: str) -> User | None:
+        q = t.users.select().where(t.users.c.sub == sub, t.users.c.pool_id == pool_id)
+        async with self.read() as conn:
+            row = (await conn.execute(q)).first()
+        return self._user(row) if row else None
+
+    async def find_subs_by_attr(self, pool_id: str, name: str, value: str) -> list[str]:
+        q = sa.select(t.user_attrs.c.sub).where(
+            t.user_attrs.c.pool_id == pool_id, t.user_attrs.c.name == name, t.user_attrs.c.value == value
+        )
+        async with self.read() as conn:
+            return [r.sub for r in await conn.execute(q)]
+
+    async def delete_user(self, pool_id: str, sub: str) -> None:
+        async with self.write() as conn:
+            for table in (t.user_attrs, t.user_groups, t.refresh_tokens):
+                await conn.execute(table.delete().where(table.c.pool_id == pool_id, table.c.sub == sub))
+            await conn.execute(t.users.delete().where(t.users.c.sub == sub))
+
+    async def list_users(
+        self,
+        pool_id: str,
+        limit: int,
+        after: str | None,
+        attr: tuple[str, str, str] | None = None,
+        column: tuple[str, str, str] | None = None,
+    ) -> list[User]:
+        """Users in username order after ``after``.
+
+        ``attr`` = (name, op, value) filters through the attribute index; ``column``
+        filters on a users column (username, status) -- both indexed or pool-bounded.
+        ``op`` is ``=`` or ``^=`` (prefix), as Cognito's ListUsers Filter allows.
+        """
+        q = t.users.select().where(t.users.c.pool_id == pool_id)
+        if attr is not None:
+            name, op, value = attr
+            cond = [t.user_attrs.c.pool_id == pool_id, t.user_attrs.c.name == name]
+            if op == "=":
+                cond.append(t.user_attrs.c.value == value)
+            else:
+                cond += [t.user_attrs.c.value >= value, t.user_attrs.c.value < value + "\U0010ffff"]
+            q = q.where(t.users.c.sub.in_(sa.select(t.user_attrs.c.sub).where(*cond)))
+        if column is not None:
+            name, op, value = column
+            col = t.users.c[name]
+            if op == "=":
+                q = q.where(col == value)
+            else:
+                q = q.where(col >= value, col < value + "\U0010ffff")
+        if after:
+            q = q.where(t.users.c.username_key > after)
+        q = q.order_by(t.users.c.username_key).limit(limit)
+        async with self.read() as conn:
+            return [self._user(r) for r in await conn.execute(q)]
+
+    # --- groups -----------------------------------------------------------------
+
+    @staticmethod
+    def _group(row: Any) -> Group:
+        return Group(
+            pool_id=row.pool_id, name=row.name, created=row.created, modified=row.modified, doc=row.doc
+        )
+
+    async def insert_group(self, group: Group) -> None:
+        async with self.write() as conn:
+            try:
+                await conn.execute(
+                    t.groups.insert().values(
+                        pool_id=group.pool_id,
+                        name=group.name,
+                        created=group.created,
+                        modified=group.modified,
+                        doc=group.doc,
+                    )
+                )
+            except IntegrityError as exc:
+                raise Conflict(group.name) from exc
+
+    async def get_group(self, pool_id: str, name: str) -> Group | None:
+        q = t.groups.select().where(t.groups.c.pool_id == pool_id, t.groups.c.name == name)
+        async with self.read() as conn:
+            row = (await conn.execute(q)).first()
+        return self._group(row) if row else None
+
+    async def update_group(self, group: Group) -> None:
+        async with self.write() as conn:
+            await conn.execute(
+                t.groups.update()
+                .where(t.groups.c.pool_id == group.pool_id, t.groups.c.name == group.name)
+                .values(modified=group.modified, doc=group.doc)
+            )
+
+    async def list_groups(self, pool_id: str, limit: int, after: str | None) -> list[Group]:
+        q = t.groups.select().where(t.groups.c.pool_id == pool_id).order_by(t.groups.c.name).limit(limit)
+        if after:
+            q = q.where(t.groups.c.name > after)
+        async with self.read() as conn:
+            return [self._group(r) for r in await conn.execute(q)]
+
+    async def delete_group(self, pool_id: str, name: str) -> None:
+        async with self.write() as conn:
+            await conn.execute(
+                t.user_groups.delete().where(
+                    t.user_groups.c.pool_id == pool_id, t.user_groups.c.group_name == name
+                )
+            )
+            await conn.execute(
+                t.groups.delete().where(t.groups.c.pool_id == pool_id, t.groups.c.name == name)
+            )
+
+    async def add_user_to_group(self, pool_id: str, group_name: str, sub: str) -> None:
+        async with self.write() as conn:
+            exists = (
+                await conn.execute(
+                    sa.select(t.user_groups.c.sub).where(
+                        t.user_groups.c.pool_id == pool_id,
+                        t.user_groups.c.group_name == group_name,
+                        t.user_groups.c.sub == sub,
+                    )
+                )
+            ).first()
+            if not exists:
+                await conn.execute(
+                    t.user_groups.insert().values(pool_id=pool_id, group_name=group_name, sub=sub)
+                )
+
+    async def remove_user_from_group(self, pool_id: str, group_name: str, sub: str) -> None:
+        async with self.write() as conn:
+            await conn.execute(
+                t.user_groups.delete().where(
+                    t.user_groups.c.pool_id == pool_id,
+                    t.user_groups.c.group_name == group_name,
+                    t.user_groups.c.sub == sub,
+                )
+            )
+
+    async def groups_of_user(self, pool_id: str, sub: str) -> list[Group]:
+        j = t.groups.join(
+            t.user_groups,
+            sa.and_(
+                t.user_groups.c.pool_id == t.groups.c.pool_id, t.user_groups.c.group_name == t.groups.c.name
+            ),
+        )
+        q = (
+            sa.select(t.groups)
+            .select_from(j)
+            .where(t.user_groups.c.sub == sub, t.groups.c.pool_id == pool_id)
+        )
+        async with self.read() as conn:
+            return [self._group(r) for r in await conn.execute(q)]
+
+    async def users_in_group(
+        self, pool_id: str, group_name: str, limit: int, after: str | None
+    ) -> list[User]:
+        sub_q = sa.select(t.user_groups.c.sub).where(
+            t.user_groups.c.pool_id == pool_id, t.user_groups.c.group_name == group_name
+        )
+        q = t.users.select().where(t.users.c.pool_id == pool_id, t.users.c.sub.in_(sub_q))
+        if after:
+            q = q.where(t.users.c.username_key > after)
+        q = q.order_by(t.users.c.username_key).limit(limit)
+        async with self.read() as conn:
+            return [self._user(r) for r in await conn.execute(q)]
+
+    # --- resource servers and domains ---------------------------------------------
+
+    async def put_resource_server(self, rs: ResourceServer, *, create: bool) -> None:
+        async with self.write() as conn:
+            if create:
+                try:
+                    await conn.execute(
+                        t.resource_servers.insert().values(
+                            pool_id=rs.pool_id, identifier=rs.identifier, doc=rs.doc
+                        )
+                    )
+                except IntegrityError as exc:
+                    raise Conflict(rs.identifier) from exc
+            else:
+                await conn.execute(
+                    t.resource_servers.update()
+                    .where(
+                        t.resource_servers.c.pool_id == rs.pool_id,
+                        t.resource_servers.c.identifier == rs.identifier,
+                    )
+                    .values(doc=rs.doc)
+                )
+
+    async def list_resource_servers(self, pool_id: str) -> list[ResourceServer]:
+        q = (
+            t.resource_servers.select()
+            .where(t.resource_servers.c.pool_id == pool_id)
+            .order_by(t.resource_servers.c.identifier)
+        )
+        async with self.read() as conn:
+            return [ResourceServer(r.pool_id, r.identifier, r.doc) for r in await conn.execute(q)]
+
+    async def delete_resource_server(self, pool_id: str, identifier: str) -> None:
+        async with self.write() as conn:
+            await conn.execute(
+                t.resource_servers.delete().where(
+                    t.resource_servers.c.pool_id == pool_id, t.resource_servers.c.identifier == identifier
+                )
+            )
+
+    async def insert_domain(self, domain: Domain) -> None:
+        async with self.write() as conn:
+            try:
+                await conn.execute(
+                    t.domains.insert().values(domain=domain.domain, pool_id=domain.pool_id, doc=domain.doc)
+                )
+            except IntegrityError as exc:
+                raise Conflict(domain.domain) from exc
+
+    async def get_domain(self, domain: str) -> Domain | None:
+        async with self.read() as conn:
+            r = (await conn.execute(t.domains.select().where(t.domains.c.domain == domain))).first()
+        return Domain(r.domain, r.pool_id, r.doc) if r else None
+
+    async def domains_of_pool(self, pool_id: str) -> list[Domain]:
+        async with self.read() as conn:
+            rows = await conn.execute(t.domains.select().where(t.domains.c.pool_id == pool_id))
+            return [Domain(r.domain, r.pool_id, r.doc) for r in rows]
+
+    async def delete_domain(self, domain: str) -> None:
+        async with self.write() as conn:
+            await conn.execute(t.domains.delete().where(t.domains.c.domain == domain))
+
+    # --- TTL store (codes, challenge sessions) -------------------------------------
+
+    async def put(self, kind: str, key: str, doc: Mapping[str, Any], ttl_s: float) -> None:
+        expires = time.time() + ttl_s
+        async with self.write() as conn:
+            await conn.execute(
+                t.ttl_items.delete().where(t.ttl_items.c.kind == kind, t.ttl_items.c.key == key)
+            )
+            await conn.execute(
+                t.ttl_items.insert().values(kind=kind, key=key, doc=dict(doc), expires=expires)
+            )
+
+    async def get(self, kind: str, key: str) -> dict[str, Any] | None:
+        q = sa.select(t.ttl_items.c.doc).where(
+            t.ttl_items.c.kind == kind, t.ttl_items.c.key == key, t.ttl_items.c.expires > time.time()
+        )
+        async with self.read() as conn:
+            row = (await conn.execute(q)).first()
+        return dict(row.doc) if row else None
+
+    async def consume(self, kind: str, key: str) -> dict[str, Any] | None:
+        q = (
+            t.ttl_items.delete()
+            .where(t.ttl_items.c.kind == kind, t.ttl_items.c.key == key)
+            .returning(t.ttl_items.c.doc, t.ttl_items.c.expires)
+        )
+        async with self.write() as conn:
+            row = (await conn.execute(q)).first()
+        if row is None or row.expires <= time.time():
+            return None
+        return dict(row.doc)
+
+    async def delete(self, kind: str, key: str) -> None:
+        async with self.write() as conn:
+            await conn.execute(
+                t.ttl_items.delete().where(t.ttl_items.c.kind == kind, t.ttl_items.c.key == key)
+            )
+
+    async def delete_by_prefix(self, kind: str, prefix: str) -> None:
+        async with self.write() as conn:
+            await conn.execute(
+                t.ttl_items.delete().where(
+                    t.ttl_items.c.kind == kind,
+                    t.ttl_items.c.key >= prefix,
+                    t.ttl_items.c.key < prefix + "\U0010ffff",
+                )
+            )
+
+    async def purge_expired(self) -> int:
+        now = time.time()
+        async with self.write() as conn:
+            r1 = await conn.execute(t.ttl_items.delete().where(t.ttl_items.c.expires <= now))
+            r2 = await conn.execute(t.refresh_tokens.delete().where(t.refresh_tokens.c.expires <= now))
+        return int(r1.rowcount or 0) + int(r2.rowcount or 0)
+
+    # --- refresh tokens -----------------------------------------------------------
+
+    @staticmethod
+    def _refresh(row: Any) -> RefreshToken:
+        return RefreshToken(
+            token_hash=row.token_hash,
+            pool_id=row.pool_id,
+            client_id=row.client_id,
+            sub=row.sub,
+            origin_jti=row.origin_jti,
+            created=row.created,
+            expires=row.expires,
+            doc=row.doc,
+            revoked_at=row.revoked_at,
+            rotated_at=row.rotated_at,
+        )
+
+    async def insert_refresh_token(self, rt: RefreshToken) -> None:
+        async with self.write() as conn:
+            await conn.execute(
+                t.refresh_tokens.insert().values(
+                    token_hash=rt.token_hash,
+                    pool_id=rt.pool_id,
+                    client_id=rt.client_id,
+                    sub=rt.sub,
+                    origin_jti=rt.origin_jti,
+                    created=rt.created,
+                    expires=rt.expires,
+                    revoked_at=rt.revoked_at,
+                    rotated_at=rt.rotated_at,
+                    doc=rt.doc,
+                )
+            )
+
+    async def get_refresh_token(self, token_hash: str) -> RefreshToken | None:
+        q = t.refresh_tokens.select().where(t.refresh_tokens.c.token_hash == token_hash)
+        async with self.read() as conn:
+            row = (await conn.execute(q)).first()
+        return self._refresh(row) if row else None
+
+    async def rotate_refresh_token(self, old_hash: str, new: RefreshToken, now: float) -> bool:
+        """Mark ``old_hash`` rotated (only if it was not already) and store ``new``: atomically."""
+        async with self.write() as conn:
+            res = await conn.execute(
+                t.refresh_tokens.update()
+                .where(
+                    t.refresh_tokens.c.token_hash == old_hash,
+                    t.refresh_tokens.c.rotated_at.is_(None),
+                    t.refresh_tokens.c.revoked_at.is_(None),
+                )
+                .values(rotated_at=now)
+            )
+            if res.rowcount != 1:
+                return False
+            await conn.execute(
+                t.refresh_tokens.insert().values(
+                    token_hash=new.token_hash,
+                    pool_id=new.pool_id,
+                    client_id=new.client_id,
+                    sub=new.sub,
+                    origin_jti=new.origin_jti,
+                    created=new.created,
+                    expires=new.expires,
+                    revoked_at=None,
+                    rotated_at=None,
+                    doc=new.doc,
+                )
+            )
+        return True
+
+    async def revoke_refresh_family(self, origin_jti: str, now: float) -> None:
+        async with self.write() as conn:
+            await conn.execute(
+                t.refresh_tokens.update()
+                .where(t.refresh_tokens.c.origin_jti == origin_jti, t.refresh_tokens.c.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+
+    async def origin_revoked(self, origin_jti: str) -> bool:
+        q = sa.select(t.refresh_tokens.c.revoked_at).where(
+            t.refresh_tokens.c.origin_jti == origin_jti, t.refresh_tokens.c.revoked_at.is_not(None)
+        )
+        async with self.read() as conn:
+            return (await conn.execute(q.limit(1))).first() is not None
+
+    async def sign_out_user(self, pool_id: str, sub: str, now: float) -> None:
+        """Revoke every refresh token of the user and refuse tokens issued before ``now``."""
+        async with self.write() as conn:
+            await conn.execute(
+                t.refresh_tokens.update()
+                .where(
+                    t.refresh_tokens.c.pool_id == pool_id,
+                    t.refresh_tokens.c.sub == sub,
+                    t.refresh_tokens.c.revoked_at.is_(None),
+                )
+                .values(revoked_at=now)
+            )
+            await conn.execute(t.users.update().where(t.users.c.sub == sub).values(tokens_valid_after=now))
+
+    # --- signing keys --------------------------------------------------------------
+
+    async def insert_signing_key(self, key: SigningKey) -> None:
+        async with self.write() as conn:
+            await conn.execute(
+                t.signing_keys.insert().values(
+                    kid=key.kid,
+                    pool_id=key.pool_id,
+                    purpose=key.purpose,
+                    private_pem_enc=key.private_pem_enc,
+                    public_jwk=key.public_jwk,
+                    created=key.created,
+                    retired=key.retired,
+                )
+            )
+
+    async def rotate_signing_keys(self, new_keys: Sequence[SigningKey], now: float) -> None:
+        """Retire the pool's current keys of the new keys' purposes and add the new ones."""
+        async with self.write() as conn:
+            for key in new_keys:
+                await conn.execute(
+                    t.signing_keys.update()
+                    .where(
+                        t.signing_keys.c.pool_id == key.pool_id,
+                        t.signing_keys.c.purpose == key.purpose,
+                        t.signing_keys.c.retired.is_(None),
+                    )
+                    .values(retired=now)
+                )
+                await conn.execute(
+                    t.signing_keys.insert().values(
+                        kid=key.kid,
+                        pool_id=key.pool_id,
+                        purpose=key.purpose,
+                        private_pem_enc=key.private_pem_enc,
+                        public_jwk=key.public_jwk,
+                        created=key.created,
+                        retired=None,
+                    )
+                )
+
+    async def signing_keys(self, pool_id: str) -> list[SigningKey]:
+        q = (
+            t.signing_keys.select()
+            .where(t.signing_keys.c.pool_id == pool_id)
+            .order_by(t.signing_keys.c.created)
+        )
+        async with self.read() as conn:
+            return [
+                SigningKey(
+                    kid=r.kid,
+                    pool_id=r.pool_id,
+                    purpose=r.purpose,
+                    private_pem_enc=r.private_pem_enc,
+                    public_jwk=r.public_jwk,
+                    created=r.created,
+                    retired=r.retired,
+                )
+                for r in await conn.execute(q)
+            ]
+
+    async def delete_signing_key(self, kid: str) -> None:
+        async with self.write() as conn:
+            await conn.execute(t.signing_keys.delete().where(t.signing_keys.c.kid == kid))
+
+    # --- lockout counters ---------------------------------------------------------
+
+    async def record_failure(self, pool_id: str, user_key: str, now: float, quiet_s: float) -> Lockout:
+        """Count one failed sign-in atomically; the count restarts after ``quiet_s`` quiet seconds.
+
+        The caller computes the lockout from the returned count (2^(n-5) s past 5).
+        """
+        L = t.lockouts.c
+        async with self.write() as conn:
+            row = (
+                await conn.execute(
+                    t.lockouts.update()
+                    .where(L.pool_id == pool_id, L.user_key == user_key)
+                    .values(
+                        failures=sa.case((L.last_failure < now - quiet_s, 1), else_=L.failures + 1),
+                        last_failure=now,
+                    )
+                    .returning(L.failures, L.locked_until, L.last_failure)
+                )
+            ).first()
+            if row is None:
+                try:
+                    async with conn.begin_nested():
+                        await conn.execute(
+                            t.lockouts.insert().values(
+                                pool_id=pool_id,
+                                user_key=user_key,
+                                failures=1,
+                                locked_until=0.0,
+                                last_failure=now,
+                            )
+                        )
+                    return Lockout(failures=1, locked_until=0.0, last_failure=now)
+                except IntegrityError:
+                    return await self.record_failure(pool_id, user_key, now, quiet_s)
+            return Lockout(
+                failures=row.failures, locked_until=row.locked_until, last_failure=row.last_failure
+            )
+
+    async def set_locked_until(self, pool_id: str, user_key: str, until: float) -> None:
+        L = t.lockouts.c
+        async with self.write() as conn:
+            await conn.execute(
+                t.lockouts.update()
+                .where(L.pool_id == pool_id, L.user_key == user_key)
+                .values(locked_until=until)
+            )
+
+    async def get_lockout(self, pool_id: str, user_key: str) -> Lockout | None:
+        L = t.lockouts.c
+        async with self.read() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(L.failures, L.locked_until, L.last_failure).where(
+                        L.pool_id == pool_id, L.user_key == user_key
+                    )
+                )
+            ).first()
+        return Lockout(row.failures, row.locked_until, row.last_failure) if row else None
+
+    async def clear_lockout(self, pool_id: str, user_key: str) -> None:
+        L = t.lockouts.c
+        async with self.write() as conn:
+            await conn.execute(t.lockouts.delete().where(L.pool_id == pool_id, L.user_key == user_key))
+
+
+def db_file(url: str) -> str | None:
+    """The SQLite file of a URL, or None for other databases."""
+    if url.startswith("sqlite:///"):
+        return os.path.abspath(url[len("sqlite:///") :])
+    return None
