@@ -1,0 +1,42 @@
+"""Shared fixtures: a real server process per session, and helpers to make pools and clients."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.support.server import Server, running_server
+
+POSTGRES_URL = os.environ.get("COGNATE_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[Server]:
+    with running_server() as srv:
+        yield srv
+
+
+@pytest.fixture(scope="session")
+def idp(server: Server) -> Any:
+    """boto3 cognito-idp client signed with the admin key pair."""
+    return server.boto()
+
+
+@pytest.fixture(scope="session")
+def public_idp(server: Server) -> Any:
+    """boto3 cognito-idp client that sends no signature (public operations)."""
+    return server.boto(signed=False)
+
+
+@pytest.fixture
+def pool(idp: Any) -> Iterator[dict[str, Any]]:
+    created = idp.create_user_pool(PoolName=f"p{uuid.uuid4().hex[:10]}")["UserPool"]
+    yield created
+    try:
+        idp.delete_user_pool(UserPoolId=created["Id"])
+    except idp.exceptions.ResourceNotFoundException:
+        pass
