@@ -22,6 +22,7 @@ from cognate import bootstrap, config
 from cognate.awsjson.dispatch import AwsJsonDoor
 from cognate.awsjson.registry import load_all
 from cognate.core.service import Core, CoreConfig
+from cognate.oauth.discovery import WellKnown
 from cognate.store.sql import Store
 
 log = logging.getLogger("cognate")
@@ -85,9 +86,13 @@ def build(settings: config.Settings) -> Starlette:
     async def health(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
+    well_known = WellKnown(get_core)
     routes: list[Any] = [
         Route("/", door.handle, methods=["POST", "OPTIONS"]),
         Route("/health", health, methods=["GET"]),
+        Route("/{pool_id}/.well-known/jwks.json", well_known.jwks, methods=["GET"]),
+        Route("/{pool_id}/.well-known/openid-configuration", well_known.openid_configuration, methods=["GET"]),
+        Route("/{pool_id}/.well-known/{name}", well_known.preflight, methods=["OPTIONS"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
 

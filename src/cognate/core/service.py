@@ -5,15 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from cognate.core.auth_flows import AuthFlows
 from cognate.core.clients import Clients
 from cognate.core.clock import Clock
 from cognate.core.groups import Groups
+from cognate.core.keys import SigningKeys
+from cognate.core.lockout import Lockout
 from cognate.core.messages import Messenger
 from cognate.core.pools import Pools
 from cognate.core.resources import Resources
+from cognate.core.sessions import Sessions
+from cognate.core.tokens import Tokens
 from cognate.core.users import Users
 from cognate.crypto.passwords import Passwords
 from cognate.crypto.sealing import Sealer
+from cognate.store.auth_sql import AuthStore
 from cognate.store.sql import Store
 
 
@@ -44,3 +50,17 @@ class Core:
         self.users = Users(store, self.clock, self.passwords, self.sealer, self.messenger)
         self.groups = Groups(store, self.clock)
         self.resources = Resources(store)
+        self.keys = SigningKeys(store, self.clock, self.sealer)
+        self.tokens = Tokens(store, self.clock, self.keys, self.groups, self.issuer_base)
+        self.sessions = Sessions(store)
+        self.lockout = Lockout(AuthStore(store), self.clock)
+        self.auth = AuthFlows(
+            self.pools, self.clients, self.users, self.tokens, self.sessions, self.lockout, self.clock
+        )
+
+    @property
+    def issuer_base(self) -> str:
+        """``{public-url}``, or Cognito's own host with ``--issuer-style aws``."""
+        if self.config.issuer_style == "aws":
+            return f"https://cognito-idp.{self.config.region}.amazonaws.com"
+        return self.config.public_url

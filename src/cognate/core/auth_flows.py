@@ -1,0 +1,386 @@
+"""Sign-in flows: one core for InitiateAuth, AdminInitiateAuth, the challenge answers
+and the token refreshes (the hosted pages call the same functions).
+
+Sources: Amazon Cognito API reference (InitiateAuth, AdminInitiateAuth,
+RespondToAuthChallenge, AdminRespondToAuthChallenge, GetTokensFromRefreshToken,
+RevokeToken, GlobalSignOut); developer guide, "Authentication flows", "Managing
+error responses" (PreventUserExistenceErrors), "Refresh tokens" (rotation).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from cognate.core import password_policy
+from cognate.core.clients import Clients
+from cognate.core.clock import Clock
+from cognate.core.entities import Client, Pool, User, UserStatus
+from cognate.core.lockout import Lockout
+from cognate.core.pools import Pools
+from cognate.core.sessions import Sessions
+from cognate.core.tokens import ADMIN_SCOPE, Issued, Tokens
+from cognate.core.users import Users, username_key
+from cognate.crypto.secret_hash import check_secret_hash
+from cognate.errors import (
+    InvalidParameterException,
+    NotAuthorizedException,
+    PasswordResetRequiredException,
+    RefreshTokenReuseException,
+    UnauthorizedException,
+    UnsupportedOperationException,
+    UnsupportedTokenTypeException,
+    UserNotConfirmedException,
+    UserNotFoundException,
+)
+
+INCORRECT = "Incorrect username or password."
+
+# Which ExplicitAuthFlows values allow a flow (the ALLOW_ names and the legacy ones).
+FLOW_ALLOWED_BY = {
+    "USER_PASSWORD_AUTH": {"ALLOW_USER_PASSWORD_AUTH", "USER_PASSWORD_AUTH"},
+    "ADMIN_USER_PASSWORD_AUTH": {"ALLOW_ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"},
+    "ADMIN_NO_SRP_AUTH": {"ALLOW_ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"},
+    "REFRESH_TOKEN_AUTH": {"ALLOW_REFRESH_TOKEN_AUTH"},
+    "USER_SRP_AUTH": {"ALLOW_USER_SRP_AUTH"},
+    "CUSTOM_AUTH": {"ALLOW_CUSTOM_AUTH", "CUSTOM_AUTH_FLOW_ONLY"},
+}
+PUBLIC_FLOWS = {"USER_PASSWORD_AUTH", "REFRESH_TOKEN_AUTH", "REFRESH_TOKEN", "USER_SRP_AUTH", "CUSTOM_AUTH", "USER_AUTH"}
+ADMIN_FLOWS = {
+    "ADMIN_USER_PASSWORD_AUTH",
+    "ADMIN_NO_SRP_AUTH",
+    "REFRESH_TOKEN_AUTH",
+    "REFRESH_TOKEN",
+    "USER_SRP_AUTH",
+    "CUSTOM_AUTH",
+    "USER_AUTH",
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Either tokens, or a challenge to answer with the Session."""
+
+    tokens: Issued | None = None
+    challenge: str | None = None
+    session: str | None = None
+    parameters: dict[str, str] = field(default_factory=dict)
+
+    def response(self) -> dict[str, Any]:
+        if self.tokens is not None:
+            return {"ChallengeParameters": {}, "AuthenticationResult": self.tokens.authentication_result()}
+        return {"ChallengeName": self.challenge, "Session": self.session, "ChallengeParameters": self.parameters}
+
+
+def flow_enabled(client: Client, flow: str) -> bool:
+    flows = set(client.doc.get("ExplicitAuthFlows") or [])
+    legacy = not any(f.startswith("ALLOW_") for f in flows)
+    if flow == "REFRESH_TOKEN":
+        flow = "REFRESH_TOKEN_AUTH"
+    if legacy and flow in ("REFRESH_TOKEN_AUTH", "USER_SRP_AUTH"):
+        return True  # legacy clients always allow refresh and SRP
+    return bool(flows & FLOW_ALLOWED_BY.get(flow, set()))
+
+
+class AuthFlows:
+    def __init__(
+        self,
+        pools: Pools,
+        clients: Clients,
+        users: Users,
+        tokens: Tokens,
+        sessions: Sessions,
+        lockout: Lockout,
+        clock: Clock,
+    ) -> None:
+        self.pools = pools
+        self.clients = clients
+        self.users = users
+        self.tokens = tokens
+        self.sessions = sessions
+        self.lockout = lockout
+        self.clock = clock
+
+    # --- entry points ------------------------------------------------------------
+
+    async def client_of(self, client_id: str, pool_id: str | None = None) -> tuple[Pool, Client]:
+        client = await self.clients.get(client_id, pool_id)
+        return await self.pools.get(client.pool_id), client
+
+    async def initiate(
+        self,
+        client_id: str,
+        flow: str,
+        params: dict[str, str],
+        *,
+        admin_pool_id: str | None = None,
+    ) -> Outcome:
+        admin = admin_pool_id is not None
+        pool, client = await self.client_of(client_id, admin_pool_id)
+        allowed = ADMIN_FLOWS if admin else PUBLIC_FLOWS
+        if flow not in allowed:
+            raise InvalidParameterException(
+                f"Initiate Auth method not supported: {flow}"
+                if not admin
+                else f"{flow} flow is not supported by AdminInitiateAuth"
+            )
+        if not flow_enabled(client, flow):
+            raise InvalidParameterException(f"{flow} flow not enabled for this client")
+        if flow in ("USER_PASSWORD_AUTH", "ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"):
+            return await self._password(pool, client, params)
+        if flow in ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"):
+            return await self._refresh(pool, client, params)
+        raise InvalidParameterException(f"{flow} flow is not supported yet by this server")
+
+    def _check_secret_hash(self, client: Client, username: str, given: str | None, *alternates: str) -> None:
+        """Clients with a secret must send SECRET_HASH = HMAC(secret, username + client id)."""
+        if client.secret is None:
+            return
+        if not given:
+            raise NotAuthorizedException(f"Client {client.id} is configured for secret but secret was not received")
+        for name in (username, *alternates):
+            if name and check_secret_hash(client.secret, name, client.id, given):
+                return
+        raise NotAuthorizedException(f"Unable to verify secret hash for client {client.id}")
+
+    # --- password flows -------------------------------------------------------------
+
+    async def _password(self, pool: Pool, client: Client, params: dict[str, str]) -> Outcome:
+        username = params.get("USERNAME") or ""
+        password = params.get("PASSWORD") or ""
+        if not username:
+            raise InvalidParameterException("Missing required parameter USERNAME")
+        if not password:
+            raise InvalidParameterException("Missing required parameter PASSWORD")
+        user = await self.users.find(pool, username)
+        self._check_secret_hash(client, username, params.get("SECRET_HASH"), *(_names(user)))
+        user = await self.verify_password(pool, client, username, user, password)
+        return await self.after_first_factor(pool, client, user)
+
+    async def verify_password(
+        self, pool: Pool, client: Client, typed: str, user: User | None, password: str
+    ) -> User:
+        """Check a password with lockout, uniform errors for unknown users, and state checks."""
+        key = user.sub if user else "unknown:" + username_key(pool, typed)
+        # Counted for unknown names too: the same store work and the same argon2 cost,
+        # so an unknown user and a wrong password look alike in body and in timing.
+        await self.lockout.attempt(pool.id, key)
+        if user is None:
+            await self.users.check_password(None, password)
+            if client.doc.get("PreventUserExistenceErrors") == "ENABLED":
+                raise NotAuthorizedException(INCORRECT)
+            raise UserNotFoundException("User does not exist.")
+        if user.status == UserStatus.UNCONFIRMED:
+            # Cognito answers this even when the password is wrong.
+            ok = await self.users.check_password(user, password)
+            if ok:
+                await self.lockout.succeeded(pool.id, key)
+            raise UserNotConfirmedException("User is not confirmed.")
+        if not await self.users.check_password(user, password):
+            raise NotAuthorizedException(INCORRECT)
+        await self.lockout.succeeded(pool.id, key)
+        if not user.enabled:
+            raise NotAuthorizedException("User is disabled.")
+        if user.status == UserStatus.RESET_REQUIRED:
+            raise PasswordResetRequiredException("Password reset required for the user")
+        return user
+
+    async def after_first_factor(self, pool: Pool, client: Client, user: User) -> Outcome:
+        """The password is right: a pending NEW_PASSWORD_REQUIRED, or tokens."""
+        now = self.clock.now()
+        if user.status == UserStatus.FORCE_CHANGE_PASSWORD:
+            if user.password_expires is not None and user.password_expires < now:
+                raise NotAuthorizedException("Temporary password has expired and must be reset by an administrator.")
+            session = await self.sessions.start(
+                {
+                    "challenge": "NEW_PASSWORD_REQUIRED",
+                    "pool_id": pool.id,
+                    "client_id": client.id,
+                    "sub": user.sub,
+                    "username": user.username,
+                },
+                int(client.doc.get("AuthSessionValidity") or 3),
+            )
+            writable = {k: v for k, v in user.attributes.items() if k != "sub"}
+            return Outcome(
+                challenge="NEW_PASSWORD_REQUIRED",
+                session=session,
+                parameters={
+                    "USER_ID_FOR_SRP": user.username,
+                    "requiredAttributes": "[]",
+                    "userAttributes": json.dumps(writable),
+                },
+            )
+        issued = await self.tokens.issue(pool, client, user, auth_time=int(now))
+        return Outcome(tokens=issued)
+
+    # --- challenges --------------------------------------------------------------
+
+    async def respond(
+        self,
+        client_id: str,
+        challenge: str,
+        responses: dict[str, str],
+        session: str | None,
+        *,
+        admin_pool_id: str | None = None,
+    ) -> Outcome:
+        pool, client = await self.client_of(client_id, admin_pool_id)
+        state = await self.sessions.peek(session)
+        if state.get("client_id") != client.id or state.get("challenge") != challenge:
+            raise NotAuthorizedException("Invalid session for the user, session is expired.")
+        username = responses.get("USERNAME") or ""
+        user = await self.users.store.get_user_by_sub(pool.id, state["sub"])
+        if user is None:
+            raise NotAuthorizedException("Invalid session for the user, session is expired.")
+        if username and username not in _names(user):
+            raise NotAuthorizedException("Invalid session for the user, session is expired.")
+        self._check_secret_hash(client, username or user.username, responses.get("SECRET_HASH"), *_names(user))
+        if challenge == "NEW_PASSWORD_REQUIRED":
+            return await self._new_password(pool, client, user, responses, session)
+        raise InvalidParameterException(f"Challenge {challenge} is not supported")
+
+    async def _new_password(
+        self, pool: Pool, client: Client, user: User, responses: dict[str, str], session: str | None
+    ) -> Outcome:
+        new_password = responses.get("NEW_PASSWORD")
+        if not new_password:
+            raise InvalidParameterException("Missing required parameter NEW_PASSWORD")
+        password_policy.check(password_policy.policy_of(pool.doc), new_password)
+        updates = [
+            {"Name": k.removeprefix("userAttributes."), "Value": v}
+            for k, v in responses.items()
+            if k.startswith("userAttributes.")
+        ]
+        await self.sessions.redeem(session)  # single use, checked after validation so a typo can be retried
+        if updates:
+            user = await self.users.update_attributes(pool, user, updates)
+        user = await self.users.set_password(pool, user, new_password, permanent=True)
+        issued = await self.tokens.issue(pool, client, user, auth_time=int(self.clock.now()))
+        return Outcome(tokens=issued)
+
+    # --- refresh -------------------------------------------------------------------
+
+    async def _refresh(self, pool: Pool, client: Client, params: dict[str, str]) -> Outcome:
+        token = params.get("REFRESH_TOKEN") or ""
+        if not token:
+            raise InvalidParameterException("Missing required parameter REFRESH_TOKEN")
+        if (client.doc.get("RefreshTokenRotation") or {}).get("Feature") == "ENABLED":
+            raise NotAuthorizedException(
+                "Refresh token rotation is enabled for this client: use GetTokensFromRefreshToken"
+            )
+        record = await self.tokens.find_refresh(token, client)
+        user = await self._refresh_user(pool, record.sub)
+        self._check_secret_hash(client, params.get("USERNAME") or user.username, params.get("SECRET_HASH"), *_names(user))
+        issued = await self.tokens.issue(
+            pool,
+            client,
+            user,
+            auth_time=int(record.doc["auth_time"]),
+            scopes=list(record.doc.get("scopes") or [ADMIN_SCOPE]),
+            origin_jti=record.origin_jti,
+            with_refresh=False,
+        )
+        return Outcome(tokens=issued)
+
+    async def _refresh_user(self, pool: Pool, sub: str) -> User:
+        user = await self.users.store.get_user_by_sub(pool.id, sub)
+        if user is None:
+            raise NotAuthorizedException("Invalid Refresh Token")
+        if not user.enabled:
+            raise NotAuthorizedException("User is disabled.")
+        return user
+
+    async def get_tokens_from_refresh(self, client_id: str, token: str, client_secret: str | None) -> Issued:
+        """GetTokensFromRefreshToken: with rotation on, a new refresh token replaces the old one."""
+        pool, client = await self.client_of(client_id)
+        self._check_client_secret(client, client_secret)
+        if not flow_enabled(client, "REFRESH_TOKEN_AUTH"):
+            raise InvalidParameterException("REFRESH_TOKEN_AUTH flow not enabled for this client")
+        rotation = client.doc.get("RefreshTokenRotation") or {}
+        if not token or len(token) > 4096:
+            raise NotAuthorizedException("Invalid Refresh Token")
+        record = await self.tokens.find_refresh(token, client)
+        user = await self._refresh_user(pool, record.sub)
+        scopes = list(record.doc.get("scopes") or [ADMIN_SCOPE])
+        auth_time = int(record.doc["auth_time"])
+        if rotation.get("Feature") != "ENABLED":
+            return await self.tokens.issue(
+                pool, client, user, auth_time=auth_time, scopes=scopes, origin_jti=record.origin_jti, with_refresh=False
+            )
+        now = self.clock.now()
+        grace = float(rotation.get("RetryGracePeriodSeconds") or 0)
+        if record.rotated_at is not None and now - record.rotated_at > grace:
+            raise RefreshTokenReuseException("Refresh token has already been used.")
+        issued = await self.tokens.issue(
+            pool, client, user, auth_time=auth_time, scopes=scopes, origin_jti=record.origin_jti, with_refresh=False
+        )
+        from cognate.core import ids
+
+        new_token = ids.opaque_token(48)
+        new_record = self.tokens.refresh_record(pool, client, user, new_token, record.origin_jti, auth_time, scopes)
+        if record.rotated_at is None:
+            if not await self.tokens.store.rotate_refresh_token(record.token_hash, new_record, now):
+                # Another request rotated it first: this one is a retry inside the grace period, or a reuse.
+                fresh = await self.tokens.store.get_refresh_token(record.token_hash)
+                if fresh is None or fresh.rotated_at is None or now - fresh.rotated_at > grace:
+                    raise RefreshTokenReuseException("Refresh token has already been used.")
+                await self.tokens.store.insert_refresh_token(new_record)
+        else:
+            await self.tokens.store.insert_refresh_token(new_record)
+        return replace(issued, refresh_token=new_token)
+
+    def _check_client_secret(self, client: Client, given: str | None) -> None:
+        import hmac
+
+        if client.secret is None:
+            return
+        if not given or not hmac.compare_digest(client.secret.encode(), given.encode()):
+            raise NotAuthorizedException(f"Unable to verify secret hash for client {client.id}")
+
+    # --- sign-out and revocation ---------------------------------------------------------
+
+    async def revoke(self, client_id: str, token: str, client_secret: str | None) -> None:
+        """RevokeToken: the refresh token and every access/ID token issued from it."""
+        _, client = await self.client_of(client_id)
+        self._check_client_secret(client, client_secret)
+        if not client.doc.get("EnableTokenRevocation", True):
+            raise UnsupportedOperationException("Token revocation is not enabled for this app client")
+        if token.count(".") == 2:
+            raise UnsupportedTokenTypeException("Only refresh tokens can be revoked")
+        from cognate.core.tokens import refresh_hash
+
+        record = await self.tokens.store.get_refresh_token(refresh_hash(token)) if len(token) <= 4096 else None
+        if record is None:
+            return  # RFC 7009 2.2: an invalid token is not an error
+        if record.client_id != client.id:
+            raise UnauthorizedException("The refresh token was not issued to this client")
+        await self.tokens.store.revoke_refresh_family(record.origin_jti, self.clock.now())
+
+    async def user_of_access_token(self, access_token: str) -> tuple[Pool, User, dict[str, Any]]:
+        """The live user behind an access token that may call the user's own operations."""
+        claims = await self.tokens.verify(access_token, token_use="access")
+        pool = await self.pools.get(claims["iss"].rsplit("/", 1)[1])
+        if ADMIN_SCOPE not in str(claims.get("scope", "")).split():
+            raise NotAuthorizedException("Access Token does not have required scopes")
+        user = await self.users.store.get_user_by_sub(pool.id, claims["sub"])
+        if user is None:
+            raise NotAuthorizedException("User does not exist.")
+        if int(claims["iat"]) < int(user.tokens_valid_after):
+            raise NotAuthorizedException("Access Token has been revoked")
+        if not user.enabled:
+            raise NotAuthorizedException("User is disabled.")
+        return pool, user, claims
+
+    async def global_sign_out(self, pool: Pool, user: User) -> None:
+        await self.users.store.sign_out_user(pool.id, user.sub, self.clock.now())
+
+
+def _names(user: User | None) -> tuple[str, ...]:
+    """Names a SECRET_HASH may have been computed with: the username, the sub, aliases."""
+    if user is None:
+        return ()
+    return tuple(
+        n for n in (user.username, user.sub, user.attributes.get("email"), user.attributes.get("phone_number")) if n
+    )

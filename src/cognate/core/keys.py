@@ -1,0 +1,109 @@
+"""Per-pool RS256 signing keys: one for ID tokens, one for access tokens (Cognito signs
+them with different keys), sealed at rest with the master key.
+
+Rotation (``cognate keys rotate``) adds a new pair and retires the old one; a retired
+key stays in the JWKS until every token it signed has expired (at most one day, the
+longest ID/access token validity). Parsed keys are cached per process for a few
+seconds; a ``kid`` not in the cache triggers a reload, so a rotation made by another
+process is seen at once by verifiers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from cognate.core.clock import Clock
+from cognate.core.entities import SigningKey
+from cognate.crypto import signing
+from cognate.crypto.sealing import Sealer
+from cognate.store.auth_sql import AuthStore
+from cognate.store.sql import Store
+
+PURPOSE = "signing-key"
+PURPOSES = ("id", "access")
+MAX_TOKEN_LIFETIME_S = 86400  # the longest ID/access token validity
+CACHE_TTL_S = 5.0
+
+
+@dataclass(frozen=True)
+class PoolKeys:
+    signers: dict[str, signing.Signer]  # purpose -> newest active key
+    public: dict[str, Any]  # kid -> public key object (for verification)
+    jwks: list[dict[str, Any]]
+    loaded: float
+
+
+class SigningKeys:
+    def __init__(self, store: Store, clock: Clock, sealer: Sealer) -> None:
+        self.store = store
+        self.auth_store = AuthStore(store)
+        self.clock = clock
+        self.sealer = sealer
+        self._cache: dict[str, PoolKeys] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def _new_pair(self, pool_id: str) -> list[SigningKey]:
+        now = self.clock.now()
+        out = []
+        for purpose in PURPOSES:
+            pem = await asyncio.to_thread(signing.generate_private_pem)
+            jwk = signing.public_jwk(pem)
+            out.append(
+                SigningKey(
+                    kid=jwk["kid"],
+                    pool_id=pool_id,
+                    purpose=purpose,
+                    private_pem_enc=self.sealer.seal(pem, PURPOSE),
+                    public_jwk=jwk,
+                    created=now,
+                )
+            )
+        return out
+
+    async def _load(self, pool_id: str) -> PoolKeys:
+        rows = await self.store.signing_keys(pool_id)
+        if not any(r.retired is None for r in rows):
+            await self.auth_store.insert_first_keys(pool_id, await self._new_pair(pool_id))
+            rows = await self.store.signing_keys(pool_id)
+        now = self.clock.now()
+        signers: dict[str, signing.Signer] = {}
+        public: dict[str, Any] = {}
+        jwks: list[dict[str, Any]] = []
+        for row in rows:  # oldest first: the newest active key wins
+            if row.retired is not None and row.retired + MAX_TOKEN_LIFETIME_S < now:
+                continue
+            jwks.append(row.public_jwk)
+            public.update(signing.load_public_keys([row.public_jwk]))
+            if row.retired is None:
+                pem = self.sealer.unseal(row.private_pem_enc, PURPOSE)
+                signers[row.purpose] = signing.Signer.from_pem(row.kid, pem)
+        keys = PoolKeys(signers=signers, public=public, jwks=jwks, loaded=now)
+        self._cache[pool_id] = keys
+        return keys
+
+    async def get(self, pool_id: str, *, fresh: bool = False) -> PoolKeys:
+        cached = self._cache.get(pool_id)
+        if not fresh and cached and self.clock.now() - cached.loaded < CACHE_TTL_S:
+            return cached
+        lock = self._locks.setdefault(pool_id, asyncio.Lock())
+        async with lock:
+            cached = self._cache.get(pool_id)
+            if not fresh and cached and self.clock.now() - cached.loaded < CACHE_TTL_S:
+                return cached
+            return await self._load(pool_id)
+
+    async def public_key(self, pool_id: str, kid: str) -> Any | None:
+        keys = await self.get(pool_id)
+        if kid not in keys.public:
+            keys = await self.get(pool_id, fresh=True)
+        return keys.public.get(kid)
+
+    async def rotate(self, pool_id: str) -> list[str]:
+        """Add a new key pair and retire the current one; returns the new kids."""
+        await self.get(pool_id)  # make sure a first pair exists
+        pair = await self._new_pair(pool_id)
+        await self.store.rotate_signing_keys(pair, self.clock.now())
+        self._cache.pop(pool_id, None)
+        return [k.kid for k in pair]

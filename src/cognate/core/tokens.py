@@ -1,0 +1,227 @@
+"""Cognito's tokens: RS256 ID and access JWTs, opaque refresh tokens, and their checks.
+
+Claims follow the Cognito developer guide ("Understanding the ID token", "Understanding
+the access token"; REFERENCE.md 5a): the ID token carries ``sub``, ``iss``, ``aud``,
+``token_use=id``, ``auth_time``, ``iat``, ``exp``, ``jti``, ``origin_jti``, ``event_id``,
+``cognito:username``, ``cognito:groups`` (when the user has groups) and the user's
+attributes the client may read; the access token carries ``client_id``, ``username``,
+``scope`` and no ``aud``. Refresh tokens are random, stored only as SHA-256 hashes
+(they carry 256 bits of entropy, so a fast hash is the right one), and revocable: all
+tokens that share an ``origin_jti`` die with their refresh token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from cognate.core import ids
+from cognate.core.clients import validity_seconds
+from cognate.core.clock import Clock
+from cognate.core.entities import Client, Pool, RefreshToken, User
+from cognate.core.groups import Groups
+from cognate.core.keys import SigningKeys
+from cognate.crypto import signing
+from cognate.errors import NotAuthorizedException
+from cognate.store.sql import Store
+
+ADMIN_SCOPE = "aws.cognito.signin.user.admin"
+BOOLEAN_CLAIMS = {"email_verified", "phone_number_verified"}
+NUMBER_CLAIMS = {"updated_at"}
+
+
+def refresh_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Issued:
+    id_token: str | None
+    access_token: str
+    expires_in: int
+    refresh_token: str | None = None
+
+    def authentication_result(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"AccessToken": self.access_token, "ExpiresIn": self.expires_in, "TokenType": "Bearer"}
+        if self.refresh_token:
+            out["RefreshToken"] = self.refresh_token
+        if self.id_token:
+            out["IdToken"] = self.id_token
+        return out
+
+
+def _claim_value(name: str, value: str) -> Any:
+    if name in BOOLEAN_CLAIMS:
+        return value == "true"
+    if name in NUMBER_CLAIMS:
+        try:
+            return int(value)
+        except ValueError:
+            return value
+    return value
+
+
+class Tokens:
+    def __init__(self, store: Store, clock: Clock, keys: SigningKeys, groups: Groups, issuer_base: str) -> None:
+        self.store = store
+        self.clock = clock
+        self.keys = keys
+        self.groups = groups
+        self._issuer_base = issuer_base  # "{public-url}" or "https://cognito-idp.{region}.amazonaws.com"
+
+    def issuer(self, pool_id: str) -> str:
+        return f"{self._issuer_base}/{pool_id}"
+
+    # --- issuing -------------------------------------------------------------------
+
+    def _id_claims(self, pool: Pool, client: Client, user: User, groups: list[str]) -> dict[str, Any]:
+        readable = client.doc.get("ReadAttributes")
+        claims: dict[str, Any] = {}
+        for name, value in user.attributes.items():
+            if name.startswith("dev:") or name == "identities":
+                continue
+            if readable and name not in readable and name != "sub":
+                continue
+            claims[name] = _claim_value(name, value)
+        if groups:
+            claims["cognito:groups"] = groups
+        claims["cognito:username"] = user.username
+        claims["aud"] = client.id
+        claims["token_use"] = "id"
+        return claims
+
+    async def issue(
+        self,
+        pool: Pool,
+        client: Client,
+        user: User,
+        *,
+        auth_time: int,
+        scopes: list[str] | None = None,
+        origin_jti: str | None = None,
+        with_refresh: bool = True,
+        with_id_token: bool = True,
+        nonce: str | None = None,
+    ) -> Issued:
+        """Sign an ID and an access token; with ``with_refresh``, start a refresh-token family."""
+        now = int(self.clock.now())
+        keys = await self.keys.get(pool.id)
+        groups = [g.name for g in await self.groups.of_user(pool, user)]
+        origin = origin_jti or str(uuid.uuid4())
+        event_id = str(uuid.uuid4())
+        scope_list = scopes if scopes is not None else [ADMIN_SCOPE]
+        access_ttl = validity_seconds(client.doc, "AccessToken")
+        common = {"iss": self.issuer(pool.id), "origin_jti": origin, "event_id": event_id, "auth_time": auth_time}
+        access_claims: dict[str, Any] = {"sub": user.sub}
+        if groups:
+            access_claims["cognito:groups"] = groups
+        access_claims.update(
+            {
+                "iss": common["iss"],
+                "client_id": client.id,
+                "origin_jti": origin,
+                "event_id": event_id,
+                "token_use": "access",
+                "scope": " ".join(scope_list),
+                "auth_time": auth_time,
+                "exp": now + access_ttl,
+                "iat": now,
+                "jti": str(uuid.uuid4()),
+                "username": user.username,
+            }
+        )
+        access = keys.signers["access"].sign(access_claims)
+        id_token = None
+        if with_id_token:
+            id_claims = self._id_claims(pool, client, user, groups)
+            id_claims.update(common)
+            if nonce:
+                id_claims["nonce"] = nonce
+            id_claims.update(
+                {"exp": now + validity_seconds(client.doc, "IdToken"), "iat": now, "jti": str(uuid.uuid4())}
+            )
+            id_token = keys.signers["id"].sign(id_claims)
+        refresh = None
+        if with_refresh:
+            refresh = ids.opaque_token(48)
+            await self.store.insert_refresh_token(
+                self.refresh_record(pool, client, user, refresh, origin, auth_time, scope_list)
+            )
+        return Issued(id_token=id_token, access_token=access, expires_in=access_ttl, refresh_token=refresh)
+
+    def refresh_record(
+        self,
+        pool: Pool,
+        client: Client,
+        user: User,
+        token: str,
+        origin_jti: str,
+        auth_time: int,
+        scopes: list[str],
+    ) -> RefreshToken:
+        now = self.clock.now()
+        return RefreshToken(
+            token_hash=refresh_hash(token),
+            pool_id=pool.id,
+            client_id=client.id,
+            sub=user.sub,
+            origin_jti=origin_jti,
+            created=now,
+            expires=now + validity_seconds(client.doc, "RefreshToken"),
+            doc={"auth_time": auth_time, "scopes": scopes, "username": user.username},
+        )
+
+    # --- checking --------------------------------------------------------------------
+
+    async def find_refresh(self, token: str, client: Client) -> RefreshToken:
+        """The live refresh token of ``client``; NotAuthorizedException otherwise."""
+        if not token or len(token) > 4096:
+            raise NotAuthorizedException("Invalid Refresh Token")
+        record = await self.store.get_refresh_token(refresh_hash(token))
+        # A token is bound to the client it was issued to (Zitadel GHSA-xqxv-4jc2-x56x).
+        if record is None or record.client_id != client.id or record.pool_id != client.pool_id:
+            raise NotAuthorizedException("Invalid Refresh Token")
+        if record.revoked_at is not None:
+            raise NotAuthorizedException("Refresh Token has been revoked")
+        if record.expires <= self.clock.now():
+            raise NotAuthorizedException("Refresh Token has expired")
+        return record
+
+    async def verify(self, token: str, *, token_use: str) -> dict[str, Any]:
+        """Signature, issuer, expiry, ``token_use`` and revocation of one of our JWTs."""
+        if not token or len(token) > signing.MAX_TOKEN_BYTES:
+            raise NotAuthorizedException("Invalid Access Token")
+        try:
+            unverified = jwt.decode(token, options={"verify_signature": False})
+            header = jwt.get_unverified_header(token)
+        except (jwt.PyJWTError, json.JSONDecodeError, ValueError):
+            raise NotAuthorizedException("Invalid Access Token") from None
+        iss = unverified.get("iss")
+        if not isinstance(iss, str) or "/" not in iss:
+            raise NotAuthorizedException("Invalid Access Token")
+        pool_id = iss.rsplit("/", 1)[1]
+        if iss != self.issuer(pool_id):
+            raise NotAuthorizedException("Invalid Access Token")
+        kid = header.get("kid")
+        key = await self.keys.public_key(pool_id, kid) if isinstance(kid, str) else None
+        if key is None:
+            raise NotAuthorizedException("Invalid Access Token")
+        try:
+            claims = signing.verify(token, {kid: key})  # type: ignore[dict-item]
+        except signing.InvalidToken as exc:
+            if "expired" in str(exc).lower():
+                raise NotAuthorizedException("Access Token has expired") from None
+            raise NotAuthorizedException("Invalid Access Token") from None
+        if claims.get("exp", 0) <= self.clock.now():
+            raise NotAuthorizedException("Access Token has expired")
+        if claims.get("token_use") != token_use:
+            raise NotAuthorizedException("Invalid Access Token")
+        origin = claims.get("origin_jti")
+        if isinstance(origin, str) and await self.store.origin_revoked(origin):
+            raise NotAuthorizedException("Access Token has been revoked")
+        return claims
