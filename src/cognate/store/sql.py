@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -38,6 +40,10 @@ from cognate.store import schema as t
 from cognate.store.base import Conflict
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
+
+# Access and ID tokens live at most one day (Cognito's limit); a revoked refresh-token
+# family is kept that long past its expiry so ``origin_revoked`` still refuses them.
+REVOCATION_HORIZON_S = 86400.0
 
 
 def async_url(url: str) -> str:
@@ -73,13 +79,19 @@ def _sqlite_engine(url: str, begin: str) -> AsyncEngine:
 class Store:
     """All persistence. Every public method is one transaction."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, *, clock: Callable[[], float] = time.time) -> None:
+        """``clock`` tells the time that TTL items expire by (tests pin it)."""
         self.url = async_url(database_url)
+        self._now = clock
         self.is_sqlite = self.url.startswith("sqlite")
         if self.is_sqlite:
             path = self.url.split("///", 1)[1]
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            if not path or path == ":memory:" or "mode=memory" in path:
+                # Readers and writers use separate connections: they must share a file.
+                raise ValueError(
+                    "SQLite needs a file: sqlite:///PATH (in-memory databases are not supported)"
+                )
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
             self._reader = _sqlite_engine(self.url, "BEGIN")
             self._writer = _sqlite_engine(self.url, "BEGIN IMMEDIATE")
         else:
@@ -101,6 +113,24 @@ class Store:
     async def write(self) -> AsyncIterator[AsyncConnection]:
         async with self._writer.begin() as conn:
             yield conn
+
+    def _insert(self, table: sa.Table) -> Any:
+        """The dialect's INSERT, which knows ``ON CONFLICT`` (upserts) on both backends."""
+        if self.is_sqlite:
+            return sqlite_insert(table)
+        return pg_insert(table)
+
+    def _prefix(self, col: sa.ColumnElement[str], prefix: str) -> sa.ColumnElement[bool]:
+        """``col`` starts with ``prefix``, case-sensitively, wildcards taken literally.
+
+        SQLite compares text byte-wise (BINARY), so a range up to ``prefix`` + U+10FFFF is
+        exact and uses the index; its LIKE ignores case. On PostgreSQL that range would
+        follow the database collation (under ICU or en_US, "ABc" sorts between "ab" and
+        "ab" + U+10FFFF), so it gets LIKE, which is case-sensitive there.
+        """
+        if self.is_sqlite:
+            return sa.and_(col >= prefix, col < prefix + "\U0010ffff")
+        return col.startswith(prefix, autoescape=True)
 
     # --- migrations -------------------------------------------------------------
 
@@ -297,7 +327,10 @@ class Store:
         values = self._user_values(user, username_key)
         del values["sub"], values["created"]
         async with self.write() as conn:
-            await conn.execute(t.users.update().where(t.users.c.sub == user.sub).values(**values))
+            try:
+                await conn.execute(t.users.update().where(t.users.c.sub == user.sub).values(**values))
+            except IntegrityError as exc:
+                raise Conflict(user.username) from exc
             if indexed is not None:
                 await self._index_attrs(conn, user, indexed)
 
@@ -347,7 +380,7 @@ class Store:
             if op == "=":
                 cond.append(t.user_attrs.c.value == value)
             else:
-                cond += [t.user_attrs.c.value >= value, t.user_attrs.c.value < value + "\U0010ffff"]
+                cond.append(self._prefix(t.user_attrs.c.value, value))
             q = q.where(t.users.c.sub.in_(sa.select(t.user_attrs.c.sub).where(*cond)))
         if column is not None:
             name, op, value = column
@@ -355,7 +388,7 @@ class Store:
             if op == "=":
                 q = q.where(col == value)
             else:
-                q = q.where(col >= value, col < value + "\U0010ffff")
+                q = q.where(self._prefix(col, value))
         if after:
             q = q.where(t.users.c.username_key > after)
         q = q.order_by(t.users.c.username_key).limit(limit)
@@ -418,20 +451,10 @@ class Store:
             )
 
     async def add_user_to_group(self, pool_id: str, group_name: str, sub: str) -> None:
+        """Idempotent, also when two requests add the same membership at once."""
+        stmt = self._insert(t.user_groups).values(pool_id=pool_id, group_name=group_name, sub=sub)
         async with self.write() as conn:
-            exists = (
-                await conn.execute(
-                    sa.select(t.user_groups.c.sub).where(
-                        t.user_groups.c.pool_id == pool_id,
-                        t.user_groups.c.group_name == group_name,
-                        t.user_groups.c.sub == sub,
-                    )
-                )
-            ).first()
-            if not exists:
-                await conn.execute(
-                    t.user_groups.insert().values(pool_id=pool_id, group_name=group_name, sub=sub)
-                )
+            await conn.execute(stmt.on_conflict_do_nothing())
 
     async def remove_user_from_group(self, pool_id: str, group_name: str, sub: str) -> None:
         async with self.write() as conn:
@@ -537,18 +560,20 @@ class Store:
     # --- TTL store (codes, challenge sessions) -------------------------------------
 
     async def put(self, kind: str, key: str, doc: Mapping[str, Any], ttl_s: float) -> None:
-        expires = time.time() + ttl_s
+        """Store ``doc`` under (kind, key) for ``ttl_s`` seconds, replacing what was there."""
+        stmt = self._insert(t.ttl_items).values(
+            kind=kind, key=key, doc=dict(doc), expires=self._now() + ttl_s
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[t.ttl_items.c.kind, t.ttl_items.c.key],
+            set_={"doc": stmt.excluded.doc, "expires": stmt.excluded.expires},
+        )
         async with self.write() as conn:
-            await conn.execute(
-                t.ttl_items.delete().where(t.ttl_items.c.kind == kind, t.ttl_items.c.key == key)
-            )
-            await conn.execute(
-                t.ttl_items.insert().values(kind=kind, key=key, doc=dict(doc), expires=expires)
-            )
+            await conn.execute(stmt)
 
     async def get(self, kind: str, key: str) -> dict[str, Any] | None:
         q = sa.select(t.ttl_items.c.doc).where(
-            t.ttl_items.c.kind == kind, t.ttl_items.c.key == key, t.ttl_items.c.expires > time.time()
+            t.ttl_items.c.kind == kind, t.ttl_items.c.key == key, t.ttl_items.c.expires > self._now()
         )
         async with self.read() as conn:
             row = (await conn.execute(q)).first()
@@ -562,7 +587,7 @@ class Store:
         )
         async with self.write() as conn:
             row = (await conn.execute(q)).first()
-        if row is None or row.expires <= time.time():
+        if row is None or row.expires <= self._now():
             return None
         return dict(row.doc)
 
@@ -576,17 +601,21 @@ class Store:
         async with self.write() as conn:
             await conn.execute(
                 t.ttl_items.delete().where(
-                    t.ttl_items.c.kind == kind,
-                    t.ttl_items.c.key >= prefix,
-                    t.ttl_items.c.key < prefix + "\U0010ffff",
+                    t.ttl_items.c.kind == kind, self._prefix(t.ttl_items.c.key, prefix)
                 )
             )
 
     async def purge_expired(self) -> int:
-        now = time.time()
+        now = self._now()
         async with self.write() as conn:
             r1 = await conn.execute(t.ttl_items.delete().where(t.ttl_items.c.expires <= now))
-            r2 = await conn.execute(t.refresh_tokens.delete().where(t.refresh_tokens.c.expires <= now))
+            rt = t.refresh_tokens.c
+            r2 = await conn.execute(
+                t.refresh_tokens.delete().where(
+                    rt.expires <= now,
+                    sa.or_(rt.revoked_at.is_(None), rt.expires <= now - REVOCATION_HORIZON_S),
+                )
+            )
         return int(r1.rowcount or 0) + int(r2.rowcount or 0)
 
     # --- refresh tokens -----------------------------------------------------------
@@ -761,36 +790,21 @@ class Store:
         The caller computes the lockout from the returned count (2^(n-5) s past 5).
         """
         L = t.lockouts.c
+        # One statement (INSERT ... ON CONFLICT DO UPDATE ... RETURNING): the row lock makes
+        # concurrent failures from any number of workers count one each.
+        stmt = self._insert(t.lockouts).values(
+            pool_id=pool_id, user_key=user_key, failures=1, locked_until=0.0, last_failure=now
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[L.pool_id, L.user_key],
+            set_={
+                "failures": sa.case((L.last_failure < now - quiet_s, 1), else_=L.failures + 1),
+                "last_failure": now,
+            },
+        ).returning(L.failures, L.locked_until, L.last_failure)
         async with self.write() as conn:
-            row = (
-                await conn.execute(
-                    t.lockouts.update()
-                    .where(L.pool_id == pool_id, L.user_key == user_key)
-                    .values(
-                        failures=sa.case((L.last_failure < now - quiet_s, 1), else_=L.failures + 1),
-                        last_failure=now,
-                    )
-                    .returning(L.failures, L.locked_until, L.last_failure)
-                )
-            ).first()
-            if row is None:
-                try:
-                    async with conn.begin_nested():
-                        await conn.execute(
-                            t.lockouts.insert().values(
-                                pool_id=pool_id,
-                                user_key=user_key,
-                                failures=1,
-                                locked_until=0.0,
-                                last_failure=now,
-                            )
-                        )
-                    return Lockout(failures=1, locked_until=0.0, last_failure=now)
-                except IntegrityError:
-                    return await self.record_failure(pool_id, user_key, now, quiet_s)
-            return Lockout(
-                failures=row.failures, locked_until=row.locked_until, last_failure=row.last_failure
-            )
+            row = (await conn.execute(stmt)).one()
+        return Lockout(failures=row.failures, locked_until=row.locked_until, last_failure=row.last_failure)
 
     async def set_locked_until(self, pool_id: str, user_key: str, until: float) -> None:
         L = t.lockouts.c
