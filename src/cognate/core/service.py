@@ -52,7 +52,7 @@ class Core:
         self.resources = Resources(store)
         self.keys = SigningKeys(store, self.clock, self.sealer)
         self.tokens = Tokens(store, self.clock, self.keys, self.groups, self.issuer_base)
-        self.sessions = Sessions(store)
+        self.sessions = Sessions(store, self.clock)
         self.lockout = Lockout(AuthStore(store), self.clock)
         self.auth = AuthFlows(
             self.pools, self.clients, self.users, self.tokens, self.sessions, self.lockout, self.clock

@@ -12,6 +12,7 @@ import hashlib
 from typing import Any
 
 from cognate.core import ids
+from cognate.core.clock import Clock
 from cognate.errors import NotAuthorizedException
 from cognate.store.sql import Store
 
@@ -24,27 +25,29 @@ def _key(session: str) -> str:
 
 
 class Sessions:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
+        self.clock = clock
 
     async def start(self, doc: dict[str, Any], minutes: int) -> str:
         session = ids.opaque_token(96)
-        await self.store.put(KIND, _key(session), doc, minutes * 60)
+        ttl = minutes * 60
+        # The expiry is decided on the core's clock; the store's TTL only collects garbage.
+        await self.store.put(KIND, _key(session), {**doc, "expires_at": self.clock.now() + ttl}, ttl)
         return session
+
+    def _live(self, doc: dict[str, Any] | None) -> dict[str, Any]:
+        if doc is None or float(doc.get("expires_at", 0)) <= self.clock.now():
+            raise NotAuthorizedException(EXPIRED)
+        return doc
 
     async def peek(self, session: str | None) -> dict[str, Any]:
         if not session or len(session) > 4096:
             raise NotAuthorizedException(EXPIRED)
-        doc = await self.store.get(KIND, _key(session))
-        if doc is None:
-            raise NotAuthorizedException(EXPIRED)
-        return doc
+        return self._live(await self.store.get(KIND, _key(session)))
 
     async def redeem(self, session: str | None) -> dict[str, Any]:
         """Consume the session; a second redemption (or an expired one) is refused."""
         if not session or len(session) > 4096:
             raise NotAuthorizedException(EXPIRED)
-        doc = await self.store.consume(KIND, _key(session))
-        if doc is None:
-            raise NotAuthorizedException(EXPIRED)
-        return doc
+        return self._live(await self.store.consume(KIND, _key(session)))
