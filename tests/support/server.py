@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -33,6 +34,7 @@ class Server:
     proc: subprocess.Popen[bytes]
     log_path: Path
     env: dict[str, str] = field(default_factory=dict)
+    ca_file: str | None = None
 
     @property
     def credentials(self) -> dict[str, str]:
@@ -52,6 +54,7 @@ class Server:
             aws_access_key_id=creds["AccessKeyId"],
             aws_secret_access_key=creds["SecretAccessKey"],
             config=cfg,
+            verify=self.ca_file,
         )
 
     def outbox(self) -> list[dict[str, Any]]:
@@ -74,13 +77,16 @@ class Server:
         return self.proc.returncode
 
 
-def wait_healthy(url: str, proc: subprocess.Popen[bytes], log_path: Path, timeout: float = 30) -> None:
+def wait_healthy(
+    url: str, proc: subprocess.Popen[bytes], log_path: Path, timeout: float = 30, ca_file: str | None = None
+) -> None:
+    verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_file) if ca_file else True
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"cognate exited early ({proc.returncode}):\n{log_path.read_text()}")
         try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+            if httpx.get(f"{url}/health", timeout=1, verify=verify).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
@@ -94,6 +100,7 @@ def running_server(
     data_dir: Path | None = None,
     env: dict[str, str] | None = None,
     low_cost: bool = True,
+    ca_file: str | None = None,
 ) -> Iterator[Server]:
     """Start ``cognate serve`` with ``args``; stop it (SIGINT) afterwards."""
     tmp = tempfile.mkdtemp(prefix="cognate-test-")
@@ -107,10 +114,50 @@ def running_server(
     cmd = [sys.executable, "-m", "cognate.cli", "serve", "--port", str(port), "--data-dir", str(data), *args]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=full_env)  # noqa: S603
-    url = f"http://127.0.0.1:{port}"
-    server = Server(url=url, port=port, data_dir=data, proc=proc, log_path=log_path, env=full_env)
+    url = f"{'https' if ca_file else 'http'}://127.0.0.1:{port}"
+    server = Server(url=url, port=port, data_dir=data, proc=proc, log_path=log_path, env=full_env, ca_file=ca_file)
     try:
-        wait_healthy(url, proc, log_path)
+        wait_healthy(url, proc, log_path, ca_file=ca_file)
         yield server
     finally:
         server.stop()
+
+
+def self_signed_cert(directory: Path) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 and localhost, and its key (PEM files); it is its own CA."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return str(cert_path), str(key_path)
