@@ -43,6 +43,7 @@ class SigningKeys:
         self.sealer = sealer
         self._cache: dict[str, PoolKeys] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._kid_pool: dict[str, str] = {}  # every kid seen -> its pool (kids are thumbprints)
 
     async def _new_pair(self, pool_id: str) -> list[SigningKey]:
         now = self.clock.now()
@@ -81,7 +82,13 @@ class SigningKeys:
                 signers[row.purpose] = signing.Signer.from_pem(row.kid, pem)
         keys = PoolKeys(signers=signers, public=public, jwks=jwks, loaded=now)
         self._cache[pool_id] = keys
+        for kid in public:
+            self._kid_pool[kid] = pool_id
         return keys
+
+    def pool_of_kid(self, kid: str) -> str | None:
+        """The pool a key id belongs to, if this process has seen it."""
+        return self._kid_pool.get(kid)
 
     async def get(self, pool_id: str, *, fresh: bool = False) -> PoolKeys:
         cached = self._cache.get(pool_id)

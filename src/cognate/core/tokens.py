@@ -13,7 +13,6 @@ tokens that share an ``origin_jti`` die with their refresh token.
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -193,34 +192,46 @@ class Tokens:
         return record
 
     async def verify(self, token: str, *, token_use: str) -> dict[str, Any]:
-        """Signature, issuer, expiry, ``token_use`` and revocation of one of our JWTs."""
+        """Signature, issuer, expiry, ``token_use`` and revocation of one of our JWTs.
+
+        The key is chosen by ``kid`` among the pool's own keys (never from the token),
+        the algorithm is pinned to RS256, and the issuer must be exactly the pool's.
+        """
+        invalid = NotAuthorizedException("Invalid Access Token")
         if not token or len(token) > signing.MAX_TOKEN_BYTES:
-            raise NotAuthorizedException("Invalid Access Token")
+            raise invalid
         try:
-            unverified = jwt.decode(token, options={"verify_signature": False})
             header = jwt.get_unverified_header(token)
-        except (jwt.PyJWTError, json.JSONDecodeError, ValueError):
-            raise NotAuthorizedException("Invalid Access Token") from None
-        iss = unverified.get("iss")
-        if not isinstance(iss, str) or "/" not in iss:
-            raise NotAuthorizedException("Invalid Access Token")
-        pool_id = iss.rsplit("/", 1)[1]
-        if iss != self.issuer(pool_id):
-            raise NotAuthorizedException("Invalid Access Token")
+        except (jwt.PyJWTError, ValueError):
+            raise invalid from None
         kid = header.get("kid")
-        key = await self.keys.public_key(pool_id, kid) if isinstance(kid, str) else None
+        if not isinstance(kid, str) or header.get("alg") != "RS256":
+            raise invalid
+        pool_id = self.keys.pool_of_kid(kid)
+        if pool_id is None:
+            # A kid this process has not seen yet: find its pool from the (unverified) issuer.
+            try:
+                iss = jwt.decode(token, options={"verify_signature": False}).get("iss")
+            except (jwt.PyJWTError, ValueError):
+                raise invalid from None
+            if not isinstance(iss, str) or "/" not in iss:
+                raise invalid
+            pool_id = iss.rsplit("/", 1)[1]
+        key = await self.keys.public_key(pool_id, kid)
         if key is None:
-            raise NotAuthorizedException("Invalid Access Token")
+            raise invalid
         try:
-            claims = signing.verify(token, {kid: key})  # type: ignore[dict-item]
+            claims = signing.verify(token, {kid: key})
         except signing.InvalidToken as exc:
             if "expired" in str(exc).lower():
                 raise NotAuthorizedException("Access Token has expired") from None
-            raise NotAuthorizedException("Invalid Access Token") from None
+            raise invalid from None
+        if claims.get("iss") != self.issuer(pool_id):
+            raise invalid
         if claims.get("exp", 0) <= self.clock.now():
             raise NotAuthorizedException("Access Token has expired")
         if claims.get("token_use") != token_use:
-            raise NotAuthorizedException("Invalid Access Token")
+            raise invalid
         origin = claims.get("origin_jti")
         if isinstance(origin, str) and await self.store.origin_revoked(origin):
             raise NotAuthorizedException("Access Token has been revoked")
