@@ -23,7 +23,7 @@ from cognate.awsjson.dispatch import AwsJsonDoor
 from cognate.awsjson.registry import load_all
 from cognate.core.service import Core, CoreConfig
 from cognate.oauth.discovery import WellKnown
-from cognate.store.sql import Store
+from cognate.store.cached import CachingStore as Store
 
 log = logging.getLogger("cognate")
 

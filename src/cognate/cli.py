@@ -69,7 +69,7 @@ async def _prepare(settings: config.Settings, secrets: bootstrap.Secrets) -> Non
     from cognate import seed
     from cognate.app import core_config
     from cognate.core.service import Core
-    from cognate.store.sql import Store
+    from cognate.store.cached import CachingStore as Store
 
     store = Store(settings.database_url)
     try:

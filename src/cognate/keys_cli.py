@@ -12,7 +12,7 @@ from cognate import bootstrap, config
 from cognate.app import core_config
 from cognate.core.service import Core
 from cognate.errors import CognateError
-from cognate.store.sql import Store
+from cognate.store.cached import CachingStore as Store
 
 
 async def rotate(settings: config.Settings, pool_id: str) -> int:

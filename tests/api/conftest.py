@@ -10,7 +10,7 @@ import pytest
 from cognate.core.clock import Clock
 from cognate.core.service import Core, CoreConfig
 from cognate.crypto.sealing import new_master_key
-from cognate.store.sql import Store
+from cognate.store.cached import CachingStore as Store
 
 
 @pytest.fixture

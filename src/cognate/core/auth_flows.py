@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cognate.core import password_policy
-from cognate.core.clients import Clients
+from cognate.core.clients import SECRET_PURPOSE, Clients
 from cognate.core.clock import Clock
 from cognate.core.entities import Client, Pool, User, UserStatus
 from cognate.core.lockout import Lockout
@@ -28,6 +28,7 @@ from cognate.errors import (
     NotAuthorizedException,
     PasswordResetRequiredException,
     RefreshTokenReuseException,
+    ResourceNotFoundException,
     UnauthorizedException,
     UnsupportedOperationException,
     UnsupportedTokenTypeException,
@@ -105,8 +106,18 @@ class AuthFlows:
     # --- entry points ------------------------------------------------------------
 
     async def client_of(self, client_id: str, pool_id: str | None = None) -> tuple[Pool, Client]:
-        client = await self.clients.get(client_id, pool_id)
-        return await self.pools.get(client.pool_id), client
+        """The client and its pool, read through the short-lived cache of the sign-in paths."""
+        store = self.tokens.store
+        found = await store.cached_client(client_id)
+        if found is None or (pool_id is not None and found[0].pool_id != pool_id):
+            raise ResourceNotFoundException(f"User pool client {client_id} does not exist.")
+        client, sealed = found
+        if sealed:
+            client = replace(client, secret=self.clients.sealer.unseal(sealed, SECRET_PURPOSE))
+        pool = await store.cached_pool(client.pool_id)
+        if pool is None:
+            raise ResourceNotFoundException(f"User pool {client.pool_id} does not exist.")
+        return pool, client
 
     async def initiate(
         self,
@@ -285,7 +296,7 @@ class AuthFlows:
         return Outcome(tokens=issued)
 
     async def _refresh_user(self, pool: Pool, sub: str) -> User:
-        user = await self.users.store.get_user_by_sub(pool.id, sub)
+        user = await self.tokens.store.cached_user_by_sub(pool.id, sub)
         if user is None:
             raise NotAuthorizedException("Invalid Refresh Token")
         if not user.enabled:
@@ -361,10 +372,12 @@ class AuthFlows:
     async def user_of_access_token(self, access_token: str) -> tuple[Pool, User, dict[str, Any]]:
         """The live user behind an access token that may call the user's own operations."""
         claims = await self.tokens.verify(access_token, token_use="access")
-        pool = await self.pools.get(claims["iss"].rsplit("/", 1)[1])
+        pool = await self.tokens.store.cached_pool(claims["iss"].rsplit("/", 1)[1])
+        if pool is None:
+            raise NotAuthorizedException("Invalid Access Token")
         if ADMIN_SCOPE not in str(claims.get("scope", "")).split():
             raise NotAuthorizedException("Access Token does not have required scopes")
-        user = await self.users.store.get_user_by_sub(pool.id, claims["sub"])
+        user = await self.tokens.store.cached_user_by_sub(pool.id, claims["sub"])
         if user is None:
             raise NotAuthorizedException("User does not exist.")
         if int(claims["iat"]) < int(user.tokens_valid_after):

@@ -20,7 +20,7 @@ from cognate.core.users import Users
 from cognate.crypto.passwords import Passwords
 from cognate.crypto.sealing import Sealer
 from cognate.store.auth_sql import AuthStore
-from cognate.store.sql import Store
+from cognate.store.cached import CachingStore
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class CoreConfig:
 
 
 class Core:
-    def __init__(self, store: Store, config: CoreConfig, clock: Clock | None = None) -> None:
+    def __init__(self, store: CachingStore, config: CoreConfig, clock: Clock | None = None) -> None:
         from urllib.parse import urlsplit
 
         self.store = store

@@ -22,12 +22,12 @@ import jwt
 from cognate.core import ids
 from cognate.core.clients import validity_seconds
 from cognate.core.clock import Clock
-from cognate.core.entities import Client, Pool, RefreshToken, User
+from cognate.core.entities import Client, Group, Pool, RefreshToken, User
 from cognate.core.groups import Groups
 from cognate.core.keys import SigningKeys
 from cognate.crypto import signing
 from cognate.errors import NotAuthorizedException
-from cognate.store.sql import Store
+from cognate.store.cached import CachingStore
 
 ADMIN_SCOPE = "aws.cognito.signin.user.admin"
 BOOLEAN_CLAIMS = {"email_verified", "phone_number_verified"}
@@ -54,6 +54,11 @@ class Issued:
         return out
 
 
+def precedence_order(groups: list[Group]) -> list[Group]:
+    """``cognito:groups`` order: by Precedence (lowest first, none last), then name."""
+    return sorted(groups, key=lambda g: (g.doc.get("Precedence") is None, g.doc.get("Precedence", 0), g.name))
+
+
 def _claim_value(name: str, value: str) -> Any:
     if name in BOOLEAN_CLAIMS:
         return value == "true"
@@ -66,7 +71,7 @@ def _claim_value(name: str, value: str) -> Any:
 
 
 class Tokens:
-    def __init__(self, store: Store, clock: Clock, keys: SigningKeys, groups: Groups, issuer_base: str) -> None:
+    def __init__(self, store: CachingStore, clock: Clock, keys: SigningKeys, groups: Groups, issuer_base: str) -> None:
         self.store = store
         self.clock = clock
         self.keys = keys
@@ -110,7 +115,7 @@ class Tokens:
         """Sign an ID and an access token; with ``with_refresh``, start a refresh-token family."""
         now = int(self.clock.now())
         keys = await self.keys.get(pool.id)
-        groups = [g.name for g in await self.groups.of_user(pool, user)]
+        groups = [g.name for g in precedence_order(await self.store.cached_groups_of_user(pool.id, user.sub))]
         origin = origin_jti or str(uuid.uuid4())
         event_id = str(uuid.uuid4())
         scope_list = scopes if scopes is not None else [ADMIN_SCOPE]
@@ -181,7 +186,7 @@ class Tokens:
         """The live refresh token of ``client``; NotAuthorizedException otherwise."""
         if not token or len(token) > 4096:
             raise NotAuthorizedException("Invalid Refresh Token")
-        record = await self.store.get_refresh_token(refresh_hash(token))
+        record = await self.store.cached_refresh_token(refresh_hash(token))
         # A token is bound to the client it was issued to (Zitadel GHSA-xqxv-4jc2-x56x).
         if record is None or record.client_id != client.id or record.pool_id != client.pool_id:
             raise NotAuthorizedException("Invalid Refresh Token")
@@ -233,6 +238,6 @@ class Tokens:
         if claims.get("token_use") != token_use:
             raise invalid
         origin = claims.get("origin_jti")
-        if isinstance(origin, str) and await self.store.origin_revoked(origin):
+        if isinstance(origin, str) and await self.store.cached_origin_revoked(origin):
             raise NotAuthorizedException("Access Token has been revoked")
         return claims
