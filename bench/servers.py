@@ -1,0 +1,160 @@
+"""The servers under load: ``cognate serve``, the bare hello, moto -- each pinned to the server core.
+
+Pinning is done with ``os.sched_setaffinity`` in the child before it executes (the same
+as ``taskset -c``), so every thread and worker process the server starts inherits it.
+Server CPU is read from ``/proc/PID/stat`` (utime + stime) of the process and all its
+descendants.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def clean_env() -> dict[str, str]:
+    """The environment for servers: never the test-only hash cost, nor stray COGNATE_* settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COGNATE_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])
+    return env
+
+
+class Server:
+    def __init__(
+        self, name: str, cmd: list[str], port: int, cores: list[int], health: str, log: Path
+    ) -> None:
+        self.name = name
+        self.port = port
+        self.cores = cores
+        self.health = health
+        self.log_path = log
+        self._log = open(log, "ab")
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=REPO,
+            env=clean_env(),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=lambda: os.sched_setaffinity(0, cores),
+            start_new_session=True,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited ({self.proc.returncode}); log: {self.tail()}")
+            try:
+                with urllib.request.urlopen(self.url + self.health, timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name} not ready after {timeout}s; log: {self.tail()}")
+
+    def tail(self, n: int = 3000) -> str:
+        self._log.flush()
+        try:
+            return self.log_path.read_bytes()[-n:].decode(errors="replace")
+        except OSError:
+            return ""
+
+    def pids(self) -> list[int]:
+        """The server process and its descendants (uvicorn's worker processes)."""
+        children: dict[int, list[int]] = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry))
+        out, todo = [], [self.proc.pid]
+        while todo:
+            pid = todo.pop()
+            out.append(pid)
+            todo.extend(children.get(pid, []))
+        return out
+
+    def cpu_seconds(self) -> float:
+        total = 0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+        return total / CLK_TCK
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self._log.close()
+
+
+def core_busy_seconds(cores: list[int]) -> float:
+    """Busy time (everything but idle and iowait) of these cores, from /proc/stat, plus steal."""
+    busy = 0
+    for line in Path("/proc/stat").read_text().splitlines():
+        name, *vals = line.split()
+        if name.startswith("cpu") and name[3:].isdigit() and int(name[3:]) in cores:
+            ticks = [int(v) for v in vals]
+            # user nice system idle iowait irq softirq steal (guest time is inside user)
+            busy += sum(ticks[:8]) - ticks[3] - ticks[4]
+    return busy / CLK_TCK
+
+
+def start_cognate(data_dir: Path, cores: list[int], workers: int, log: Path) -> Server:
+    port = free_port()
+    cmd = [sys.executable, "-m", "cognate.cli", "serve", "--port", str(port), "--data-dir", str(data_dir)]
+    if workers > 1:
+        cmd += ["--workers", str(workers)]
+    server = Server("cognate", cmd, port, cores, "/health", log)
+    server.wait_ready()
+    return server
+
+
+def start_hello(cores: list[int], workers: int, log: Path) -> Server:
+    port = free_port()
+    cmd = [sys.executable, "-m", "bench.hello", "--port", str(port), "--workers", str(workers)]
+    server = Server("hello", cmd, port, cores, "/health", log)
+    server.wait_ready()
+    return server
+
+
+def start_moto(cores: list[int], log: Path) -> Server:
+    port = free_port()
+    cmd = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    server = Server("moto", cmd, port, cores, "/moto-api/", log)
+    server.wait_ready()
+    return server
