@@ -65,6 +65,7 @@ class Target:
     users_total: int = 0
     refresh_tokens: list[str] = field(default_factory=list)
     access_tokens: list[str] = field(default_factory=list)
+    signin_users: int = 0  # 0: all of usernames
 
 
 def boto_client(url: str, key: str = "bench", secret: str = "bench") -> Any:
@@ -120,6 +121,7 @@ def _op(op: str, body: dict[str, Any]) -> Request:
 def requests_for(workload: str, t: Target) -> tuple[list[Request], str]:
     """The requests a workload rotates over, and how it picks them."""
     if workload == "signin":
+        names = t.usernames[: t.signin_users] if t.signin_users else t.usernames
         reqs = [
             _op(
                 "InitiateAuth",
@@ -129,7 +131,7 @@ def requests_for(workload: str, t: Target) -> tuple[list[Request], str]:
                     "AuthParameters": {"USERNAME": u, "PASSWORD": PASSWORD},
                 },
             )
-            for u in t.usernames
+            for u in names
         ]
         # Cycled, not drawn with replacement: one user is never signing in on several connections
         # at once (the server counts attempts in flight towards the lockout; see README).
@@ -225,6 +227,7 @@ def measure(
         "server": target.name,
         "connections": connections,
         "users": target.users_total if workload == "signin" else None,
+        "signin_users": len(reqs) if workload == "signin" else None,
         "rps": round(res.rps, 1),
         "p50_ms": round(res.p50_ms, 2),
         "p99_ms": round(res.p99_ms, 2),
@@ -239,8 +242,9 @@ def measure(
         "loadgen_core_busy": round((lg1 - lg0) / (t1 - t0), 3),
         "loadgen": res.loadgen,
     }
-    if out["users"] is None:
-        del out["users"]
+    for k in ("users", "signin_users"):
+        if out[k] is None:
+            del out[k]
     if res.error_samples:
         out["error_samples"] = res.error_samples
     if res.errors or res.socket_errors:
@@ -298,6 +302,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=1, help="passed to cognate serve --workers")
     p.add_argument("--users", type=int, default=0, help="bulk-load N users before the server starts")
     p.add_argument("--moto", action="store_true", help="also run moto's server on the same workloads")
+    p.add_argument(
+        "--signin-users",
+        type=int,
+        default=0,
+        help="sign in only the first K of the users (K < connections puts one user on several at once)",
+    )
     p.add_argument("--json-out", type=Path, help="also write the JSON lines to this file")
     p.add_argument("--server-cores", default="", help="cores for the server (default: 1, or the last one)")
     p.add_argument("--ref-seconds", type=float, default=1.0, help="seconds per reference measurement")
@@ -374,6 +384,7 @@ def main(argv: list[str] | None = None) -> int:
                 setup_api(cognate, creds["AccessKeyId"], creds["SecretAccessKey"], API_USERS)
                 random.shuffle(cognate.usernames)
             fetch_tokens(cognate)
+            cognate.signin_users = args.signin_users
             log(f"cognate ready at {srv.url}: pool {cognate.pool_id}, {cognate.users_total} users")
         if any(w == "hello" for w, _ in runs):
             srv = servers.start_hello(server_cores, args.workers, work / "hello.log")
@@ -386,6 +397,7 @@ def main(argv: list[str] | None = None) -> int:
             setup_api(moto, "bench", "bench", API_USERS)
             random.shuffle(moto.usernames)
             fetch_tokens(moto)
+            moto.signin_users = args.signin_users
             log(f"moto ready at {srv.url}: pool {moto.pool_id}")
 
         hello_by_conns: dict[int, dict[str, Any]] = {}
