@@ -206,8 +206,8 @@ class Tokens:
         if not token or len(token) > signing.MAX_TOKEN_BYTES:
             raise invalid
         try:
-            header = jwt.get_unverified_header(token)
-        except (jwt.PyJWTError, ValueError):
+            header = signing.unverified_header(token)
+        except signing.InvalidToken:
             raise invalid from None
         kid = header.get("kid")
         if not isinstance(kid, str) or header.get("alg") != "RS256":
@@ -226,7 +226,7 @@ class Tokens:
         if key is None:
             raise invalid
         try:
-            claims = signing.verify(token, {kid: key})
+            claims = signing.verify_with(token, key)
         except signing.InvalidToken as exc:
             if "expired" in str(exc).lower():
                 raise NotAuthorizedException("Access Token has expired") from None

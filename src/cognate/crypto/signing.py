@@ -69,17 +69,31 @@ def load_public_keys(jwks: list[dict[str, Any]]) -> dict[str, Any]:
     return {k["kid"]: jwt.PyJWK(k, algorithm="RS256").key for k in jwks}
 
 
+def unverified_header(token: str) -> dict[str, Any]:
+    """The JOSE header, parsed only to choose a key among our own (never trusted)."""
+    if len(token) > MAX_TOKEN_BYTES or token.count(".") != 2:
+        raise InvalidToken("malformed token")
+    head = token.split(".", 1)[0]
+    try:
+        header = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidToken("malformed token") from exc
+    if not isinstance(header, dict):
+        raise InvalidToken("malformed token")
+    return header
+
+
 def verify(token: str, keys: dict[str, Any], *, leeway: float = 0) -> dict[str, Any]:
     """Check size, header, signature (RS256 only, our kid only) and ``exp``; return the claims."""
-    if len(token) > MAX_TOKEN_BYTES:
-        raise InvalidToken("token too large")
-    try:
-        header = jwt.get_unverified_header(token)
-    except jwt.PyJWTError as exc:
-        raise InvalidToken("malformed token") from exc
+    header = unverified_header(token)
     key = keys.get(header.get("kid", ""))
     if key is None or header.get("alg") != "RS256":
         raise InvalidToken("unknown key")
+    return verify_with(token, key, leeway=leeway)
+
+
+def verify_with(token: str, key: Any, *, leeway: float = 0) -> dict[str, Any]:
+    """Verify with a key already chosen by ``kid`` (RS256 only) and check ``exp``."""
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
