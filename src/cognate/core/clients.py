@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from cognate.core import ids, redirects
+from cognate.core import ids, paging, redirects
 from cognate.core.clock import Clock
 from cognate.core.entities import Client, Pool
 from cognate.crypto.sealing import Sealer
@@ -239,10 +239,10 @@ class Clients:
         return updated
 
     async def list(self, pool_id: str, limit: int, token: str | None) -> tuple[list[Client], str | None]:
-        clients = await self.store.list_clients(pool_id, limit + 1, token)
+        clients = await self.store.list_clients(pool_id, limit + 1, paging.decode(token) if token else None)
         more = len(clients) > limit
         clients = clients[:limit]
-        return clients, (clients[-1].id if more and clients else None)
+        return clients, (paging.encode(clients[-1].id) if more and clients else None)
 
     async def delete(self, pool_id: str, client_id: str) -> None:
         await self.get(client_id, pool_id)

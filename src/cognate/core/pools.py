@@ -7,10 +7,11 @@ shape (``UserPoolType``) so that DescribeUserPool returns what was set.
 
 from __future__ import annotations
 
+import builtins
 import copy
 from typing import Any
 
-from cognate.core import attributes, ids
+from cognate.core import attributes, ids, paging
 from cognate.core.clock import Clock
 from cognate.core.entities import Pool
 from cognate.core.password_policy import DEFAULT_POLICY
@@ -45,8 +46,14 @@ UPDATABLE = (
     "AccountRecoverySetting",
     "UserPoolTier",
     "IssuerConfiguration",
+    "DcrConfiguration",
+    "KeyConfiguration",
+    "AcrConfiguration",
 )
 CREATE_ONLY = ("AliasAttributes", "UsernameAttributes", "UsernameConfiguration")
+# What a pool's document may hold: CreateUserPool's members other than PoolName and Schema.
+# Anything else in a request (Id, Arn, EstimatedNumberOfUsers, ...) is ignored, as AWS does.
+STORED = UPDATABLE + CREATE_ONLY
 
 
 def _defaults() -> dict[str, Any]:
@@ -67,7 +74,8 @@ def _normalise(fields: dict[str, Any]) -> dict[str, Any]:
     """Fill the nested defaults and check the rules the service model cannot express."""
     doc = _defaults()
     for key, value in fields.items():
-        doc[key] = copy.deepcopy(value)
+        if key in STORED and value is not None:
+            doc[key] = copy.deepcopy(value)
     policies = doc.setdefault("Policies", {})
     pp = {**DEFAULT_POLICY, **(policies.get("PasswordPolicy") or {})}
     policies["PasswordPolicy"] = pp
@@ -79,6 +87,7 @@ def _normalise(fields: dict[str, Any]) -> dict[str, Any]:
         raise InvalidParameterException(
             "Only one of the aliasAttributes or usernameAttributes can be set in a User Pool."
         )
+    _check_invitation(doc["AdminCreateUserConfig"].get("InviteMessageTemplate") or {})
     for attr in doc.get("AutoVerifiedAttributes") or []:
         if attr not in ("email", "phone_number"):
             raise InvalidParameterException(f"Invalid auto-verified attribute: {attr}")
@@ -90,6 +99,16 @@ def _normalise(fields: dict[str, Any]) -> dict[str, Any]:
             if isinstance(arn, str) and not arn.startswith("arn:"):
                 raise InvalidParameterException(f"{trigger} must be a Lambda function ARN")
     return doc
+
+
+def _check_invitation(template: dict[str, Any]) -> None:
+    """Cognito: a custom invitation message must carry the {username} and {####} placeholders."""
+    for field in ("EmailMessage", "SMSMessage"):
+        text = template.get(field)
+        if text is not None and ("{username}" not in text or "{####}" not in text):
+            raise InvalidParameterException(
+                f"InviteMessageTemplate.{field} must contain the placeholders {{username}} and {{####}}."
+            )
 
 
 class Pools:
@@ -134,7 +153,8 @@ class Pools:
             new_fields["UserPoolTags"] = pool.doc.get("UserPoolTags", {})
         doc = _normalise({**kept, **new_fields})
         doc["SchemaAttributes"] = pool.doc["SchemaAttributes"]
-        updated = Pool(id=pool.id, name=pool.name, created=pool.created, modified=self.clock.now(), doc=doc)
+        name = fields.get("PoolName") or pool.name
+        updated = Pool(id=pool.id, name=name, created=pool.created, modified=self.clock.now(), doc=doc)
         await self.store.update_pool(updated)
         return updated
 
@@ -144,10 +164,10 @@ class Pools:
         return updated
 
     async def list(self, limit: int, token: str | None) -> tuple[list[Pool], str | None]:
-        pools = await self.store.list_pools(limit + 1, token)
+        pools = await self.store.list_pools(limit + 1, paging.decode(token) if token else None)
         more = len(pools) > limit
         pools = pools[:limit]
-        return pools, (pools[-1].id if more and pools else None)
+        return pools, (paging.encode(pools[-1].id) if more and pools else None)
 
     async def delete(self, pool_id: str) -> None:
         pool = await self.get(pool_id)
@@ -158,13 +178,13 @@ class Pools:
             )
         await self.store.delete_pool(pool_id)
 
-    async def add_custom_attributes(self, pool_id: str, items: list[dict[str, Any]]) -> None:
+    async def add_custom_attributes(self, pool_id: str, items: builtins.list[dict[str, Any]]) -> None:
         pool = await self.get(pool_id)
         doc = copy.deepcopy(pool.doc)
         schema = doc["SchemaAttributes"]
         by_name = {a["Name"]: a for a in schema}
         for item in items:
-            if item["Name"] in attributes.STANDARD_NAMES:
+            if item.get("Name") in attributes.STANDARD_NAMES:
                 raise InvalidParameterException(f"Existing attribute already has name {item['Name']}.")
             attr = attributes.custom_attribute(item, existing=by_name)
             schema.append(attr)
@@ -191,7 +211,7 @@ class Pools:
             raise InvalidParameterException("A user pool can have at most 50 tags.")
         await self.save_doc(pool, doc)
 
-    async def untag(self, arn: str, keys: list[str]) -> None:
+    async def untag(self, arn: str, keys: builtins.list[str]) -> None:
         pool = await self.get(self.pool_id_of_arn(arn))
         doc = copy.deepcopy(pool.doc)
         doc["UserPoolTags"] = {k: v for k, v in doc.get("UserPoolTags", {}).items() if k not in keys}

@@ -11,8 +11,7 @@ sensitivity). Passwords are hashed with argon2id; the SRP verifier is sealed.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
+import builtins
 import copy
 import json
 import re
@@ -20,7 +19,7 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
-from cognate.core import attributes, ids, list_filter, password_policy
+from cognate.core import attributes, ids, list_filter, paging, password_policy
 from cognate.core.clock import Clock
 from cognate.core.entities import Pool, User, UserStatus
 from cognate.core.messages import Messenger
@@ -152,6 +151,7 @@ class Users:
         password_policy.check(password_policy.policy_of(pool.doc), password)
         creds = await self.credentials(pool, user.username, password)
         now = self.clock.now()
+        status: UserStatus
         if permanent:
             status = UserStatus.CONFIRMED if user.status != UserStatus.UNCONFIRMED else user.status
             expires = None
@@ -405,7 +405,7 @@ class Users:
         self, pool: Pool, filter_text: str | None, limit: int, token: str | None
     ) -> tuple[list[User], str | None]:
         flt = list_filter.parse(filter_text)
-        after = _decode_token(token) if token else None
+        after = paging.decode(token) if token else None
         attr = column = None
         if flt is not None:
             if flt.attribute == "username":
@@ -422,11 +422,11 @@ class Users:
 
     async def _list_by_enabled(
         self, pool: Pool, flt: list_filter.Filter, limit: int, after: str | None
-    ) -> tuple[list[User], str | None]:
+    ) -> tuple[builtins.list[User], str | None]:
         wanted: bool | None = {"enabled": True, "disabled": False}.get(flt.value.lower())
         if wanted is None or flt.op != "=":
             return [], None
-        found: list[User] = []
+        found: builtins.list[User] = []
         cursor = after
         while len(found) <= limit:
             batch = await self.store.list_users(pool.id, 200, cursor)
@@ -437,23 +437,11 @@ class Users:
         return self._page(pool, found, limit)
 
     @staticmethod
-    def _page(pool: Pool, users: list[User], limit: int) -> tuple[list[User], str | None]:
+    def _page(pool: Pool, users: builtins.list[User], limit: int) -> tuple[builtins.list[User], str | None]:
         more = len(users) > limit
         users = users[:limit]
-        token = _encode_token(username_key(pool, users[-1].username)) if more and users else None
+        token = paging.encode(username_key(pool, users[-1].username)) if more and users else None
         return users, token
-
-
-def _encode_token(key: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"after": key}).encode()).decode()
-
-
-def _decode_token(token: str) -> str:
-    try:
-        doc = json.loads(base64.urlsafe_b64decode(token.encode()))
-        return str(doc["after"])
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        raise InvalidParameterException("Invalid pagination token.") from None
 
 
 def deep(doc: dict[str, Any]) -> dict[str, Any]:

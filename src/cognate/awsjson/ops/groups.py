@@ -7,7 +7,9 @@ from typing import Any
 from cognate.awsjson import wire
 from cognate.awsjson.params import Params
 from cognate.awsjson.registry import Auth, operation
+from cognate.core import paging
 from cognate.core.service import Core
+from cognate.core.users import username_key
 
 
 @operation("CreateGroup", auth=Auth.IAM)
@@ -40,10 +42,11 @@ async def delete_group(core: Core, p: Params) -> dict[str, Any]:
 async def list_groups(core: Core, p: Params) -> dict[str, Any]:
     pool = await core.pools.get(p.str("UserPoolId"))
     limit = p.int("Limit", 60)
-    groups = await core.store.list_groups(pool.id, limit + 1, p.opt_str("NextToken"))
+    token = p.opt_str("NextToken")
+    groups = await core.store.list_groups(pool.id, limit + 1, paging.decode(token) if token else None)
     out: dict[str, Any] = {"Groups": [wire.group(g) for g in groups[:limit]]}
     if len(groups) > limit:
-        out["NextToken"] = groups[limit - 1].name
+        out["NextToken"] = paging.encode(groups[limit - 1].name)
     return out
 
 
@@ -75,8 +78,10 @@ async def list_users_in_group(core: Core, p: Params) -> dict[str, Any]:
     pool = await core.pools.get(p.str("UserPoolId"))
     await core.groups.get(pool, p.str("GroupName"))
     limit = p.int("Limit", 60)
-    users = await core.store.users_in_group(pool.id, p.str("GroupName"), limit + 1, p.opt_str("NextToken"))
+    token = p.opt_str("NextToken")
+    after = paging.decode(token) if token else None
+    users = await core.store.users_in_group(pool.id, p.str("GroupName"), limit + 1, after)
     out: dict[str, Any] = {"Users": [wire.user(u) for u in users[:limit]]}
     if len(users) > limit:
-        out["NextToken"] = users[limit - 1].username
+        out["NextToken"] = paging.encode(username_key(pool, users[limit - 1].username))
     return out
