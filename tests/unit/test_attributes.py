@@ -109,7 +109,6 @@ def test_custom_attribute_names_are_unique() -> None:
         a.custom_attribute({"Name": "tenant"}, existing)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a repeated custom attribute is merged as if it were standard")
 def test_a_repeated_custom_attribute_is_refused() -> None:
     with pytest.raises(InvalidParameterException):
         a.build_schema([{"Name": "tenant"}, {"Name": "custom:tenant", "Mutable": False}])

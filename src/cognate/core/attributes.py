@@ -76,8 +76,8 @@ def build_schema(requested: list[dict[str, Any]] | None) -> list[dict[str, Any]]
     schema = default_schema()
     by_name = {a["Name"]: a for a in schema}
     for item in requested or []:
-        name = item["Name"]
-        if name in by_name:
+        name = _item_name(item)
+        if name in STANDARD_NAMES:
             if name == "sub":
                 continue
             std = by_name[name]
@@ -90,10 +90,10 @@ def build_schema(requested: list[dict[str, Any]] | None) -> list[dict[str, Any]]
                 if k in item:
                     std[k] = item[k]
             if "StringAttributeConstraints" in item and std["AttributeDataType"] == "String":
-                std["StringAttributeConstraints"] = {
-                    **std.get("StringAttributeConstraints", {}),
-                    **item["StringAttributeConstraints"],
-                }
+                merged = {**std.get("StringAttributeConstraints", {}), **item["StringAttributeConstraints"]}
+                std["StringAttributeConstraints"] = _constraints(
+                    name, "String", {"StringAttributeConstraints": merged}
+                )
             continue
         schema.append(custom_attribute(item, existing=by_name))
         by_name[schema[-1]["Name"]] = schema[-1]
@@ -106,9 +106,44 @@ def is_custom(name: str) -> bool:
     return name.startswith(("custom:", "dev:custom:"))
 
 
+def _item_name(item: dict[str, Any]) -> str:
+    name = item.get("Name")
+    if not isinstance(name, str) or not name:
+        raise InvalidParameterException("Each schema attribute needs a Name.")
+    return name
+
+
+def _number(value: Any, what: str) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise InvalidParameterException(f"{what} must be a number, not {str(value)[:64]!r}.") from None
+
+
+def _constraints(name: str, dtype: str, item: dict[str, Any]) -> dict[str, Any]:
+    """Check and return the String/Number constraints of a custom attribute."""
+    if dtype == "String":
+        cons = dict(item.get("StringAttributeConstraints") or {})
+        lo = _number(cons.get("MinLength", 0), f"{name}: MinLength")
+        hi = _number(cons.get("MaxLength", 2048), f"{name}: MaxLength")
+        if not (0 <= lo <= hi <= 2048) or lo != int(lo) or hi != int(hi):
+            raise InvalidParameterException(
+                f"{name}: StringAttributeConstraints must have 0 <= MinLength <= MaxLength <= 2048."
+            )
+        return cons
+    if dtype == "Number":
+        cons = dict(item.get("NumberAttributeConstraints") or {})
+        lo_n = _number(cons["MinValue"], f"{name}: MinValue") if "MinValue" in cons else None
+        hi_n = _number(cons["MaxValue"], f"{name}: MaxValue") if "MaxValue" in cons else None
+        if lo_n is not None and hi_n is not None and lo_n > hi_n:
+            raise InvalidParameterException(f"{name}: MinValue must not be greater than MaxValue.")
+        return cons
+    return {}
+
+
 def custom_attribute(item: dict[str, Any], existing: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """A custom attribute definition, named ``custom:NAME`` (``dev:custom:NAME`` if developer-only)."""
-    raw = item["Name"]
+    raw = _item_name(item)
     base = raw.removeprefix("custom:")
     if not base or len(base) > 20:
         raise InvalidParameterException("Custom attribute name must be between 1 and 20 characters.")
@@ -127,9 +162,9 @@ def custom_attribute(item: dict[str, Any], existing: dict[str, dict[str, Any]]) 
         "Required": False,
     }
     if dtype == "String":
-        attr["StringAttributeConstraints"] = dict(item.get("StringAttributeConstraints") or {})
+        attr["StringAttributeConstraints"] = _constraints(name, dtype, item)
     elif dtype == "Number":
-        attr["NumberAttributeConstraints"] = dict(item.get("NumberAttributeConstraints") or {})
+        attr["NumberAttributeConstraints"] = _constraints(name, dtype, item)
     return attr
 
 

@@ -10,7 +10,7 @@ script-bearing schemes are refused outright (Keycloak CVE-2026-7504, CVE-2026-90
 from __future__ import annotations
 
 import hmac
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from cognate.errors import InvalidParameterException
 
@@ -29,15 +29,20 @@ def problem(url: str) -> str | None:
     except ValueError:
         return "is not a valid URL"
     scheme = parts.scheme.lower()
-    if not scheme or "://" not in url:
-        return "must be an absolute URL"
     if scheme in _FORBIDDEN_SCHEMES:
         return f"must not use the {scheme} scheme"
+    if not scheme or "://" not in url:
+        return "must be an absolute URL"
     if parts.fragment or "#" in url:
         return "must not include a fragment"
     if "@" in parts.netloc:
         return "must not include user information"
-    if any(seg in (".", "..") for seg in parts.path.split("/")) or ";" in parts.path:
+    if "%" in parts.netloc:
+        # "%40" is an "@" (and "%25" a "%") to a browser that decodes the host.
+        return "must not include percent-encoding in the host"
+    # Browsers (WHATWG URL) read "%2e%2e" as "..", so dot segments are checked decoded too.
+    segments = [unquote(seg) for seg in parts.path.split("/")]
+    if any(seg in (".", "..") for seg in segments) or ";" in parts.path:
         return "must not include dot segments or path parameters"
     if scheme in ("http", "https"):
         if not parts.hostname:
