@@ -125,10 +125,18 @@ class AwsJsonDoor:
             raise SerializationException(f"Unsupported Content-Type: {ctype or 'none'}")
         try:
             body = json.loads(body_bytes or b"{}")
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
             raise SerializationException("Could not parse the request body as JSON.") from None
         if not isinstance(body, dict):
             raise SerializationException("Start of list found where not expected")
+        try:
+            # JSON allows "\udc80" escapes that are no Unicode text (lone surrogates); refuse them
+            # here rather than fail later in storage or an outgoing message.
+            json.dumps(body, ensure_ascii=False).encode("utf-8")
+        except (UnicodeEncodeError, RecursionError):
+            raise SerializationException(
+                "The request body contains invalid Unicode text or nests too deeply."
+            ) from None
         access_key = None
         if op.auth is Auth.IAM:
             core = self._core()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from cognate.errors import InvalidParameterException
@@ -15,31 +16,31 @@ class Params:
         self.access_key_id = access_key_id
         self.source_ip = source_ip
 
-    def str(self, name: str) -> str:
+    def str(self, name: builtins.str) -> builtins.str:
         value = self.body.get(name)
         if not isinstance(value, str) or value == "":
             raise InvalidParameterException(f"Missing required parameter {name}")
         return value
 
-    def opt_str(self, name: str) -> str | None:
+    def opt_str(self, name: builtins.str) -> builtins.str | None:
         value = self.body.get(name)
         return value if isinstance(value, str) else None
 
-    def int(self, name: str, default: int) -> int:
+    def int(self, name: builtins.str, default: builtins.int) -> builtins.int:
         value = self.body.get(name)
         return value if isinstance(value, int) and not isinstance(value, bool) else default
 
-    def bool(self, name: str, default: bool = False) -> bool:
+    def bool(self, name: builtins.str, default: builtins.bool = False) -> builtins.bool:
         value = self.body.get(name)
         return value if isinstance(value, bool) else default
 
-    def list(self, name: str) -> list[Any]:
+    def list(self, name: builtins.str) -> builtins.list[Any]:
         value = self.body.get(name)
         return list(value) if isinstance(value, list) else []
 
-    def map(self, name: str) -> dict[str, Any]:
+    def map(self, name: builtins.str) -> builtins.dict[builtins.str, Any]:
         value = self.body.get(name)
         return dict(value) if isinstance(value, dict) else {}
 
-    def fields(self, *skip: str) -> dict[str, Any]:
+    def fields(self, *skip: builtins.str) -> builtins.dict[builtins.str, Any]:
         return {k: v for k, v in self.body.items() if k not in skip}

@@ -64,7 +64,8 @@ def _check(shape: Shape, value: Any, path: str, errors: list[str]) -> None:
         for req in shape.required_members:
             if value.get(req) is None:
                 errors.append(
-                    f"Value null at '{_join(path, req)}' failed to satisfy constraint: Member must not be null"
+                    f"Value null at '{_join(path, req)}' failed to satisfy constraint: "
+                    "Member must not be null"
                 )
         for key, member in shape.members.items():
             if key in value and value[key] is not None:
@@ -106,16 +107,16 @@ def _check(shape: Shape, value: Any, path: str, errors: list[str]) -> None:
         _length(meta, len(value), path_value, path, errors, "length")
         if shape.enum and value not in shape.enum:
             errors.append(
-                f"Value {_show(value)} at '{path}' failed to satisfy constraint: Member must satisfy enum value set: "
-                f"[{', '.join(shape.enum)}]"
+                f"Value {_show(value)} at '{path}' failed to satisfy constraint: "
+                f"Member must satisfy enum value set: [{', '.join(shape.enum)}]"
             )
         pattern = meta.get("pattern")
         if pattern:
             compiled = _pattern(pattern)
             if compiled is not None and compiled.fullmatch(value) is None:
                 errors.append(
-                    f"Value {_show(path_value)} at '{path}' failed to satisfy constraint: Member must satisfy regular "
-                    f"expression pattern: {pattern}"
+                    f"Value {_show(path_value)} at '{path}' failed to satisfy constraint: "
+                    f"Member must satisfy regular expression pattern: {pattern}"
                 )
         return
     if t in ("integer", "long"):
@@ -126,8 +127,8 @@ def _check(shape: Shape, value: Any, path: str, errors: list[str]) -> None:
             return
         if "min" in meta and value < meta["min"]:
             errors.append(
-                f"Value '{value}' at '{path}' failed to satisfy constraint: Member must have value greater than "
-                f"or equal to {meta['min']}"
+                f"Value '{value}' at '{path}' failed to satisfy constraint: "
+                f"Member must have value greater than or equal to {meta['min']}"
             )
         if "max" in meta and value > meta["max"]:
             errors.append(
@@ -165,8 +166,8 @@ def _length(meta: dict[str, Any], n: int, value: Any, path: str, errors: list[st
     shown = _show(value)
     if "min" in meta and n < meta["min"]:
         errors.append(
-            f"Value {shown} at '{path}' failed to satisfy constraint: Member must have {what} greater than or "
-            f"equal to {meta['min']}"
+            f"Value {shown} at '{path}' failed to satisfy constraint: "
+            f"Member must have {what} greater than or equal to {meta['min']}"
         )
     if "max" in meta and n > meta["max"]:
         errors.append(
