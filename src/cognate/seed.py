@@ -4,15 +4,22 @@ Idempotent: pools are matched by their fixed ``Id`` (or their name), clients by
 ``ClientId`` (or name), users by username; what exists is left as it is, so ids and
 ``sub`` survive restarts, and what was created through the API is never touched.
 Everything goes through the core services, never raw SQL.
+
+The whole file is checked before anything is written (keys, and shapes against
+botocore's model of the matching operation, as the API would check them), so most
+mistakes stop the start with a message naming the place before anything changes;
+what only the core can judge (a password against the pool's policy) stops it later.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
+from cognate.awsjson import validation
 from cognate.core.entities import Pool
 from cognate.core.service import Core
 from cognate.errors import CognateError, ResourceNotFoundException
@@ -20,6 +27,12 @@ from cognate.errors import CognateError, ResourceNotFoundException
 log = logging.getLogger("cognate.seed")
 
 POOL_EXTRAS = ("Id", "Domain", "ResourceServers", "Groups", "Clients", "Users")
+CLIENT_EXTRAS = ("ClientId", "ClientSecret")
+USER_KEYS = ("Username", "Password", "Attributes", "Groups")
+# Stands in for the pool id while checking shapes of things created inside a pool.
+_PLACEHOLDER_POOL = "us-east-1_SeedCheck"
+_POOL_ID = re.compile(r"^[\w-]+_[0-9a-zA-Z]+$")
+_CLIENT_ID = re.compile(r"^[\w+]+$")
 
 
 class SeedError(ValueError):
@@ -27,25 +40,124 @@ class SeedError(ValueError):
 
 
 def load(path: str) -> dict[str, Any]:
+    """Read and check the seed file; raise SeedError naming what is wrong and where."""
     try:
         doc = json.loads(Path(path).read_text())
     except (OSError, ValueError) as exc:
         raise SeedError(f"cannot read seed file {path}: {exc}") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("UserPools", []), list):
-        raise SeedError("the seed file must be a JSON object with a UserPools list")
+        raise SeedError(f"seed file {path}: must be a JSON object with a UserPools list")
+    unknown = sorted(set(doc) - {"UserPools"})
+    if unknown:
+        raise SeedError(f"seed file {path}: unknown key {unknown[0]!r} (expected UserPools)")
+    for i, spec in enumerate(doc.get("UserPools", [])):
+        where = f"seed file {path}: UserPools[{i}]"
+        if isinstance(spec, dict) and isinstance(spec.get("PoolName"), str):
+            where += f" ({spec['PoolName']})"
+        check_pool(spec, where)
     return doc
 
 
-async def apply(core: Core, doc: dict[str, Any]) -> None:
-    from cognate.awsjson import validation
+# --- checks ---------------------------------------------------------------------------
 
+
+def _members(operation: str) -> set[str]:
+    model = validation.operation_model(operation)
+    return set(model.input_shape.members) if model is not None and model.input_shape is not None else set()
+
+
+def _shape(operation: str, body: dict[str, Any], where: str) -> None:
+    try:
+        validation.validate(operation, body)
+    except CognateError as exc:
+        raise SeedError(f"{where}: {exc.type_name}: {exc.message}") from None
+
+
+def _object(value: Any, where: str, allowed: set[str]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise SeedError(f"{where}: must be a JSON object")
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        raise SeedError(f"{where}: unknown key {unknown[0]!r}")
+    return value
+
+
+def _list(spec: dict[str, Any], key: str, where: str) -> list[Any]:
+    value = spec.get(key, [])
+    if not isinstance(value, list):
+        raise SeedError(f"{where}: {key} must be a list")
+    return value
+
+
+def check_pool(spec: Any, where: str) -> None:
+    pool_fields = _members("CreateUserPool")
+    spec = _object(spec, where, pool_fields | set(POOL_EXTRAS))
+    _shape("CreateUserPool", {k: v for k, v in spec.items() if k not in POOL_EXTRAS}, where)
+    pool_id = spec.get("Id")
+    if pool_id is not None and (
+        not isinstance(pool_id, str) or len(pool_id) > 55 or not _POOL_ID.match(pool_id)
+    ):
+        raise SeedError(f"{where}: Id {pool_id!r} is not a user pool id (like us-east-1_AbCdEf123)")
+    if "Domain" in spec:
+        _shape("CreateUserPoolDomain", {"UserPoolId": _PLACEHOLDER_POOL, "Domain": spec["Domain"]}, where)
+    for i, rs in enumerate(_list(spec, "ResourceServers", where)):
+        here = f"{where}: ResourceServers[{i}]"
+        rs = _object(rs, here, _members("CreateResourceServer") - {"UserPoolId"})
+        _shape("CreateResourceServer", {**rs, "UserPoolId": _PLACEHOLDER_POOL}, here)
+    group_names = set()
+    for i, group in enumerate(_list(spec, "Groups", where)):
+        here = f"{where}: Groups[{i}]"
+        group = _object(group, here, _members("CreateGroup") - {"UserPoolId"})
+        _shape("CreateGroup", {**group, "UserPoolId": _PLACEHOLDER_POOL}, here)
+        group_names.add(group["GroupName"])
+    for i, client in enumerate(_list(spec, "Clients", where)):
+        here = f"{where}: Clients[{i}]"
+        client = _object(client, here, _members("CreateUserPoolClient") - {"UserPoolId"} | set(CLIENT_EXTRAS))
+        client_id = client.get("ClientId")
+        if client_id is not None and (
+            not isinstance(client_id, str)
+            or not 1 <= len(client_id) <= 128
+            or not _CLIENT_ID.match(client_id)
+        ):
+            raise SeedError(f"{here}: ClientId {client_id!r} is not a client id (letters, digits, _ and +)")
+        fields = {k: v for k, v in client.items() if k != "ClientId"}
+        _shape("CreateUserPoolClient", {**fields, "UserPoolId": _PLACEHOLDER_POOL}, here)
+    for i, user in enumerate(_list(spec, "Users", where)):
+        here = f"{where}: Users[{i}]"
+        user = _object(user, here, set(USER_KEYS))
+        for key in ("Username", "Password"):
+            if not isinstance(user.get(key), str) or not user[key]:
+                raise SeedError(f"{here}: {key} is required (a string)")
+        _shape(
+            "AdminCreateUser",
+            {
+                "UserPoolId": _PLACEHOLDER_POOL,
+                "Username": user["Username"],
+                "UserAttributes": user.get("Attributes", []),
+            },
+            here,
+        )
+        _shape(
+            "AdminSetUserPassword",
+            {"UserPoolId": _PLACEHOLDER_POOL, "Username": user["Username"], "Password": user["Password"]},
+            here,
+        )
+        groups = _list(user, "Groups", here)
+        if not all(isinstance(g, str) for g in groups):
+            raise SeedError(f"{here}: Groups must be a list of group names")
+
+
+# --- applying -----------------------------------------------------------------------------
+
+
+async def apply(core: Core, doc: dict[str, Any]) -> None:
+    """Create what the (checked) seed document describes and does not exist yet."""
     for spec in doc.get("UserPools", []):
         try:
-            validation.validate("CreateUserPool", {k: v for k, v in spec.items() if k not in POOL_EXTRAS})
             await _pool(core, spec)
         except CognateError as exc:
             raise SeedError(
-                f"pool {spec.get('Id') or spec.get('PoolName')}: {exc.type_name}: {exc.message}"
+                f"seed: pool {spec.get('Id') or spec.get('PoolName')}: {exc.type_name}: {exc.message}"
             ) from exc
 
 
@@ -85,18 +197,21 @@ async def _pool(core: Core, spec: dict[str, Any]) -> None:
     for user_spec in spec.get("Users", []):
         user = await core.users.find(pool, user_spec["Username"])
         if user is None:
-            attrs = {a["Name"]: a["Value"] for a in user_spec.get("Attributes", [])}
+            attrs = {a["Name"]: a.get("Value", "") for a in user_spec.get("Attributes", [])}
             user = await core.users.create_confirmed(
                 pool, user_spec["Username"], user_spec["Password"], attrs
             )
             log.info("seed: created user %s in %s", user.username, pool.id)
         for group_name in user_spec.get("Groups", []):
-            await core.groups.add_user(pool, group_name, user)
+            try:
+                await core.groups.add_user(pool, group_name, user)
+            except ResourceNotFoundException:
+                raise SeedError(
+                    f"seed: pool {pool.id}: user {user_spec['Username']}: group {group_name!r} does not exist"
+                ) from None
 
 
 async def _clients(core: Core, pool: Pool, specs: list[dict[str, Any]]) -> None:
-    from cognate.awsjson import validation
-
     names = None
     for spec in specs:
         fixed = spec.get("ClientId")
@@ -117,8 +232,7 @@ async def _clients(core: Core, pool: Pool, specs: list[dict[str, Any]]) -> None:
                         break
             if spec["ClientName"] in names:
                 continue
-        fields = {k: v for k, v in spec.items() if k not in ("ClientId", "ClientSecret")}
-        validation.validate("CreateUserPoolClient", {"UserPoolId": pool.id, **fields})
+        fields = {k: v for k, v in spec.items() if k not in CLIENT_EXTRAS}
         client = await core.clients.create(
             pool, fields, fixed_id=fixed, fixed_secret=spec.get("ClientSecret")
         )
