@@ -80,18 +80,21 @@ def _lua_str(s: str) -> str:
     return '"' + out + '"'
 
 
-def _lua_script(requests: list[Request], pick: str) -> str:
-    lines = ["local specs = {"]
-    for r in requests:
-        hdrs = ", ".join(f"[{_lua_str(k)}] = {_lua_str(v)}" for k, v in r.headers.items())
-        body = _lua_str(r.body) if r.body else "nil"
-        lines.append(f"  {{{_lua_str(r.method)}, {_lua_str(r.path)}, {{{hdrs}}}, {body}}},")
-    lines.append("}")
-    lines.append(
-        f"""
-local reqs = {{}}
+_LUA_DONE = """
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '@@RESULT {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, ' ..
+    '"status": %d, "connect": %d, "read": %d, "write": %d, "timeout": %d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.status, e.connect, e.read, e.write, e.timeout))
+end
+"""
+
+_LUA_DYNAMIC = """
+local reqs = {}
 local i = 0
-local pick_random = {"true" if pick == "random" else "false"}
+local pick_random = PICK_RANDOM
 
 function init(args)
   for k, s in ipairs(specs) do
@@ -117,18 +120,26 @@ function response(status, headers, body)
     io.write("@@ERROR " .. status .. " " .. text .. "\\n")
   end
 end
-
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    '@@RESULT {{"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, ' ..
-    '"status": %d, "connect": %d, "read": %d, "write": %d, "timeout": %d}}\\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    e.status, e.connect, e.read, e.write, e.timeout))
-end
 """
-    )
-    return "\n".join(lines)
+
+
+def _lua_script(requests: list[Request], pick: str) -> str:
+    """One request: wrk's static fast path (no Lua per request). Several: rotate in Lua."""
+    if len(requests) == 1:
+        r = requests[0]
+        lines = [f"wrk.method = {_lua_str(r.method)}", f"wrk.path = {_lua_str(r.path)}"]
+        lines += [f"wrk.headers[{_lua_str(k)}] = {_lua_str(v)}" for k, v in r.headers.items()]
+        if r.body:
+            lines.append(f"wrk.body = {_lua_str(r.body)}")
+        return "\n".join(lines) + "\n" + _LUA_DONE
+    lines = ["local specs = {"]
+    for r in requests:
+        hdrs = ", ".join(f"[{_lua_str(k)}] = {_lua_str(v)}" for k, v in r.headers.items())
+        body = _lua_str(r.body) if r.body else "nil"
+        lines.append(f"  {{{_lua_str(r.method)}, {_lua_str(r.path)}, {{{hdrs}}}, {body}}},")
+    lines.append("}")
+    dynamic = _LUA_DYNAMIC.replace("PICK_RANDOM", "true" if pick == "random" else "false")
+    return "\n".join(lines) + "\n" + dynamic + _LUA_DONE
 
 
 def run_wrk(

@@ -236,6 +236,8 @@ def measure(
         "requests": res.requests,
         "duration_s": round(res.duration_s, 2),
         "server_cpu": round((cpu1 - cpu0) / (t1 - t0), 3),
+        # requests per second of server CPU: less sensitive to other processes taking the core
+        "rps_per_cpu": round(res.requests / (cpu1 - cpu0), 1) if cpu1 > cpu0 else None,
         # the server core's time taken by anything else (other processes, steal): noise indicator
         "core_other_cpu": round(max(0.0, (busy1 - busy0) - (cpu1 - cpu0)) / (t1 - t0), 3),
         # busy fraction of the load generator's core(s), itself included: near 1 per core = saturated
@@ -247,6 +249,9 @@ def measure(
             del out[k]
     if res.error_samples:
         out["error_samples"] = res.error_samples
+    elif res.errors:
+        st, b = probe(target.server.url, reqs[0])
+        out["error_samples"] = [f"(probe after the run) {st} {b}"]
     if res.errors or res.socket_errors:
         log(f"{target.name} {workload} x{connections}: errors; server log tail:\n{target.server.tail(1500)}")
     return out
@@ -275,6 +280,9 @@ def add_goals(
         goals["3000/s*sign_rate/1450"] = GETUSER_PER_QUIET_CORE * s / QUIET_CORE_SIGN_RATE
     elif w == "jwks" and hello is not None:
         line["hello_rps"] = hello["rps"]
+        if hello.get("rps_per_cpu") and line.get("rps_per_cpu"):
+            # the same comparison per server CPU second: robust when the client side is the limit
+            line["ratio_to_hello_per_cpu"] = round(line["rps_per_cpu"] / hello["rps_per_cpu"], 3)
         goals["0.7*hello"] = 0.7 * hello["rps"]
     if moto is not None:
         line["moto_rps"] = moto["rps"]
@@ -291,6 +299,18 @@ def add_goals(
         line["latency_met"] = line["p99_ms"] < LATENCY_P99_MS
         met = met and line["latency_met"]
     line["met"] = met
+
+
+def settle(cores: list[int], max_wait: float, threshold: float = 0.10) -> tuple[float, float]:
+    """Wait (up to max_wait) until the server's core(s) are nearly idle; the busy fraction and the wait."""
+    start = time.monotonic()
+    while True:
+        b0 = servers.core_busy_seconds(cores)
+        time.sleep(0.5)
+        frac = (servers.core_busy_seconds(cores) - b0) / 0.5 / len(cores)
+        waited = time.monotonic() - start
+        if frac < threshold or waited >= max_wait:
+            return frac, waited
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -310,6 +330,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--json-out", type=Path, help="also write the JSON lines to this file")
     p.add_argument("--server-cores", default="", help="cores for the server (default: 1, or the last one)")
+    p.add_argument(
+        "--settle",
+        type=float,
+        default=15.0,
+        help="before each run, wait up to S seconds for the server core to be idle (shared machines)",
+    )
     p.add_argument("--ref-seconds", type=float, default=1.0, help="seconds per reference measurement")
     p.add_argument("--no-wrk", action="store_true", help="use our own load generator even if wrk is there")
     p.add_argument("--keep", action="store_true", help="keep the temporary data dir and server logs")
@@ -413,6 +439,10 @@ def main(argv: list[str] | None = None) -> int:
         for workload, conns in runs:
             target = hello_t if workload == "hello" else cognate
             assert target is not None
+            if args.settle > 0:
+                busy, waited = settle(server_cores, args.settle)
+                if busy >= 0.10:
+                    log(f"server core still {busy:.0%} busy with other work after {waited:.0f}s; going on")
             ref = reference(server_cores, args.ref_seconds, argon2=workload == "signin")
             log(f"{workload} x{conns}: sign_rate {ref['sign_rate']:.0f}/s; loading {args.duration:g}s")
             try:
