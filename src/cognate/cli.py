@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -82,8 +83,6 @@ async def _prepare(settings: config.Settings, secrets: bootstrap.Secrets) -> Non
 
 
 def serve(settings: config.Settings) -> int:
-    import uvicorn
-
     secrets = bootstrap.ensure(settings)
     if secrets.generated_credentials:
         print(
@@ -98,6 +97,28 @@ def serve(settings: config.Settings) -> int:
     print(
         f"Cognate {__version__} listening on {settings.public_url} (data in {settings.data_dir})", flush=True
     )
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    try:
+        _run_uvicorn(settings)
+    except _Stopped:
+        pass  # SIGTERM, after uvicorn's graceful shutdown: a clean stop, as with Ctrl-C
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return 0
+
+
+class _Stopped(Exception):
+    """SIGTERM arrived: ``cognate serve`` stops cleanly (exit status 0), as on SIGINT."""
+
+
+def _stop_on_sigterm(_signum: int, _frame: object) -> None:
+    # uvicorn catches SIGTERM, shuts down gracefully, then re-raises it with this handler.
+    raise _Stopped
+
+
+def _run_uvicorn(settings: config.Settings) -> None:
+    import uvicorn
+
     uvicorn.run(
         "cognate.app:create_app",
         factory=True,
@@ -111,7 +132,6 @@ def serve(settings: config.Settings) -> int:
         timeout_graceful_shutdown=5,
         server_header=False,
     )
-    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
