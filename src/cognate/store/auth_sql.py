@@ -58,7 +58,11 @@ class AuthStore:
                     async with conn.begin_nested():
                         await conn.execute(
                             t.lockouts.insert().values(
-                                pool_id=pool_id, user_key=user_key, failures=0, locked_until=0.0, last_failure=0.0
+                                pool_id=pool_id,
+                                user_key=user_key,
+                                failures=0,
+                                locked_until=0.0,
+                                last_failure=0.0,
                             )
                         )
                 except IntegrityError:

@@ -134,7 +134,9 @@ class CachingStore(Store):
         self._c_clients.drop(client_id)
         self._c_refresh.clear()
 
-    async def update_user(self, user: User, username_key: str, indexed: Iterable[tuple[str, str]] | None = None) -> None:
+    async def update_user(
+        self, user: User, username_key: str, indexed: Iterable[tuple[str, str]] | None = None
+    ) -> None:
         await super().update_user(user, username_key, indexed)
         self._c_users.drop(user.sub)
 
