@@ -15,8 +15,8 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
-from cognate.config import Settings
-from cognate.crypto.sealing import new_master_key
+from cognate.config import ConfigError, Settings
+from cognate.crypto.sealing import Sealer, new_master_key
 
 MASTER_KEY_FILE = "master.key"
 CREDENTIALS_FILE = "credentials.json"
@@ -57,16 +57,29 @@ def ensure(settings: Settings) -> Secrets:
     data_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(data_dir, 0o700)
     master = settings.master_key
+    source = "COGNATE_MASTER_KEY"
     if not master:
         path = data_dir / MASTER_KEY_FILE
         _create_exclusive(path, new_master_key())
         master = path.read_text().strip()
+        source = str(path)
+    try:
+        Sealer(master)
+    except ValueError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
     generated = False
     if settings.access_key_id and settings.secret_access_key:
         key_id, secret = settings.access_key_id, settings.secret_access_key
+    elif settings.access_key_id or settings.secret_access_key:
+        raise ConfigError("COGNATE_ACCESS_KEY_ID and COGNATE_SECRET_ACCESS_KEY go together")
     else:
         path = data_dir / CREDENTIALS_FILE
         generated = _create_exclusive(path, json.dumps(_new_credentials()))
-        doc = json.loads(path.read_text())
-        key_id, secret = doc["AccessKeyId"], doc["SecretAccessKey"]
+        try:
+            doc = json.loads(path.read_text())
+            key_id, secret = str(doc["AccessKeyId"]), str(doc["SecretAccessKey"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(
+                f"{path} is damaged ({type(exc).__name__}): restore it, or remove it to get a new key pair"
+            ) from None
     return Secrets(master, key_id, secret, generated)

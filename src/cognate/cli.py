@@ -150,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         try:
             return serve(settings)
-        except SeedError as exc:
+        except (SeedError, config.ConfigError) as exc:
             print(f"cognate: {exc}", file=sys.stderr)
             return 2
     if args.command == "keys":
