@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
+import hmac
 import json
 import os
 import subprocess
@@ -224,10 +227,61 @@ def test_seed_applied_then_idempotent_across_restarts(seed_file: Path, data_dir:
         assert len(pools_named(idp, "seeded-without-id")) == 1
 
 
-def test_seed_from_environment_variable(seed_file: Path, tmp_path: Path) -> None:
+def test_seed_from_environment_variable_and_seeded_users_sign_in(seed_file: Path, tmp_path: Path) -> None:
+    """COGNATE_SEED works like --seed; seeded users sign in by the flows their client allows."""
     with running_server(data_dir=tmp_path / "data", env={"COGNATE_SEED": str(seed_file)}) as srv:
-        pool = srv.boto().describe_user_pool(UserPoolId="us-east-1_Example01")["UserPool"]
+        idp = srv.boto()
+        pool = idp.describe_user_pool(UserPoolId="us-east-1_Example01")["UserPool"]
         assert pool["Name"] == "app"
+
+        # The server client (a fixed secret, ALLOW_ADMIN_USER_PASSWORD_AUTH): password sign-in.
+        digest = hmac.new(
+            SERVER_CLIENT["ClientSecret"].encode(),
+            ("alice" + SERVER_CLIENT["ClientId"]).encode(),
+            hashlib.sha256,
+        ).digest()
+        try:
+            result = idp.admin_initiate_auth(
+                UserPoolId=pool["Id"],
+                ClientId=SERVER_CLIENT["ClientId"],
+                AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+                AuthParameters={
+                    "USERNAME": "alice",
+                    "PASSWORD": "Passw0rd!",
+                    "SECRET_HASH": base64.b64encode(digest).decode(),
+                },
+            )
+        except idp.exceptions.ClientError as exc:
+            if exc.response["Error"]["Code"] == "UnknownOperationException":
+                pytest.skip("sign-in operations are not registered yet")
+            raise
+        assert result["AuthenticationResult"]["AccessToken"]
+
+        # The contract's web client allows SRP only: alice signs in with SRP (pycognito's client).
+        from pycognito.aws_srp import AWSSRP
+
+        srp = AWSSRP(
+            username="alice",
+            password="Passw0rd!",
+            pool_id=pool["Id"],
+            client_id="exampleclient000000000000a",
+            client=srv.boto(signed=False),
+        )
+        try:
+            tokens = srp.authenticate_user()
+        except idp.exceptions.InvalidParameterException as exc:
+            if "not supported" in exc.response["Error"]["Message"]:
+                pytest.skip("USER_SRP_AUTH is not implemented yet")
+            raise
+        assert tokens["AuthenticationResult"]["IdToken"]
+        with pytest.raises(idp.exceptions.NotAuthorizedException):
+            AWSSRP(
+                username="alice",
+                password="Wr0ng-password!",
+                pool_id=pool["Id"],
+                client_id="exampleclient000000000000a",
+                client=srv.boto(signed=False),
+            ).authenticate_user()
 
 
 def start_with_seed(tmp_path: Path, content: str | None) -> subprocess.CompletedProcess[str]:

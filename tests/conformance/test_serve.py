@@ -196,6 +196,8 @@ def test_defaults_data_dir_under_cwd_and_wildcard_host_public_url(tmp_path: Path
         (["--tls-cert", "/nonexistent.pem"], {}, "--tls-key"),
         ([], {"COGNATE_PORT": "eighty"}, "COGNATE_PORT"),
         (["--issuer-style", "weird"], {}, "issuer-style"),
+        ([], {"COGNATE_MASTER_KEY": "too-short"}, "COGNATE_MASTER_KEY"),
+        ([], {"COGNATE_ACCESS_KEY_ID": "AKIAALONE00000000000"}, "COGNATE_SECRET_ACCESS_KEY"),
     ],
 )
 def test_bad_options_exit_with_a_message(
@@ -212,6 +214,33 @@ def test_bad_options_exit_with_a_message(
     )
     assert proc.returncode != 0
     assert expected in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(("name", "content"), [("master.key", "garbage"), ("credentials.json", "{")])
+def test_damaged_secret_files_exit_with_a_message(tmp_path: Path, name: str, content: str) -> None:
+    data_dir = tmp_path / "d"
+    data_dir.mkdir()
+    (data_dir / name).write_text(content)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COGNATE_")}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cognate.cli",
+            "serve",
+            "--data-dir",
+            str(data_dir),
+            "--port",
+            str(free_port()),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert name in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
@@ -249,12 +278,16 @@ def test_first_start_prints_key_pair_once_and_keeps_secrets_0600(tmp_path: Path)
 
 
 def test_key_pair_and_master_key_from_environment(tmp_path: Path) -> None:
+    """Given COGNATE_ACCESS_KEY_ID/SECRET_ACCESS_KEY/MASTER_KEY, nothing is generated or printed."""
     data_dir = tmp_path / "data"
     port = free_port()
+    from cognate.crypto.sealing import new_master_key
+
     key_id, secret = "AKIAENVIRONMENT00001", "environment-secret-access-key-0123456789"
     env = {
         "COGNATE_ACCESS_KEY_ID": key_id,
         "COGNATE_SECRET_ACCESS_KEY": secret,
+        "COGNATE_MASTER_KEY": new_master_key(),
     }
     with launch(
         "--port",
@@ -266,6 +299,7 @@ def test_key_pair_and_master_key_from_environment(tmp_path: Path) -> None:
         log_dir=tmp_path,
     ) as srv:
         assert not (data_dir / "credentials.json").exists()
+        assert not (data_dir / "master.key").exists()
         assert secret not in srv.log()
         assert "UserPools" in boto(srv.url, key_id, secret).list_user_pools(MaxResults=1)
         with pytest.raises(Exception, match="UnrecognizedClientException"):
@@ -548,3 +582,60 @@ def test_smtp_url_sends_email_by_smtp_and_sms_to_the_outbox(tmp_path: Path) -> N
             assert outbox[0]["code"] and outbox[0]["code"] in sent["data"]
     finally:
         smtp.close()
+
+
+# --- PostgreSQL ----------------------------------------------------------------------------------------
+
+POSTGRES_URL = os.environ.get("COGNATE_TEST_POSTGRES_URL")
+
+
+@pytest.fixture
+def postgres_database() -> Iterator[str]:
+    """A fresh database of this test's own on the server of COGNATE_TEST_POSTGRES_URL."""
+    if not POSTGRES_URL:
+        pytest.skip("COGNATE_TEST_POSTGRES_URL is not set (e.g. postgresql://postgres@127.0.0.1:5432/test)")
+    import asyncio
+
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    admin_dsn = make_url(POSTGRES_URL).set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"cognate_serve_{unique('')}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(admin_dsn)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def test_postgresql_database_url_with_two_workers(tmp_path: Path, postgres_database: str) -> None:
+    data_dir = tmp_path / "data"
+    port = free_port()
+    args = ["--port", str(port), "--data-dir", str(data_dir), "--workers", "2"]
+    env = {"COGNATE_DATABASE_URL": postgres_database}
+    with launch(*args, env=env, url=f"http://127.0.0.1:{port}", log_dir=tmp_path) as srv:
+        assert not (data_dir / "cognate.db").exists(), "no SQLite file when PostgreSQL is the store"
+        creds = creds_of(data_dir)
+        idp = boto(srv.url, creds["AccessKeyId"], creds["SecretAccessKey"])
+        pool_id = idp.create_user_pool(PoolName="pg")["UserPool"]["Id"]
+        with ThreadPoolExecutor(max_workers=8) as pool_exec:
+            list(
+                pool_exec.map(
+                    lambda u: boto(srv.url, creds["AccessKeyId"], creds["SecretAccessKey"]).admin_create_user(
+                        UserPoolId=pool_id, Username=u, MessageAction="SUPPRESS"
+                    ),
+                    [f"user{i}" for i in range(12)],
+                )
+            )
+        assert len(idp.list_users(UserPoolId=pool_id)["Users"]) == 12
+    with launch(*args, env=env, url=f"http://127.0.0.1:{port}", log_dir=tmp_path) as again:
+        idp = boto(again.url, creds["AccessKeyId"], creds["SecretAccessKey"])
+        assert len(idp.list_users(UserPoolId=pool_id)["Users"]) == 12
