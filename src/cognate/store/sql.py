@@ -13,6 +13,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -637,20 +638,7 @@ class Store:
 
     async def insert_refresh_token(self, rt: RefreshToken) -> None:
         async with self.write() as conn:
-            await conn.execute(
-                t.refresh_tokens.insert().values(
-                    token_hash=rt.token_hash,
-                    pool_id=rt.pool_id,
-                    client_id=rt.client_id,
-                    sub=rt.sub,
-                    origin_jti=rt.origin_jti,
-                    created=rt.created,
-                    expires=rt.expires,
-                    revoked_at=rt.revoked_at,
-                    rotated_at=rt.rotated_at,
-                    doc=rt.doc,
-                )
-            )
+            await conn.execute(t.refresh_tokens.insert().values(**asdict(rt)))
 
     async def get_refresh_token(self, token_hash: str) -> RefreshToken | None:
         q = t.refresh_tokens.select().where(t.refresh_tokens.c.token_hash == token_hash)
@@ -672,20 +660,8 @@ class Store:
             )
             if res.rowcount != 1:
                 return False
-            await conn.execute(
-                t.refresh_tokens.insert().values(
-                    token_hash=new.token_hash,
-                    pool_id=new.pool_id,
-                    client_id=new.client_id,
-                    sub=new.sub,
-                    origin_jti=new.origin_jti,
-                    created=new.created,
-                    expires=new.expires,
-                    revoked_at=None,
-                    rotated_at=None,
-                    doc=new.doc,
-                )
-            )
+            fresh = replace(new, revoked_at=None, rotated_at=None)
+            await conn.execute(t.refresh_tokens.insert().values(**asdict(fresh)))
         return True
 
     async def revoke_refresh_family(self, origin_jti: str, now: float) -> None:
@@ -721,17 +697,7 @@ class Store:
 
     async def insert_signing_key(self, key: SigningKey) -> None:
         async with self.write() as conn:
-            await conn.execute(
-                t.signing_keys.insert().values(
-                    kid=key.kid,
-                    pool_id=key.pool_id,
-                    purpose=key.purpose,
-                    private_pem_enc=key.private_pem_enc,
-                    public_jwk=key.public_jwk,
-                    created=key.created,
-                    retired=key.retired,
-                )
-            )
+            await conn.execute(t.signing_keys.insert().values(**asdict(key)))
 
     async def rotate_signing_keys(self, new_keys: Sequence[SigningKey], now: float) -> None:
         """Retire the pool's current keys of the new keys' purposes and add the new ones."""
@@ -746,17 +712,7 @@ class Store:
                     )
                     .values(retired=now)
                 )
-                await conn.execute(
-                    t.signing_keys.insert().values(
-                        kid=key.kid,
-                        pool_id=key.pool_id,
-                        purpose=key.purpose,
-                        private_pem_enc=key.private_pem_enc,
-                        public_jwk=key.public_jwk,
-                        created=key.created,
-                        retired=None,
-                    )
-                )
+                await conn.execute(t.signing_keys.insert().values(**asdict(replace(key, retired=None))))
 
     async def signing_keys(self, pool_id: str) -> list[SigningKey]:
         q = (
