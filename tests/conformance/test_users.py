@@ -248,12 +248,38 @@ def test_username_attributes_pool_makes_uuid_usernames(idp: Any, make_pool: Any)
     pool_id = make_pool(UsernameAttributes=["email"])["Id"]
     user = new_user(idp, pool_id, "hank@example.com")
     assert UUID.match(user["Username"])
+    assert attrs(user["Attributes"])["sub"] == user["Username"], "the generated username is the sub"
     assert attrs(user["Attributes"])["email"] == "hank@example.com"
-    assert idp.admin_get_user(UserPoolId=pool_id, Username="hank@example.com")["Username"] == user["Username"]
-    with pytest.raises(idp.exceptions.InvalidParameterException):
+    for name in ("hank@example.com", user["Username"]):
+        assert idp.admin_get_user(UserPoolId=pool_id, Username=name)["Username"] == user["Username"]
+    with pytest.raises(idp.exceptions.InvalidParameterException) as err:
         new_user(idp, pool_id, "not-an-email")
+    assert err.value.response["Error"]["Message"] == "Username should be an email."
+    with pytest.raises(idp.exceptions.InvalidParameterException):
+        new_user(
+            idp, pool_id, "ivy@example.com", UserAttributes=[{"Name": "email", "Value": "other@example.com"}]
+        )
     with pytest.raises(idp.exceptions.UsernameExistsException):
         new_user(idp, pool_id, "hank@example.com")
+
+    # The email is a mutable alias: it moves, the username and sub stay.
+    other = new_user(idp, pool_id, "jane@example.com")
+    with pytest.raises(idp.exceptions.AliasExistsException):
+        idp.admin_update_user_attributes(
+            UserPoolId=pool_id,
+            Username=other["Username"],
+            UserAttributes=[{"Name": "email", "Value": "hank@example.com"}],
+        )
+    idp.admin_update_user_attributes(
+        UserPoolId=pool_id,
+        Username=user["Username"],
+        UserAttributes=[{"Name": "email", "Value": "hank2@example.com"}],
+    )
+    assert (
+        idp.admin_get_user(UserPoolId=pool_id, Username="hank2@example.com")["Username"] == user["Username"]
+    )
+    with pytest.raises(idp.exceptions.UserNotFoundException):
+        idp.admin_get_user(UserPoolId=pool_id, Username="hank@example.com")
 
 
 # --- AdminGetUser / AdminSetUserPassword --------------------------------------------------

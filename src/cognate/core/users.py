@@ -189,7 +189,7 @@ class Users:
         if action != "SUPPRESS":
             self._deliverable(mediums, attrs)
         now = self.clock.now()
-        sub = ids.sub()
+        sub = self._new_sub(pool, username)
         attrs = {"sub": sub, **attrs}
         creds = await self.credentials(pool, username, temp)
         user = User(
@@ -221,13 +221,30 @@ class Users:
         kinds = pool.doc.get("UsernameAttributes") or []
         if not kinds:
             return username, attrs
+        # The username is then a generated UUID, which is also the user's sub (as in Cognito).
         if "email" in kinds and _EMAIL.match(username):
             if attrs.get("email", username) != username:
-                raise InvalidParameterException("Username and email attribute must be the same.")
+                raise InvalidParameterException(
+                    "User email should be empty or same as username, since username attribute is email."
+                )
             return ids.sub(), {**attrs, "email": username}
         if "phone_number" in kinds and _PHONE.match(username):
+            if attrs.get("phone_number", username) != username:
+                raise InvalidParameterException(
+                    "User phone number should be empty or same as username, since username attribute is "
+                    "phone_number."
+                )
             return ids.sub(), {**attrs, "phone_number": username}
+        if kinds == ["email"]:
+            raise InvalidParameterException("Username should be an email.")
+        if kinds == ["phone_number"]:
+            raise InvalidParameterException("Username should be a phone number.")
         raise InvalidParameterException("Username should be either an email or a phone number.")
+
+    @staticmethod
+    def _new_sub(pool: Pool, username: str) -> str:
+        """A new user's sub: with UsernameAttributes the generated username is the sub."""
+        return username if pool.doc.get("UsernameAttributes") else ids.sub()
 
     async def _check_aliases(
         self, pool: Pool, user: User | None, attrs: dict[str, str], *, force: bool
@@ -247,7 +264,9 @@ class Users:
             if not others:
                 continue
             if attr in username_attrs:
-                raise UsernameExistsException(f"An account with the given {attr} already exists.")
+                # Taken by another user: at creation the name is taken, at an update the alias.
+                error = UsernameExistsException if user is None else AliasExistsException
+                raise error(f"An account with the given {attr} already exists.")
             verified = attr == "preferred_username" or attrs.get(f"{attr}_verified") == "true"
             if not verified:
                 continue
@@ -319,7 +338,7 @@ class Users:
         attributes.check_writes(pool.doc["SchemaAttributes"], attrs, creating=True)
         password_policy.check(password_policy.policy_of(pool.doc), password)
         now = self.clock.now()
-        sub = ids.sub()
+        sub = self._new_sub(pool, username)
         user = User(
             sub=sub,
             pool_id=pool.id,
