@@ -46,7 +46,21 @@ class State:
     core: Core | None = None
 
 
-def build(settings: config.Settings) -> Starlette:
+class Front:
+    """``/`` goes straight to the AWS JSON door (plain ASGI, the hot path); the rest to Starlette."""
+
+    def __init__(self, door: AwsJsonDoor, app: Starlette) -> None:
+        self.door = door
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == "/":
+            await self.door(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
+def build(settings: config.Settings) -> Front:
     secrets = bootstrap.ensure(settings)
     load_all()
     state = State()
@@ -88,15 +102,14 @@ def build(settings: config.Settings) -> Starlette:
 
     well_known = WellKnown(get_core)
     routes: list[Any] = [
-        Route("/", door.handle, methods=["POST", "OPTIONS"]),
         Route("/health", health, methods=["GET"]),
         Route("/{pool_id}/.well-known/jwks.json", well_known.jwks, methods=["GET"]),
         Route("/{pool_id}/.well-known/openid-configuration", well_known.openid_configuration, methods=["GET"]),
         Route("/{pool_id}/.well-known/{name}", well_known.preflight, methods=["OPTIONS"]),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Front(door, Starlette(routes=routes, lifespan=lifespan))
 
 
-def create_app() -> Starlette:
+def create_app() -> Front:
     """uvicorn factory: settings from the environment ``cognate serve`` prepared."""
     return build(config.load())
