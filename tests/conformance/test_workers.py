@@ -90,3 +90,13 @@ def test_unknown_user_and_wrong_password_take_the_same_time(server: Server) -> N
         unknown.append(timed(f"ghost-{uuid.uuid4().hex[:8]}"))
     k, u = statistics.median(known), statistics.median(unknown)
     assert abs(k - u) <= max(0.004, 0.35 * max(k, u)), (k, u)
+
+
+def test_concurrent_right_passwords_are_not_locked_out(two_workers: Server) -> None:
+    idp = two_workers.boto()
+    pool = idp.create_user_pool(PoolName="busy")["UserPool"]
+    client = make_client(idp, pool["Id"])
+    name = make_user(idp, pool["Id"])
+    with ThreadPoolExecutor(max_workers=12) as ex:
+        results = list(ex.map(lambda _: _attempt(two_workers, client["ClientId"], name, PASSWORD), range(24)))
+    assert results == ["ok"] * 24, results

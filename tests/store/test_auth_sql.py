@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from cognate.store.auth_sql import AuthStore
+from cognate.store.auth_sql import PENDING_STALE_S, Attempt, AuthStore, Verdict
 from cognate.store.sql import Store
 from tests.store import factories as f
 from tests.store.conftest import StoreFactory
@@ -16,50 +16,66 @@ pytestmark = pytest.mark.anyio
 P = "us-east-1_Pool00001"
 
 
-def never(_failures: int) -> float:
-    return 0.0
-
-
 def after_five(failures: int) -> float:
     return 2.0 ** (failures - 5) if failures >= 5 else 0.0
 
 
-async def test_attempts_count_and_lock(store: Store) -> None:
+async def fail(auth: AuthStore, user: str, now: float) -> Attempt:
+    got = await auth.begin_attempt(P, user, now, 900, 5)
+    assert got.verdict is Verdict.ALLOWED
+    return await auth.finish_attempt(P, user, now, success=False, quiet_s=900, lock_for=after_five)
+
+
+async def test_failures_count_and_lock(store: Store) -> None:
     auth = AuthStore(store)
     for n in range(1, 5):
-        got = await auth.begin_attempt(P, "alice", f.T0 + n, 900, after_five)
-        assert (got.allowed, got.failures, got.locked_until) == (True, n, 0.0)
-    fifth = await auth.begin_attempt(P, "alice", f.T0 + 5, 900, after_five)
-    assert (fifth.allowed, fifth.failures, fifth.locked_until) == (True, 5, f.T0 + 6)
+        got = await fail(auth, "alice", f.T0 + n)
+        assert (got.failures, got.locked_until) == (n, 0.0)
+    fifth = await fail(auth, "alice", f.T0 + 5)
+    assert (fifth.failures, fifth.locked_until) == (5, f.T0 + 6)
     # Locked: refused, and not counted.
-    refused = await auth.begin_attempt(P, "alice", f.T0 + 5.5, 900, after_five)
-    assert (refused.allowed, refused.failures) == (False, 5)
-    sixth = await auth.begin_attempt(P, "alice", f.T0 + 6, 900, after_five)
-    assert (sixth.allowed, sixth.failures, sixth.locked_until) == (True, 6, f.T0 + 8)
+    refused = await auth.begin_attempt(P, "alice", f.T0 + 5.5, 900, 5)
+    assert (refused.verdict, refused.failures) == (Verdict.LOCKED, 5)
+    sixth = await fail(auth, "alice", f.T0 + 6)
+    assert (sixth.failures, sixth.locked_until) == (6, f.T0 + 8)
     # After the quiet period the count restarts.
-    fresh = await auth.begin_attempt(P, "alice", f.T0 + 8 + 901, 900, after_five)
-    assert (fresh.allowed, fresh.failures) == (True, 1)
+    fresh = await fail(auth, "alice", f.T0 + 8 + 901)
+    assert fresh.failures == 1
+    # A success forgets the failures.
+    ok = await auth.begin_attempt(P, "alice", f.T0 + 910, 900, 5)
+    assert ok.verdict is Verdict.ALLOWED
+    done = await auth.finish_attempt(P, "alice", f.T0 + 910, success=True, quiet_s=900, lock_for=after_five)
+    assert (done.failures, done.locked_until) == (0, 0.0)
 
-    await auth.clear(P, "alice")
-    assert await store.get_lockout(P, "alice") is None
 
-
-async def test_fifty_concurrent_attempts_from_two_nodes(store: Store, make_store: StoreFactory) -> None:
+async def test_attempts_in_flight_count_toward_the_threshold(store: Store, make_store: StoreFactory) -> None:
     nodes = [AuthStore(store), AuthStore(await make_store())]
-    results = await asyncio.gather(
-        *(nodes[i % 2].begin_attempt(P, "alice", f.T0 + 1, 900, never) for i in range(50))
-    )
-    assert sorted(r.failures for r in results) == list(range(1, 51))
-    got = await store.get_lockout(P, "alice")
-    assert got is not None and got.failures == 50
+    results = await asyncio.gather(*(nodes[i % 2].begin_attempt(P, "bob", f.T0 + 1, 900, 5) for i in range(20)))
+    assert sum(r.verdict is Verdict.ALLOWED for r in results) == 5
+    assert sum(r.verdict is Verdict.WAIT for r in results) == 15
+    # The five in flight fail: the lockout starts, and the waiting ones are then refused.
+    for i in range(5):
+        await nodes[i % 2].finish_attempt(P, "bob", f.T0 + 1, success=False, quiet_s=900, lock_for=after_five)
+    again = await nodes[1].begin_attempt(P, "bob", f.T0 + 1.5, 900, 5)
+    assert again.verdict is Verdict.LOCKED
 
 
-async def test_concurrent_attempts_stop_at_the_lockout(store: Store, make_store: StoreFactory) -> None:
-    nodes = [AuthStore(store), AuthStore(await make_store())]
-    results = await asyncio.gather(
-        *(nodes[i % 2].begin_attempt(P, "bob", f.T0 + 1, 900, after_five) for i in range(20))
-    )
-    assert sum(r.allowed for r in results) == 5  # the fifth locks; the rest are refused
+async def test_right_passwords_in_flight_free_the_way(store: Store) -> None:
+    auth = AuthStore(store)
+    for _ in range(5):
+        assert (await auth.begin_attempt(P, "carol", f.T0, 900, 5)).verdict is Verdict.ALLOWED
+    assert (await auth.begin_attempt(P, "carol", f.T0, 900, 5)).verdict is Verdict.WAIT
+    await auth.finish_attempt(P, "carol", f.T0, success=True, quiet_s=900, lock_for=after_five)
+    assert (await auth.begin_attempt(P, "carol", f.T0, 900, 5)).verdict is Verdict.ALLOWED
+
+
+async def test_stale_attempts_in_flight_are_forgotten(store: Store) -> None:
+    auth = AuthStore(store)
+    for _ in range(5):
+        await auth.begin_attempt(P, "dave", f.T0, 900, 5)  # a worker died before finishing these
+    assert (await auth.begin_attempt(P, "dave", f.T0 + 1, 900, 5)).verdict is Verdict.WAIT
+    later = await auth.begin_attempt(P, "dave", f.T0 + PENDING_STALE_S + 1, 900, 5)
+    assert later.verdict is Verdict.ALLOWED
 
 
 async def test_insert_first_keys_once(store: Store, make_store: StoreFactory) -> None:

@@ -176,21 +176,16 @@ class AuthFlows:
         key = user.sub if user else "unknown:" + username_key(pool, typed)
         # Counted for unknown names too: the same store work and the same argon2 cost,
         # so an unknown user and a wrong password look alike in body and in timing.
-        await self.lockout.attempt(pool.id, key)
+        async with self.lockout.attempt(pool.id, key) as attempt:
+            attempt.success = await self.users.check_password(user, password)
         if user is None:
-            await self.users.check_password(None, password)
             if client.doc.get("PreventUserExistenceErrors") == "ENABLED":
                 raise NotAuthorizedException(INCORRECT)
             raise UserNotFoundException("User does not exist.")
         if user.status == UserStatus.UNCONFIRMED:
-            # Cognito answers this even when the password is wrong.
-            ok = await self.users.check_password(user, password)
-            if ok:
-                await self.lockout.succeeded(pool.id, key)
-            raise UserNotConfirmedException("User is not confirmed.")
-        if not await self.users.check_password(user, password):
+            raise UserNotConfirmedException("User is not confirmed.")  # Cognito says so even for a wrong password
+        if not attempt.success:
             raise NotAuthorizedException(INCORRECT)
-        await self.lockout.succeeded(pool.id, key)
         if not user.enabled:
             raise NotAuthorizedException("User is disabled.")
         if user.status == UserStatus.RESET_REQUIRED:

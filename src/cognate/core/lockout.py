@@ -4,19 +4,28 @@ Developer guide, "Authentication flow" (REFERENCE.md 5i): after five failed
 attempts the user is locked out for one second, doubling with each further failure
 (2^(n-5) seconds) up to about 15 minutes; attempts during a lockout get
 ``Password attempts exceeded`` and don't count; 15 quiet minutes reset the count.
-Attempts are counted before the password is checked, atomically in the store, so
-concurrent attempts on any number of workers cannot slip past the threshold.
+
+Attempts are admitted atomically in the store before the password is checked, and
+those in flight count toward the threshold: concurrent guesses on any number of
+workers cannot have more than five passwords checked before the lockout starts.
+An attempt beyond that waits for one in flight to finish, so a user signing in
+from several places at once with the right password is served, not locked out.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from cognate.core.clock import Clock
 from cognate.errors import NotAuthorizedException
-from cognate.store.auth_sql import AuthStore
+from cognate.store.auth_sql import AuthStore, Verdict
 
 THRESHOLD = 5
 MAX_LOCK_S = 900.0
 QUIET_S = 900.0
+MAX_WAIT_S = 10.0
 EXCEEDED = "Password attempts exceeded"
 
 
@@ -26,16 +35,41 @@ def lock_seconds(failures: int) -> float:
     return min(2.0 ** (failures - THRESHOLD), MAX_LOCK_S)
 
 
+class Outcome:
+    """Set ``success`` once the password is known to be right."""
+
+    success: bool = False
+
+
 class Lockout:
     def __init__(self, auth_store: AuthStore, clock: Clock) -> None:
         self.auth_store = auth_store
         self.clock = clock
 
-    async def attempt(self, pool_id: str, user_key: str) -> None:
-        """Count an attempt, or refuse it while the user is locked out."""
-        result = await self.auth_store.begin_attempt(pool_id, user_key, self.clock.now(), QUIET_S, lock_seconds)
-        if not result.allowed:
-            raise NotAuthorizedException(EXCEEDED)
-
-    async def succeeded(self, pool_id: str, user_key: str) -> None:
-        await self.auth_store.clear(pool_id, user_key)
+    @asynccontextmanager
+    async def attempt(self, pool_id: str, user_key: str) -> AsyncIterator[Outcome]:
+        """Admit one attempt (or refuse it while locked out); record its outcome on exit."""
+        delay, waited = 0.01, 0.0
+        while True:
+            result = await self.auth_store.begin_attempt(pool_id, user_key, self.clock.now(), QUIET_S, THRESHOLD)
+            if result.verdict is Verdict.ALLOWED:
+                break
+            if result.verdict is Verdict.LOCKED or waited >= MAX_WAIT_S:
+                raise NotAuthorizedException(EXCEEDED)
+            await asyncio.sleep(delay)
+            waited += delay
+            delay = min(delay * 2, 0.1)
+        outcome = Outcome()
+        try:
+            yield outcome
+        finally:
+            await asyncio.shield(
+                self.auth_store.finish_attempt(
+                    pool_id,
+                    user_key,
+                    self.clock.now(),
+                    success=outcome.success,
+                    quiet_s=QUIET_S,
+                    lock_for=lock_seconds,
+                )
+            )

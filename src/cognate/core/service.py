@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,7 +49,8 @@ class Core:
         self.messenger = Messenger(config.data_dir, config.smtp_url, f"no-reply@{host}", self.clock.now)
         self.pools = Pools(store, self.clock, config.region)
         self.clients = Clients(store, self.clock, self.sealer)
-        self.users = Users(store, self.clock, self.passwords, self.sealer, self.messenger)
+        self.cpu = ThreadPoolExecutor(max_workers=len(os.sched_getaffinity(0)), thread_name_prefix="cognate-cpu")
+        self.users = Users(store, self.clock, self.passwords, self.sealer, self.messenger, self.cpu)
         self.groups = Groups(store, self.clock)
         self.resources = Resources(store)
         self.keys = SigningKeys(store, self.clock, self.sealer)

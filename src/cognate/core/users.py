@@ -11,6 +11,7 @@ sensitivity). Passwords are hashed with argon2id; the SRP verifier is sealed.
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import Executor
 import builtins
 import copy
 import json
@@ -82,12 +83,15 @@ class Users:
         passwords: Passwords,
         sealer: Sealer,
         messenger: Messenger,
+        cpu: Executor | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.passwords = passwords
         self.sealer = sealer
         self.messenger = messenger
+        # Password hashing runs here, off the event loop, at most one per core at a time.
+        self.cpu = cpu
 
     # --- lookups ----------------------------------------------------------------
 
@@ -135,7 +139,7 @@ class Users:
             sealed = self.sealer.seal(json.dumps({"salt": salt, "verifier": verifier}), SRP_PURPOSE)
             return self.passwords.hash(password), sealed
 
-        pw_hash, srp_secret = await asyncio.to_thread(work)
+        pw_hash, srp_secret = await asyncio.get_running_loop().run_in_executor(self.cpu, work)
         return {"password_hash": pw_hash, "srp_secret": srp_secret}
 
     def srp_material(self, user: User) -> tuple[str, str] | None:
@@ -145,7 +149,9 @@ class Users:
         return doc["salt"], doc["verifier"]
 
     async def check_password(self, user: User | None, password: str) -> bool:
-        return await asyncio.to_thread(self.passwords.verify, user.password_hash if user else None, password)
+        return await asyncio.get_running_loop().run_in_executor(
+            self.cpu, self.passwords.verify, user.password_hash if user else None, password
+        )
 
     async def set_password(self, pool: Pool, user: User, password: str, *, permanent: bool) -> User:
         password_policy.check(password_policy.policy_of(pool.doc), password)

@@ -139,4 +139,7 @@ lockouts = sa.Table(
     sa.Column("failures", sa.Integer, nullable=False),
     sa.Column("locked_until", sa.Float, nullable=False),
     sa.Column("last_failure", sa.Float, nullable=False),
+    # Attempts being checked right now (counted so that concurrent guesses cannot pass the threshold).
+    sa.Column("pending", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("pending_since", sa.Float, nullable=False, server_default="0"),
 )
