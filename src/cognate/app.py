@@ -104,7 +104,9 @@ def build(settings: config.Settings) -> Front:
     routes: list[Any] = [
         Route("/health", health, methods=["GET"]),
         Route("/{pool_id}/.well-known/jwks.json", well_known.jwks, methods=["GET"]),
-        Route("/{pool_id}/.well-known/openid-configuration", well_known.openid_configuration, methods=["GET"]),
+        Route(
+            "/{pool_id}/.well-known/openid-configuration", well_known.openid_configuration, methods=["GET"]
+        ),
         Route("/{pool_id}/.well-known/{name}", well_known.preflight, methods=["OPTIONS"]),
     ]
     return Front(door, Starlette(routes=routes, lifespan=lifespan))

@@ -30,7 +30,9 @@ async def setup(core: Core, **client_fields: Any) -> tuple[Any, Any]:
 
 
 async def password_auth(core: Core, client_id: str, username: str, password: str = PASSWORD) -> Any:
-    return await core.auth.initiate(client_id, "USER_PASSWORD_AUTH", {"USERNAME": username, "PASSWORD": password})
+    return await core.auth.initiate(
+        client_id, "USER_PASSWORD_AUTH", {"USERNAME": username, "PASSWORD": password}
+    )
 
 
 async def test_session_expires_after_auth_session_validity(core: Core) -> None:
@@ -43,7 +45,10 @@ async def test_session_expires_after_auth_session_validity(core: Core) -> None:
     core.clock.advance(5 * 60 + 1)
     with pytest.raises(NotAuthorizedException, match="session is expired"):
         await core.auth.respond(
-            client.id, "NEW_PASSWORD_REQUIRED", {"USERNAME": "ann", "NEW_PASSWORD": "N3w-Passw0rd!"}, first.session
+            client.id,
+            "NEW_PASSWORD_REQUIRED",
+            {"USERNAME": "ann", "NEW_PASSWORD": "N3w-Passw0rd!"},
+            first.session,
         )
 
 
@@ -56,7 +61,10 @@ async def test_session_is_bound_to_its_client_and_challenge(core: Core) -> None:
     first = await password_auth(core, client.id, "ann", "Temp0rary!")
     with pytest.raises(NotAuthorizedException):
         await core.auth.respond(
-            other.id, "NEW_PASSWORD_REQUIRED", {"USERNAME": "ann", "NEW_PASSWORD": "N3w-Passw0rd!"}, first.session
+            other.id,
+            "NEW_PASSWORD_REQUIRED",
+            {"USERNAME": "ann", "NEW_PASSWORD": "N3w-Passw0rd!"},
+            first.session,
         )
     with pytest.raises(NotAuthorizedException):
         await core.auth.respond(client.id, "SMS_MFA", {"USERNAME": "ann"}, first.session)
@@ -97,10 +105,10 @@ async def test_lockout_backoff_doubles_and_resets_after_quiet_period(core: Core)
     pool, client = await setup(core)
     await core.users.create_confirmed(pool, "ann", PASSWORD, {})
     for _ in range(4):
-        with pytest.raises(NotAuthorizedException, match="Incorrect username or password."):
+        with pytest.raises(NotAuthorizedException, match=r"Incorrect username or password\."):
             await password_auth(core, client.id, "ann", "Wrong-pass1!")
     # the fifth failure starts a 1 s lockout
-    with pytest.raises(NotAuthorizedException, match="Incorrect username or password."):
+    with pytest.raises(NotAuthorizedException, match=r"Incorrect username or password\."):
         await password_auth(core, client.id, "ann", "Wrong-pass1!")
     with pytest.raises(NotAuthorizedException, match="Password attempts exceeded"):
         await password_auth(core, client.id, "ann")  # even the right password is refused now

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,8 +32,8 @@ pytestmark = [
 
 def run_verifier(payload: dict[str, Any], ca_file: str | None = None) -> dict[str, Any]:
     env = {**os.environ, **({"NODE_EXTRA_CA_CERTS": ca_file} if ca_file else {})}
-    proc = subprocess.run(  # noqa: S603
-        ["node", str(JS / "verify_tokens.mjs")],  # noqa: S607
+    proc = subprocess.run(
+        ["node", str(JS / "verify_tokens.mjs")],
         input=json.dumps(payload),
         capture_output=True,
         text=True,

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from pycognito import Cognito
+from pycognito.exceptions import TokenVerificationException
 
 from tests.conformance.test_signin import PASSWORD, make_client, make_user
 from tests.support.server import Server, running_server
@@ -28,7 +29,9 @@ def _setup(server: Server) -> tuple[str, str, str]:
     return pool["Id"], client["ClientId"], name
 
 
-def _cognito(server: Server, pool_id: str, client_id: str, username: str, *, endpoint: bool = True) -> Cognito:
+def _cognito(
+    server: Server, pool_id: str, client_id: str, username: str, *, endpoint: bool = True
+) -> Cognito:
     creds = server.credentials
     kwargs: dict[str, Any] = {
         "aws_access_key_id": creds["AccessKeyId"],
@@ -36,7 +39,9 @@ def _cognito(server: Server, pool_id: str, client_id: str, username: str, *, end
     }
     if endpoint:
         kwargs["endpoint_url"] = server.url
-    return Cognito(pool_id, client_id, username=username, user_pool_region="us-east-1", boto3_client_kwargs=kwargs)
+    return Cognito(
+        pool_id, client_id, username=username, user_pool_region="us-east-1", boto3_client_kwargs=kwargs
+    )
 
 
 def test_pycognito_with_local_issuer(server: Server) -> None:
@@ -71,5 +76,5 @@ def test_pycognito_with_aws_issuer(aws_style: Server, monkeypatch: pytest.Monkey
     assert u.id_claims["iss"] == f"https://cognito-idp.us-east-1.amazonaws.com/{pool_id}"
     assert u.access_claims["client_id"] == client_id
     u.id_token = u.id_token[:-6] + "AAAAAA"  # a forged signature is caught
-    with pytest.raises(Exception, match="(?i)signature|verif"):
+    with pytest.raises(TokenVerificationException, match=r"(?i)signature|verif"):
         u.verify_tokens()

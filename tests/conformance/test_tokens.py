@@ -296,7 +296,7 @@ def test_key_rotation_keeps_old_tokens_valid(
     name = make_user(idp, pool["Id"])
     before = sign_in(public_idp, client["ClientId"], name)["AuthenticationResult"]
     old_kid = jwt.get_unverified_header(before["AccessToken"])["kid"]
-    proc = subprocess.run(  # noqa: S603
+    proc = subprocess.run(
         [
             sys.executable,
             "-m",
@@ -325,7 +325,7 @@ def test_key_rotation_keeps_old_tokens_valid(
 
 
 def test_keys_rotate_unknown_pool(server: Any) -> None:
-    proc = subprocess.run(  # noqa: S603
+    proc = subprocess.run(
         [
             sys.executable,
             "-m",

@@ -50,7 +50,9 @@ async def test_failures_count_and_lock(store: Store) -> None:
 
 async def test_attempts_in_flight_count_toward_the_threshold(store: Store, make_store: StoreFactory) -> None:
     nodes = [AuthStore(store), AuthStore(await make_store())]
-    results = await asyncio.gather(*(nodes[i % 2].begin_attempt(P, "bob", f.T0 + 1, 900, 5) for i in range(20)))
+    results = await asyncio.gather(
+        *(nodes[i % 2].begin_attempt(P, "bob", f.T0 + 1, 900, 5) for i in range(20))
+    )
     assert sum(r.verdict is Verdict.ALLOWED for r in results) == 5
     assert sum(r.verdict is Verdict.WAIT for r in results) == 15
     # The five in flight fail: the lockout starts, and the waiting ones are then refused.

@@ -113,9 +113,11 @@ def running_server(
     full_env.update(env or {})
     cmd = [sys.executable, "-m", "cognate.cli", "serve", "--port", str(port), "--data-dir", str(data), *args]
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=full_env)  # noqa: S603
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=full_env)
     url = f"{'https' if ca_file else 'http'}://127.0.0.1:{port}"
-    server = Server(url=url, port=port, data_dir=data, proc=proc, log_path=log_path, env=full_env, ca_file=ca_file)
+    server = Server(
+        url=url, port=port, data_dir=data, proc=proc, log_path=log_path, env=full_env, ca_file=ca_file
+    )
     try:
         wait_healthy(url, proc, log_path, ca_file=ca_file)
         yield server

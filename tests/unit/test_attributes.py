@@ -219,3 +219,11 @@ def test_required_attributes(schema: list[dict[str, Any]]) -> None:
     with pytest.raises(InvalidParameterException, match="email"):
         a.check_required(schema, {"email": ""})
     a.check_required(a.default_schema(), {})  # sub is required but never given by callers
+
+
+def test_number_attribute_refuses_nan_and_infinity() -> None:
+    schema = a.build_schema([{"Name": "age", "AttributeDataType": "Number"}])
+    for bad in ("nan", "inf", "-Infinity"):
+        with pytest.raises(InvalidParameterException):
+            a.check_writes(schema, {"custom:age": bad}, creating=True)
+    a.check_writes(schema, {"custom:age": "42"}, creating=True)

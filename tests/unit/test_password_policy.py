@@ -43,7 +43,7 @@ def test_policy_of_does_not_share_the_defaults() -> None:
     assert DEFAULT_POLICY["MinimumLength"] == 8
 
 
-@pytest.mark.parametrize("good", ["Passw0rd!", "Aa1^aaaa", "Zz9 zz z~", "ÄäÖö12$%"])
+@pytest.mark.parametrize("good", ["Passw0rd!", "Aa1^aaaa", "Zz9 zz z~", "ÄäÖöAa12$%"])
 def test_good_passwords(good: str) -> None:
     assert problems(DEFAULT, good) == []
     check(DEFAULT, good)
@@ -119,3 +119,13 @@ def test_generated_passwords_satisfy_their_policy(policy: dict[str, Any]) -> Non
         assert len(pw) >= max(12, policy["MinimumLength"])
         seen.add(pw)
     assert len(seen) == 200
+
+
+def test_only_ascii_letters_and_digits_count() -> None:
+    """Cognito's classes are A-Z, a-z and 0-9: other Unicode letters and digits don't count."""
+    from cognate.core import password_policy as pp
+
+    policy = dict(pp.DEFAULT_POLICY)
+    assert "Password must have numeric characters" in pp.problems(policy, "Abcdefg²!")
+    assert "Password must have uppercase characters" in pp.problems(policy, "Ébcdefg1!")
+    assert "Password must have lowercase characters" in pp.problems(policy, "ABCDEFGß1!")

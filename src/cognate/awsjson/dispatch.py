@@ -59,7 +59,11 @@ def _latin1(text: str) -> bytes:
 
 
 async def _send_json(
-    send: Send, status: int, body: dict[str, Any], request_id: str, extra: list[tuple[bytes, bytes]] | None = None
+    send: Send,
+    status: int,
+    body: dict[str, Any],
+    request_id: str,
+    extra: list[tuple[bytes, bytes]] | None = None,
 ) -> None:
     payload = json.dumps(body, separators=(",", ":")).encode()
     headers = [

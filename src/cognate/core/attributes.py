@@ -8,6 +8,7 @@ names up to 20 characters, values up to 2,048 bytes; ``custom:*`` values are str
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any
 
 from cognate.errors import InvalidParameterException
@@ -178,6 +179,8 @@ def _value_ok(defn: dict[str, Any], value: str) -> str | None:
         try:
             number = float(value)
         except ValueError:
+            return "Number must be a valid number"
+        if not math.isfinite(number):
             return "Number must be a valid number"
         cons = defn.get("NumberAttributeConstraints") or {}
         if "MinValue" in cons and number < float(cons["MinValue"]):

@@ -47,7 +47,14 @@ FLOW_ALLOWED_BY = {
     "USER_SRP_AUTH": {"ALLOW_USER_SRP_AUTH"},
     "CUSTOM_AUTH": {"ALLOW_CUSTOM_AUTH", "CUSTOM_AUTH_FLOW_ONLY"},
 }
-PUBLIC_FLOWS = {"USER_PASSWORD_AUTH", "REFRESH_TOKEN_AUTH", "REFRESH_TOKEN", "USER_SRP_AUTH", "CUSTOM_AUTH", "USER_AUTH"}
+PUBLIC_FLOWS = {
+    "USER_PASSWORD_AUTH",
+    "REFRESH_TOKEN_AUTH",
+    "REFRESH_TOKEN",
+    "USER_SRP_AUTH",
+    "CUSTOM_AUTH",
+    "USER_AUTH",
+}
 ADMIN_FLOWS = {
     "ADMIN_USER_PASSWORD_AUTH",
     "ADMIN_NO_SRP_AUTH",
@@ -71,7 +78,11 @@ class Outcome:
     def response(self) -> dict[str, Any]:
         if self.tokens is not None:
             return {"ChallengeParameters": {}, "AuthenticationResult": self.tokens.authentication_result()}
-        return {"ChallengeName": self.challenge, "Session": self.session, "ChallengeParameters": self.parameters}
+        return {
+            "ChallengeName": self.challenge,
+            "Session": self.session,
+            "ChallengeParameters": self.parameters,
+        }
 
 
 def flow_enabled(client: Client, flow: str) -> bool:
@@ -149,7 +160,9 @@ class AuthFlows:
         if client.secret is None:
             return
         if not given:
-            raise NotAuthorizedException(f"Client {client.id} is configured for secret but secret was not received")
+            raise NotAuthorizedException(
+                f"Client {client.id} is configured for secret but secret was not received"
+            )
         for name in (username, *alternates):
             if name and check_secret_hash(client.secret, name, client.id, given):
                 return
@@ -183,7 +196,9 @@ class AuthFlows:
                 raise NotAuthorizedException(INCORRECT)
             raise UserNotFoundException("User does not exist.")
         if user.status == UserStatus.UNCONFIRMED:
-            raise UserNotConfirmedException("User is not confirmed.")  # Cognito says so even for a wrong password
+            raise UserNotConfirmedException(
+                "User is not confirmed."
+            )  # Cognito says so even for a wrong password
         if not attempt.success:
             raise NotAuthorizedException(INCORRECT)
         if not user.enabled:
@@ -197,7 +212,9 @@ class AuthFlows:
         now = self.clock.now()
         if user.status == UserStatus.FORCE_CHANGE_PASSWORD:
             if user.password_expires is not None and user.password_expires < now:
-                raise NotAuthorizedException("Temporary password has expired and must be reset by an administrator.")
+                raise NotAuthorizedException(
+                    "Temporary password has expired and must be reset by an administrator."
+                )
             session = await self.sessions.start(
                 {
                     "challenge": "NEW_PASSWORD_REQUIRED",
@@ -242,7 +259,9 @@ class AuthFlows:
             raise NotAuthorizedException("Invalid session for the user, session is expired.")
         if username and username not in _names(user):
             raise NotAuthorizedException("Invalid session for the user, session is expired.")
-        self._check_secret_hash(client, username or user.username, responses.get("SECRET_HASH"), *_names(user))
+        self._check_secret_hash(
+            client, username or user.username, responses.get("SECRET_HASH"), *_names(user)
+        )
         if challenge == "NEW_PASSWORD_REQUIRED":
             return await self._new_password(pool, client, user, responses, session)
         raise InvalidParameterException(f"Challenge {challenge} is not supported")
@@ -278,7 +297,9 @@ class AuthFlows:
             )
         record = await self.tokens.find_refresh(token, client)
         user = await self._refresh_user(pool, record.sub)
-        self._check_secret_hash(client, params.get("USERNAME") or user.username, params.get("SECRET_HASH"), *_names(user))
+        self._check_secret_hash(
+            client, params.get("USERNAME") or user.username, params.get("SECRET_HASH"), *_names(user)
+        )
         issued = await self.tokens.issue(
             pool,
             client,
@@ -313,19 +334,33 @@ class AuthFlows:
         auth_time = int(record.doc["auth_time"])
         if rotation.get("Feature") != "ENABLED":
             return await self.tokens.issue(
-                pool, client, user, auth_time=auth_time, scopes=scopes, origin_jti=record.origin_jti, with_refresh=False
+                pool,
+                client,
+                user,
+                auth_time=auth_time,
+                scopes=scopes,
+                origin_jti=record.origin_jti,
+                with_refresh=False,
             )
         now = self.clock.now()
         grace = float(rotation.get("RetryGracePeriodSeconds") or 0)
         if record.rotated_at is not None and now - record.rotated_at > grace:
             raise RefreshTokenReuseException("Refresh token has already been used.")
         issued = await self.tokens.issue(
-            pool, client, user, auth_time=auth_time, scopes=scopes, origin_jti=record.origin_jti, with_refresh=False
+            pool,
+            client,
+            user,
+            auth_time=auth_time,
+            scopes=scopes,
+            origin_jti=record.origin_jti,
+            with_refresh=False,
         )
         from cognate.core import ids
 
         new_token = ids.opaque_token(48)
-        new_record = self.tokens.refresh_record(pool, client, user, new_token, record.origin_jti, auth_time, scopes)
+        new_record = self.tokens.refresh_record(
+            pool, client, user, new_token, record.origin_jti, auth_time, scopes
+        )
         if record.rotated_at is None:
             if not await self.tokens.store.rotate_refresh_token(record.token_hash, new_record, now):
                 # Another request rotated it first: this one is a retry inside the grace period, or a reuse.
@@ -357,7 +392,9 @@ class AuthFlows:
             raise UnsupportedTokenTypeException("Only refresh tokens can be revoked")
         from cognate.core.tokens import refresh_hash
 
-        record = await self.tokens.store.get_refresh_token(refresh_hash(token)) if len(token) <= 4096 else None
+        record = (
+            await self.tokens.store.get_refresh_token(refresh_hash(token)) if len(token) <= 4096 else None
+        )
         if record is None:
             return  # RFC 7009 2.2: an invalid token is not an error
         if record.client_id != client.id:
@@ -390,5 +427,7 @@ def _names(user: User | None) -> tuple[str, ...]:
     if user is None:
         return ()
     return tuple(
-        n for n in (user.username, user.sub, user.attributes.get("email"), user.attributes.get("phone_number")) if n
+        n
+        for n in (user.username, user.sub, user.attributes.get("email"), user.attributes.get("phone_number"))
+        if n
     )

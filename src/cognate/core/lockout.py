@@ -51,7 +51,9 @@ class Lockout:
         """Admit one attempt (or refuse it while locked out); record its outcome on exit."""
         delay, waited = 0.01, 0.0
         while True:
-            result = await self.auth_store.begin_attempt(pool_id, user_key, self.clock.now(), QUIET_S, THRESHOLD)
+            result = await self.auth_store.begin_attempt(
+                pool_id, user_key, self.clock.now(), QUIET_S, THRESHOLD
+            )
             if result.verdict is Verdict.ALLOWED:
                 break
             if result.verdict is Verdict.LOCKED or waited >= MAX_WAIT_S:

@@ -35,11 +35,11 @@ def problems(policy: dict[str, Any], password: str) -> list[str]:
     out = []
     if len(password) < int(policy["MinimumLength"]):
         out.append("Password not long enough")
-    if policy["RequireUppercase"] and not any(c.isupper() for c in password):
+    if policy["RequireUppercase"] and not any(c in string.ascii_uppercase for c in password):
         out.append("Password must have uppercase characters")
-    if policy["RequireLowercase"] and not any(c.islower() for c in password):
+    if policy["RequireLowercase"] and not any(c in string.ascii_lowercase for c in password):
         out.append("Password must have lowercase characters")
-    if policy["RequireNumbers"] and not any(c.isdigit() for c in password):
+    if policy["RequireNumbers"] and not any(c in string.digits for c in password):
         out.append("Password must have numeric characters")
     if policy["RequireSymbols"] and not any(c in SYMBOLS and c != " " for c in password):
         out.append("Password must have symbol characters")

@@ -49,7 +49,9 @@ class Core:
         self.messenger = Messenger(config.data_dir, config.smtp_url, f"no-reply@{host}", self.clock.now)
         self.pools = Pools(store, self.clock, config.region)
         self.clients = Clients(store, self.clock, self.sealer)
-        self.cpu = ThreadPoolExecutor(max_workers=len(os.sched_getaffinity(0)), thread_name_prefix="cognate-cpu")
+        self.cpu = ThreadPoolExecutor(
+            max_workers=len(os.sched_getaffinity(0)), thread_name_prefix="cognate-cpu"
+        )
         self.users = Users(store, self.clock, self.passwords, self.sealer, self.messenger, self.cpu)
         self.groups = Groups(store, self.clock)
         self.resources = Resources(store)

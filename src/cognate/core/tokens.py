@@ -46,7 +46,11 @@ class Issued:
     refresh_token: str | None = None
 
     def authentication_result(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"AccessToken": self.access_token, "ExpiresIn": self.expires_in, "TokenType": "Bearer"}
+        out: dict[str, Any] = {
+            "AccessToken": self.access_token,
+            "ExpiresIn": self.expires_in,
+            "TokenType": "Bearer",
+        }
         if self.refresh_token:
             out["RefreshToken"] = self.refresh_token
         if self.id_token:
@@ -71,7 +75,9 @@ def _claim_value(name: str, value: str) -> Any:
 
 
 class Tokens:
-    def __init__(self, store: CachingStore, clock: Clock, keys: SigningKeys, groups: Groups, issuer_base: str) -> None:
+    def __init__(
+        self, store: CachingStore, clock: Clock, keys: SigningKeys, groups: Groups, issuer_base: str
+    ) -> None:
         self.store = store
         self.clock = clock
         self.keys = keys
@@ -120,7 +126,12 @@ class Tokens:
         event_id = str(uuid.uuid4())
         scope_list = scopes if scopes is not None else [ADMIN_SCOPE]
         access_ttl = validity_seconds(client.doc, "AccessToken")
-        common = {"iss": self.issuer(pool.id), "origin_jti": origin, "event_id": event_id, "auth_time": auth_time}
+        common = {
+            "iss": self.issuer(pool.id),
+            "origin_jti": origin,
+            "event_id": event_id,
+            "auth_time": auth_time,
+        }
         access_claims: dict[str, Any] = {"sub": user.sub}
         if groups:
             access_claims["cognito:groups"] = groups

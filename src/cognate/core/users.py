@@ -11,12 +11,12 @@ sensitivity). Passwords are hashed with argon2id; the SRP verifier is sealed.
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import Executor
 import builtins
 import copy
 import json
 import re
 import uuid
+from concurrent.futures import Executor
 from dataclasses import replace
 from typing import Any
 

@@ -11,14 +11,21 @@ from __future__ import annotations
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-OWASP = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}
-LOW = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+OWASP: dict[str, int] = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}  # memory in KiB
+LOW: dict[str, int] = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 
 
 class Passwords:
     def __init__(self, cost: str = "default") -> None:
         params = LOW if cost == "low" else OWASP
-        self._ph = PasswordHasher(type=Type.ID, hash_len=32, salt_len=16, **params)
+        self._ph = PasswordHasher(
+            time_cost=params["time_cost"],
+            memory_cost=params["memory_cost"],
+            parallelism=params["parallelism"],
+            hash_len=32,
+            salt_len=16,
+            type=Type.ID,
+        )
         self.dummy_hash = self._ph.hash("cognate-dummy-password-for-timing")
 
     def hash(self, password: str) -> str:

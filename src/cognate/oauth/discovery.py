@@ -97,5 +97,9 @@ class WellKnown:
     async def preflight(self, _request: Request) -> Response:
         return Response(
             status_code=204,
-            headers={**CORS, "Access-Control-Allow-Methods": "GET, OPTIONS", "Access-Control-Max-Age": "86400"},
+            headers={
+                **CORS,
+                "Access-Control-Allow-Methods": "GET, OPTIONS",
+                "Access-Control-Max-Age": "86400",
+            },
         )

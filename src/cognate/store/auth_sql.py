@@ -69,7 +69,9 @@ class AuthStore:
             row = (await conn.execute(select)).first()
         return row
 
-    async def begin_attempt(self, pool_id: str, user_key: str, now: float, quiet_s: float, threshold: int) -> Attempt:
+    async def begin_attempt(
+        self, pool_id: str, user_key: str, now: float, quiet_s: float, threshold: int
+    ) -> Attempt:
         """Admit a sign-in attempt before its password is checked.
 
         During a lockout nothing is counted (Cognito: such attempts "don't affect the
@@ -122,7 +124,9 @@ class AuthStore:
             await conn.execute(
                 t.lockouts.update()
                 .where(L.pool_id == pool_id, L.user_key == user_key)
-                .values(failures=failures, locked_until=locked_until, last_failure=last_failure, pending=pending)
+                .values(
+                    failures=failures, locked_until=locked_until, last_failure=last_failure, pending=pending
+                )
             )
         return Attempt(Verdict.ALLOWED, failures, locked_until)
 

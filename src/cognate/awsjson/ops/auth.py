@@ -61,7 +61,11 @@ async def get_tokens_from_refresh_token(core: Core, p: Params) -> dict[str, Any]
 @operation("GetUser", auth=Auth.PUBLIC)
 async def get_user(core: Core, p: Params) -> dict[str, Any]:
     _, user, _ = await core.auth.user_of_access_token(p.str("AccessToken"))
-    return {"Username": user.username, "UserAttributes": wire.admin_get_user(user)["UserAttributes"], **wire.mfa_settings(user)}
+    return {
+        "Username": user.username,
+        "UserAttributes": wire.admin_get_user(user)["UserAttributes"],
+        **wire.mfa_settings(user),
+    }
 
 
 @operation("GlobalSignOut", auth=Auth.PUBLIC)
