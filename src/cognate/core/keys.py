@@ -44,6 +44,9 @@ class SigningKeys:
         self._cache: dict[str, PoolKeys] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._kid_pool: dict[str, str] = {}  # every kid seen -> its pool (kids are thumbprints)
+        # Parsed keys by kid: a reload after the cache lifetime re-reads rows, not PEMs.
+        self._parsed_private: dict[str, signing.Signer] = {}
+        self._parsed_public: dict[str, Any] = {}
 
     async def _new_pair(self, pool_id: str) -> list[SigningKey]:
         now = self.clock.now()
@@ -76,10 +79,14 @@ class SigningKeys:
             if row.retired is not None and row.retired + MAX_TOKEN_LIFETIME_S < now:
                 continue
             jwks.append(row.public_jwk)
-            public.update(signing.load_public_keys([row.public_jwk]))
+            if row.kid not in self._parsed_public:
+                self._parsed_public.update(signing.load_public_keys([row.public_jwk]))
+            public[row.kid] = self._parsed_public[row.kid]
             if row.retired is None:
-                pem = self.sealer.unseal(row.private_pem_enc, PURPOSE)
-                signers[row.purpose] = signing.Signer.from_pem(row.kid, pem)
+                if row.kid not in self._parsed_private:
+                    pem = self.sealer.unseal(row.private_pem_enc, PURPOSE)
+                    self._parsed_private[row.kid] = signing.Signer.from_pem(row.kid, pem)
+                signers[row.purpose] = self._parsed_private[row.kid]
         keys = PoolKeys(signers=signers, public=public, jwks=jwks, loaded=now)
         self._cache[pool_id] = keys
         for kid in public:

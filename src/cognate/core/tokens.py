@@ -17,7 +17,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import jwt
 
 from cognate.core import ids
 from cognate.core.clients import validity_seconds
@@ -227,8 +226,8 @@ class Tokens:
         if pool_id is None:
             # A kid this process has not seen yet: find its pool from the (unverified) issuer.
             try:
-                iss = jwt.decode(token, options={"verify_signature": False}).get("iss")
-            except (jwt.PyJWTError, ValueError):
+                iss = signing.unverified_claims(token).get("iss")
+            except signing.InvalidToken:
                 raise invalid from None
             if not isinstance(iss, str) or "/" not in iss:
                 raise invalid

@@ -1,4 +1,4 @@
-"""RS256 signing keys and JWTs (PyJWT with ``cryptography``).
+"""RS256 signing keys and JWTs (joserfc over ``cryptography``).
 
 Keys are RSA-2048, identified by a ``kid`` derived from the RFC 7638 JWK thumbprint.
 Verification pins the algorithm to RS256 and the key to the ``kid`` from our own key
@@ -14,9 +14,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from joserfc import jwt as jose_jwt
+from joserfc.errors import ExpiredTokenError, JoseError
+from joserfc.jwk import RSAKey
+from joserfc.jwt import JWTClaimsRegistry
 
 MAX_TOKEN_BYTES = 16 * 1024
 
@@ -49,59 +52,75 @@ class Signer:
     """A loaded private key (parsed once and reused: parsing costs more than signing)."""
 
     kid: str
-    key: rsa.RSAPrivateKey
+    key: RSAKey
 
     @classmethod
     def from_pem(cls, kid: str, private_pem: str) -> Signer:
-        key = serialization.load_pem_private_key(private_pem.encode(), password=None)
-        assert isinstance(key, rsa.RSAPrivateKey)
-        return cls(kid=kid, key=key)
+        return cls(kid=kid, key=RSAKey.import_key(private_pem))
 
     def sign(self, claims: dict[str, Any]) -> str:
-        return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": self.kid})
+        return jose_jwt.encode({"kid": self.kid, "alg": "RS256"}, claims, self.key, algorithms=["RS256"])
 
 
 class InvalidToken(ValueError):
     """The token is malformed, not ours, badly signed or expired."""
 
 
-def load_public_keys(jwks: list[dict[str, Any]]) -> dict[str, Any]:
-    return {k["kid"]: jwt.PyJWK(k, algorithm="RS256").key for k in jwks}
+def load_public_keys(jwks: list[dict[str, Any]]) -> dict[str, RSAKey]:
+    return {k["kid"]: RSAKey.import_key(k) for k in jwks}
+
+
+def _segment(token: str, index: int) -> dict[str, Any]:
+    if len(token) > MAX_TOKEN_BYTES or token.count(".") != 2:
+        raise InvalidToken("malformed token")
+    part = token.split(".")[index]
+    try:
+        doc = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidToken("malformed token") from exc
+    if not isinstance(doc, dict):
+        raise InvalidToken("malformed token")
+    return doc
 
 
 def unverified_header(token: str) -> dict[str, Any]:
     """The JOSE header, parsed only to choose a key among our own (never trusted)."""
-    if len(token) > MAX_TOKEN_BYTES or token.count(".") != 2:
-        raise InvalidToken("malformed token")
-    head = token.split(".", 1)[0]
-    try:
-        header = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidToken("malformed token") from exc
-    if not isinstance(header, dict):
-        raise InvalidToken("malformed token")
-    return header
+    return _segment(token, 0)
 
 
-def verify(token: str, keys: dict[str, Any], *, leeway: float = 0) -> dict[str, Any]:
+def unverified_claims(token: str) -> dict[str, Any]:
+    """The claims, unverified: only to find which pool's keys to try (never trusted)."""
+    return _segment(token, 1)
+
+
+_REQUIRED = JWTClaimsRegistry(
+    exp={"essential": True}, iat={"essential": True}, iss={"essential": True}, token_use={"essential": True}
+)
+
+
+def verify(token: str, keys: dict[str, RSAKey], *, now: float | None = None) -> dict[str, Any]:
     """Check size, header, signature (RS256 only, our kid only) and ``exp``; return the claims."""
     header = unverified_header(token)
     key = keys.get(header.get("kid", ""))
     if key is None or header.get("alg") != "RS256":
         raise InvalidToken("unknown key")
-    return verify_with(token, key, leeway=leeway)
+    return verify_with(token, key, now=now)
 
 
-def verify_with(token: str, key: Any, *, leeway: float = 0) -> dict[str, Any]:
+def verify_with(token: str, key: RSAKey, *, now: float | None = None) -> dict[str, Any]:
     """Verify with a key already chosen by ``kid`` (RS256 only) and check ``exp``."""
+    if len(token) > MAX_TOKEN_BYTES:
+        raise InvalidToken("token too large")
     try:
-        claims: dict[str, Any] = jwt.decode(
-            token,
-            key,
-            algorithms=["RS256"],
-            leeway=leeway,
-            options={"require": ["exp", "iat", "iss", "token_use"], "verify_aud": False},
-        )
-    except jwt.PyJWTError as exc:
-        raise InvalidToken(str(exc)) from exc
+        decoded = jose_jwt.decode(token, key, algorithms=["RS256"])
+        claims: dict[str, Any] = dict(decoded.claims)
+        _REQUIRED.validate(claims)
+    except ExpiredTokenError as exc:
+        raise InvalidToken("token expired") from exc
+    except JoseError as exc:
+        raise InvalidToken(exc.error) from exc
+    except ValueError as exc:  # malformed segments
+        raise InvalidToken("malformed token") from exc
+    if now is not None and float(claims["exp"]) <= now:
+        raise InvalidToken("token expired")
     return claims

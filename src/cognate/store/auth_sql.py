@@ -42,33 +42,6 @@ class AuthStore:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    async def _locked_row(self, conn: Any, pool_id: str, user_key: str) -> Any:
-        L = t.lockouts.c
-        select = sa.select(L.failures, L.locked_until, L.last_failure, L.pending, L.pending_since).where(
-            L.pool_id == pool_id, L.user_key == user_key
-        )
-        if not self.store.is_sqlite:
-            select = select.with_for_update()
-        row = (await conn.execute(select)).first()
-        if row is None:
-            try:
-                async with conn.begin_nested():
-                    await conn.execute(
-                        t.lockouts.insert().values(
-                            pool_id=pool_id,
-                            user_key=user_key,
-                            failures=0,
-                            locked_until=0.0,
-                            last_failure=0.0,
-                            pending=0,
-                            pending_since=0.0,
-                        )
-                    )
-            except IntegrityError:
-                pass
-            row = (await conn.execute(select)).first()
-        return row
-
     async def begin_attempt(
         self, pool_id: str, user_key: str, now: float, quiet_s: float, threshold: int
     ) -> Attempt:
@@ -78,26 +51,46 @@ class AuthStore:
         duration of subsequent lockout periods"). Failures older than ``quiet_s`` are
         forgotten. Attempts in flight count toward the threshold until they finish, so
         concurrent guesses on any number of workers can never have more than
-        ``threshold`` passwords checked before the lockout starts; a further attempt
-        is told to wait until one finishes (a right password then goes through).
+        ``threshold`` passwords checked before the lockout starts; at the threshold a
+        further attempt is told to wait until the one in flight finishes.
+
+        One upsert decides and counts (its WHERE is the admission rule), so the row is
+        never read and written in two steps.
         """
         L = t.lockouts.c
-        async with self.store.write() as conn:
-            row = await self._locked_row(conn, pool_id, user_key)
-            if row.locked_until > now:
-                return Attempt(Verdict.LOCKED, row.failures, row.locked_until)
-            failures = row.failures if now - row.last_failure <= quiet_s else 0
-            pending = row.pending if now - row.pending_since <= PENDING_STALE_S else 0
-            if pending > 0 and failures + pending >= threshold:
-                # At the threshold, attempts are checked one at a time: the next one waits
-                # for the outcome (and the lockout) of the one in flight.
-                return Attempt(Verdict.WAIT, failures, row.locked_until)
-            await conn.execute(
-                t.lockouts.update()
-                .where(L.pool_id == pool_id, L.user_key == user_key)
-                .values(failures=failures, pending=pending + 1, pending_since=now)
+        failures = sa.case((now - L.last_failure <= quiet_s, L.failures), else_=0)
+        pending = sa.case((now - L.pending_since <= PENDING_STALE_S, L.pending), else_=0)
+        admit = sa.and_(L.locked_until <= now, sa.or_(pending == 0, failures + pending < threshold))
+        stmt = (
+            self.store._insert(t.lockouts)
+            .values(
+                pool_id=pool_id,
+                user_key=user_key,
+                failures=0,
+                locked_until=0.0,
+                last_failure=0.0,
+                pending=1,
+                pending_since=now,
             )
-        return Attempt(Verdict.ALLOWED, failures, row.locked_until)
+            .on_conflict_do_update(
+                index_elements=[L.pool_id, L.user_key],
+                set_={"failures": failures, "pending": pending + 1, "pending_since": now},
+                where=admit,
+            )
+            .returning(L.failures, L.locked_until)
+        )
+        async with self.store.write() as conn:
+            row = (await conn.execute(stmt)).first()
+            if row is not None:
+                return Attempt(Verdict.ALLOWED, row.failures, row.locked_until)
+            state = (
+                await conn.execute(
+                    sa.select(L.failures, L.locked_until).where(L.pool_id == pool_id, L.user_key == user_key)
+                )
+            ).one()
+        if state.locked_until > now:
+            return Attempt(Verdict.LOCKED, state.failures, state.locked_until)
+        return Attempt(Verdict.WAIT, state.failures, state.locked_until)
 
     async def finish_attempt(
         self,
@@ -109,26 +102,42 @@ class AuthStore:
         quiet_s: float,
         lock_for: Callable[[int], float],
     ) -> Attempt:
-        """Record the outcome: a success forgets the failures; a failure counts and may lock."""
+        """Record the outcome in one statement: a success forgets the failures; a failure
+        counts and may lock (``lock_for(n)`` seconds, written out as a CASE over n)."""
         L = t.lockouts.c
-        async with self.store.write() as conn:
-            row = await self._locked_row(conn, pool_id, user_key)
-            pending = max(0, row.pending - 1)
-            if success:
-                failures, locked_until, last_failure = 0, 0.0, row.last_failure
-            else:
-                failures = (row.failures if now - row.last_failure <= quiet_s else 0) + 1
-                last_failure = now
-                lock = lock_for(failures)
-                locked_until = max(row.locked_until, now + lock) if lock > 0 else row.locked_until
-            await conn.execute(
-                t.lockouts.update()
-                .where(L.pool_id == pool_id, L.user_key == user_key)
-                .values(
-                    failures=failures, locked_until=locked_until, last_failure=last_failure, pending=pending
-                )
+        values: dict[str, Any] = {"pending": sa.case((L.pending > 0, L.pending - 1), else_=0)}
+        if success:
+            values.update(failures=0, locked_until=0.0)
+        else:
+            counted = sa.case((now - L.last_failure <= quiet_s, L.failures), else_=0) + 1
+            values.update(
+                failures=counted,
+                last_failure=now,
+                locked_until=sa.case(
+                    *[
+                        (
+                            counted == n,
+                            sa.func.max(L.locked_until, now + lock_for(n))
+                            if self.store.is_sqlite
+                            else sa.func.greatest(L.locked_until, now + lock_for(n)),
+                        )
+                        for n in _lock_steps(lock_for)
+                    ],
+                    (counted > max(_lock_steps(lock_for) or [0]), now + _longest(lock_for)),
+                    else_=L.locked_until,
+                ),
             )
-        return Attempt(Verdict.ALLOWED, failures, locked_until)
+        stmt = (
+            t.lockouts.update()
+            .where(L.pool_id == pool_id, L.user_key == user_key)
+            .values(**values)
+            .returning(L.failures, L.locked_until)
+        )
+        async with self.store.write() as conn:
+            row = (await conn.execute(stmt)).first()
+        if row is None:
+            return Attempt(Verdict.ALLOWED, 0, 0.0)
+        return Attempt(Verdict.ALLOWED, row.failures, row.locked_until)
 
     async def insert_first_keys(self, pool_id: str, keys: Sequence[SigningKey]) -> bool:
         """Insert ``keys`` only if the pool has no active key yet (two workers may race)."""
@@ -154,3 +163,21 @@ class AuthStore:
                     )
                 )
         return True
+
+
+def _lock_steps(lock_for: Callable[[int], float]) -> list[int]:
+    """The failure counts at which the lockout grows (it stops growing at its ceiling)."""
+    steps: list[int] = []
+    previous = 0.0
+    for n in range(1, 64):
+        seconds = lock_for(n)
+        if seconds > 0:
+            steps.append(n)
+            if seconds == previous:
+                break
+        previous = seconds
+    return steps
+
+
+def _longest(lock_for: Callable[[int], float]) -> float:
+    return lock_for(max(_lock_steps(lock_for) or [1]))

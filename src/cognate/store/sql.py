@@ -9,6 +9,7 @@ that two workers or nodes never both win.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
@@ -95,10 +96,15 @@ class Store:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             self._reader = _sqlite_engine(self.url, "BEGIN")
             self._writer = _sqlite_engine(self.url, "BEGIN IMMEDIATE")
+            # SQLite has one writer at a time. Writers of this process queue here, in the
+            # event loop, rather than in SQLite's busy handler (which sleeps in coarse steps);
+            # other processes still wait in the busy handler.
+            self._write_lock: asyncio.Lock | None = asyncio.Lock()
         else:
             self._reader = self._writer = create_async_engine(
                 self.url, pool_size=8, max_overflow=8, pool_pre_ping=False
             )
+            self._write_lock = None
 
     async def close(self) -> None:
         await self._reader.dispose()
@@ -112,7 +118,11 @@ class Store:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        async with self._writer.begin() as conn:
+        if self._write_lock is None:
+            async with self._writer.begin() as conn:
+                yield conn
+            return
+        async with self._write_lock, self._writer.begin() as conn:
             yield conn
 
     def _insert(self, table: sa.Table) -> Any:
