@@ -177,9 +177,12 @@ class AwsJsonDoor:
         if not isinstance(body, dict):
             raise SerializationException("Start of list found where not expected")
         try:
-            # JSON allows "\udc80" escapes that are no Unicode text (lone surrogates); refuse them
-            # here rather than fail later in storage or an outgoing message.
-            json.dumps(body, ensure_ascii=False).encode("utf-8")
+            # JSON allows "\udc80" escapes that are no Unicode text (lone surrogates), and
+            # json.loads lets UTF-8-encoded surrogates through; refuse them here rather than
+            # fail later in storage or an outgoing message. Only a body with a \u escape or
+            # a 0xED byte can hold one.
+            if b"\\u" in body_bytes or b"\xed" in body_bytes:
+                json.dumps(body, ensure_ascii=False).encode("utf-8")
         except (UnicodeEncodeError, RecursionError):
             raise SerializationException(
                 "The request body contains invalid Unicode text or nests too deeply."
