@@ -17,7 +17,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-
 from cognate.core import ids
 from cognate.core.clients import validity_seconds
 from cognate.core.clock import Clock

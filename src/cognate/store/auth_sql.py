@@ -14,7 +14,6 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from cognate.core.entities import SigningKey
 from cognate.store import schema as t
