@@ -83,6 +83,10 @@ async def _prepare(settings: config.Settings, secrets: bootstrap.Secrets) -> Non
 
 
 def serve(settings: config.Settings) -> int:
+    if settings.functions:
+        from cognate import functions
+
+        functions.load(settings.functions)  # checked before anything starts
     secrets = bootstrap.ensure(settings)
     if secrets.generated_credentials:
         print(

@@ -53,8 +53,9 @@ class InvalidSignatureException(CognateError):
 
 
 class MissingAuthenticationTokenException(CognateError):
-    status = 403
-    default_message = "Missing Authentication Token"
+    """An IAM operation sent without a signature (AWS's Coral services say exactly this)."""
+
+    default_message = "Request is missing Authentication Token"
 
 
 class IncompleteSignatureException(CognateError):
