@@ -9,6 +9,7 @@ error responses" (PreventUserExistenceErrors), "Refresh tokens" (rotation).
 
 from __future__ import annotations
 
+import hmac
 import json
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -20,14 +21,13 @@ from cognate.core.entities import Client, Pool, User, UserStatus
 from cognate.core.lockout import Lockout
 from cognate.core.pools import Pools
 from cognate.core.sessions import Sessions
-from cognate.core.tokens import ADMIN_SCOPE, Issued, Tokens
+from cognate.core.tokens import ADMIN_SCOPE, Issued, Tokens, refresh_hash
 from cognate.core.users import Users, username_key
 from cognate.crypto.secret_hash import check_secret_hash
 from cognate.errors import (
     InvalidParameterException,
     NotAuthorizedException,
     PasswordResetRequiredException,
-    RefreshTokenReuseException,
     ResourceNotFoundException,
     UnauthorizedException,
     UnsupportedOperationException,
@@ -300,15 +300,7 @@ class AuthFlows:
         self._check_secret_hash(
             client, params.get("USERNAME") or user.username, params.get("SECRET_HASH"), *_names(user)
         )
-        issued = await self.tokens.issue(
-            pool,
-            client,
-            user,
-            auth_time=int(record.doc["auth_time"]),
-            scopes=list(record.doc.get("scopes") or [ADMIN_SCOPE]),
-            origin_jti=record.origin_jti,
-            with_refresh=False,
-        )
+        issued = await self.tokens.reissue(pool, client, user, record)
         return Outcome(tokens=issued)
 
     async def _refresh_user(self, pool: Pool, sub: str) -> User:
@@ -325,56 +317,16 @@ class AuthFlows:
         self._check_client_secret(client, client_secret)
         if not flow_enabled(client, "REFRESH_TOKEN_AUTH"):
             raise InvalidParameterException("REFRESH_TOKEN_AUTH flow not enabled for this client")
-        rotation = client.doc.get("RefreshTokenRotation") or {}
-        if not token or len(token) > 4096:
-            raise NotAuthorizedException("Invalid Refresh Token")
         record = await self.tokens.find_refresh(token, client)
         user = await self._refresh_user(pool, record.sub)
-        scopes = list(record.doc.get("scopes") or [ADMIN_SCOPE])
-        auth_time = int(record.doc["auth_time"])
+        rotation = client.doc.get("RefreshTokenRotation") or {}
         if rotation.get("Feature") != "ENABLED":
-            return await self.tokens.issue(
-                pool,
-                client,
-                user,
-                auth_time=auth_time,
-                scopes=scopes,
-                origin_jti=record.origin_jti,
-                with_refresh=False,
-            )
-        now = self.clock.now()
-        grace = float(rotation.get("RetryGracePeriodSeconds") or 0)
-        if record.rotated_at is not None and now - record.rotated_at > grace:
-            raise RefreshTokenReuseException("Refresh token has already been used.")
-        issued = await self.tokens.issue(
-            pool,
-            client,
-            user,
-            auth_time=auth_time,
-            scopes=scopes,
-            origin_jti=record.origin_jti,
-            with_refresh=False,
+            return await self.tokens.reissue(pool, client, user, record)
+        return await self.tokens.rotate(
+            pool, client, user, record, float(rotation.get("RetryGracePeriodSeconds") or 0)
         )
-        from cognate.core import ids
-
-        new_token = ids.opaque_token(48)
-        new_record = self.tokens.refresh_record(
-            pool, client, user, new_token, record.origin_jti, auth_time, scopes
-        )
-        if record.rotated_at is None:
-            if not await self.tokens.store.rotate_refresh_token(record.token_hash, new_record, now):
-                # Another request rotated it first: this one is a retry inside the grace period, or a reuse.
-                fresh = await self.tokens.store.get_refresh_token(record.token_hash)
-                if fresh is None or fresh.rotated_at is None or now - fresh.rotated_at > grace:
-                    raise RefreshTokenReuseException("Refresh token has already been used.")
-                await self.tokens.store.insert_refresh_token(new_record)
-        else:
-            await self.tokens.store.insert_refresh_token(new_record)
-        return replace(issued, refresh_token=new_token)
 
     def _check_client_secret(self, client: Client, given: str | None) -> None:
-        import hmac
-
         if client.secret is None:
             return
         if not given or not hmac.compare_digest(client.secret.encode(), given.encode()):
@@ -390,8 +342,6 @@ class AuthFlows:
             raise UnsupportedOperationException("Token revocation is not enabled for this app client")
         if token.count(".") == 2:
             raise UnsupportedTokenTypeException("Only refresh tokens can be revoked")
-        from cognate.core.tokens import refresh_hash
-
         record = (
             await self.tokens.store.get_refresh_token(refresh_hash(token)) if len(token) <= 4096 else None
         )

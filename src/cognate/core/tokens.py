@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cognate.core import ids
@@ -24,7 +24,7 @@ from cognate.core.entities import Client, Group, Pool, RefreshToken, User
 from cognate.core.groups import Groups
 from cognate.core.keys import SigningKeys
 from cognate.crypto import signing
-from cognate.errors import NotAuthorizedException
+from cognate.errors import NotAuthorizedException, RefreshTokenReuseException
 from cognate.store.cached import CachingStore
 
 ADMIN_SCOPE = "aws.cognito.signin.user.admin"
@@ -166,6 +166,51 @@ class Tokens:
                 self.refresh_record(pool, client, user, refresh, origin, auth_time, scope_list)
             )
         return Issued(id_token=id_token, access_token=access, expires_in=access_ttl, refresh_token=refresh)
+
+    async def reissue(self, pool: Pool, client: Client, user: User, record: RefreshToken) -> Issued:
+        """New ID and access tokens in a refresh token's family (``auth_time`` and scopes kept)."""
+        return await self.issue(
+            pool,
+            client,
+            user,
+            auth_time=int(record.doc["auth_time"]),
+            scopes=list(record.doc.get("scopes") or [ADMIN_SCOPE]),
+            origin_jti=record.origin_jti,
+            with_refresh=False,
+        )
+
+    async def rotate(
+        self, pool: Pool, client: Client, user: User, record: RefreshToken, grace_s: float
+    ) -> Issued:
+        """Refresh-token rotation: a new refresh token replaces ``record`` (atomically, once).
+
+        A retry within ``grace_s`` of the rotation gets tokens again; a later reuse is
+        ``RefreshTokenReuseException`` (API reference, RefreshTokenRotationType).
+        """
+        now = self.clock.now()
+        if record.rotated_at is not None and now - record.rotated_at > grace_s:
+            raise RefreshTokenReuseException("Refresh token has already been used.")
+        issued = await self.reissue(pool, client, user, record)
+        new_token = ids.opaque_token(48)
+        new_record = self.refresh_record(
+            pool,
+            client,
+            user,
+            new_token,
+            record.origin_jti,
+            int(record.doc["auth_time"]),
+            record.doc.get("scopes") or [ADMIN_SCOPE],
+        )
+        if record.rotated_at is None and await self.store.rotate_refresh_token(
+            record.token_hash, new_record, now
+        ):
+            return replace(issued, refresh_token=new_token)
+        # Rotated already (perhaps by a twin request on another worker): a retry, or a reuse.
+        current = await self.store.get_refresh_token(record.token_hash)
+        if current is None or current.rotated_at is None or now - current.rotated_at > grace_s:
+            raise RefreshTokenReuseException("Refresh token has already been used.")
+        await self.store.insert_refresh_token(new_record)
+        return replace(issued, refresh_token=new_token)
 
     def refresh_record(
         self,
