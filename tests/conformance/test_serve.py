@@ -3,7 +3,6 @@ secrets, several workers on one store, clean stops, TLS and SMTP."""
 
 from __future__ import annotations
 
-import datetime
 import json
 import os
 import signal
@@ -27,7 +26,7 @@ import pytest
 from botocore.config import Config
 
 from tests.conformance.helpers import POOL_ID, attrs, unique
-from tests.support.server import free_port
+from tests.support.server import free_port, self_signed_cert
 
 
 @dataclass
@@ -414,40 +413,8 @@ def test_signal_stops_cleanly_and_nothing_is_lost(tmp_path: Path, sig: int, work
 
 
 def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_path, key_path
+    cert, key = self_signed_cert(tmp_path)
+    return Path(cert), Path(key)
 
 
 def test_tls(tmp_path: Path) -> None:

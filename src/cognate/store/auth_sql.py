@@ -9,7 +9,7 @@ workers or nodes are counted one by one and none slips past a lockout.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -150,17 +150,7 @@ class AuthStore:
             if found is not None:
                 return False
             for key in keys:
-                await conn.execute(
-                    t.signing_keys.insert().values(
-                        kid=key.kid,
-                        pool_id=key.pool_id,
-                        purpose=key.purpose,
-                        private_pem_enc=key.private_pem_enc,
-                        public_jwk=key.public_jwk,
-                        created=key.created,
-                        retired=None,
-                    )
-                )
+                await conn.execute(t.signing_keys.insert().values(**asdict(replace(key, retired=None))))
         return True
 
 
