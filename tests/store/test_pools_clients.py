@@ -197,7 +197,7 @@ async def test_delete_pool_is_one_transaction(store: Store) -> None:
     from sqlalchemy import event
 
     await _fill_pool(store, P)
-    engine = store._writer.sync_engine
+    engine = store._writer
     calls = 0
 
     def fail_on_users(conn: object, cursor: object, statement: str, *args: object) -> None:

@@ -185,7 +185,7 @@ def test_unknown_access_key(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_missing_authorization(monkeypatch: pytest.MonkeyPatch) -> None:
     req = without_header(sign(monkeypatch), "authorization")
     exc = raises(errors.MissingAuthenticationTokenException, lambda: verify(req, lookup, SIGNED_AT_TS))
-    assert exc.message == "Missing Authentication Token"
+    assert exc.message == "Request is missing Authentication Token"
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,17 @@
 """The store: SQLite (default) and PostgreSQL behind one SQLAlchemy Core implementation.
 
-SQLite runs in WAL mode with a busy timeout; reads begin deferred transactions and
-writes begin ``IMMEDIATE`` ones, so several worker processes share one file safely.
-PostgreSQL goes through asyncpg. Codes, sessions and lockout counters are changed
-by single atomic statements (``DELETE ... RETURNING``, ``UPDATE ... RETURNING``) so
-that two workers or nodes never both win.
+PostgreSQL goes through asyncpg. SQLite is an embedded library whose statements are
+microsecond-scale function calls on a file in the page cache: they run in the event
+loop itself (sqlite3 through SQLAlchemy's pysqlite dialect), because a hop to a
+driver thread costs about ten times the statement. Nothing there waits on anything:
+the file is in WAL mode, so readers never wait for writers; writes begin
+``BEGIN IMMEDIATE`` without a busy timeout, and when another process holds the write
+lock the transaction is retried after an asynchronous sleep, never by blocking the
+loop. Several worker processes thus share one file safely.
+
+Codes, sessions and lockout counters are changed by single atomic statements
+(``DELETE ... RETURNING``, ``UPDATE ... RETURNING``) so that two workers or nodes never
+both win.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from alembic.config import Config
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from cognate.core.entities import (
     Client,
@@ -49,33 +56,72 @@ REVOCATION_HORIZON_S = 86400.0
 
 
 def async_url(url: str) -> str:
-    """The SQLAlchemy URL with its async driver."""
+    """The SQLAlchemy URL with its driver: pysqlite (in the loop) or asyncpg."""
     if url.startswith("sqlite:///"):
-        return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+        return "sqlite+pysqlite:///" + url[len("sqlite:///") :]
     for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
         if url.startswith(prefix):
             return "postgresql+asyncpg://" + url[len(prefix) :]
     raise ValueError(f"unsupported database URL: {url}")
 
 
-def _sqlite_engine(url: str, begin: str) -> AsyncEngine:
-    engine = create_async_engine(url, pool_size=4, max_overflow=4)
+# How long a write waits, in all, for another process to release SQLite's write lock.
+SQLITE_WRITE_WAIT_S = 15.0
+# A reader waits (rarely: only while another process recovers the WAL) this long, in SQLite.
+SQLITE_READ_BUSY_MS = 1000
 
-    @sa.event.listens_for(engine.sync_engine, "connect")
+
+def _sqlite_engine(url: str, begin: str, busy_ms: int) -> sa.Engine:
+    # One thread (the event loop's) uses these connections; the pool never blocks.
+    engine = sa.create_engine(
+        url, poolclass=sa.pool.QueuePool, pool_size=4, max_overflow=-1, connect_args={"check_same_thread": False}
+    )
+
+    @sa.event.listens_for(engine, "connect")
     def _connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA busy_timeout=15000")
+        cur.execute(f"PRAGMA busy_timeout={busy_ms}")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 
-    @sa.event.listens_for(engine.sync_engine, "begin")
+    @sa.event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
         conn.exec_driver_sql(begin)
 
     return engine
+
+
+def _is_busy(exc: sa.exc.OperationalError) -> bool:
+    text = str(exc.orig).lower()
+    return "locked" in text or "busy" in text
+
+
+class LoopConnection:
+    """The awaitable face of a pysqlite connection, run in the event loop (see above).
+
+    It offers what the store uses of ``AsyncConnection``: ``execute``, ``exec_driver_sql``,
+    ``run_sync`` and ``begin_nested``.
+    """
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self.sync_connection = conn
+
+    async def execute(self, statement: Any, parameters: Any = None) -> Any:
+        return self.sync_connection.execute(statement, parameters)
+
+    async def exec_driver_sql(self, statement: str, parameters: Any = None) -> Any:
+        return self.sync_connection.exec_driver_sql(statement, parameters)
+
+    async def run_sync(self, fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+        return fn(self.sync_connection, *args, **kw)
+
+    @asynccontextmanager
+    async def begin_nested(self) -> AsyncIterator[Any]:
+        with self.sync_connection.begin_nested() as savepoint:
+            yield savepoint
 
 
 class Store:
@@ -94,36 +140,66 @@ class Store:
                     "SQLite needs a file: sqlite:///PATH (in-memory databases are not supported)"
                 )
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self._reader = _sqlite_engine(self.url, "BEGIN")
-            self._writer = _sqlite_engine(self.url, "BEGIN IMMEDIATE")
-            # SQLite has one writer at a time. Writers of this process queue here, in the
-            # event loop, rather than in SQLite's busy handler (which sleeps in coarse steps);
-            # other processes still wait in the busy handler.
-            self._write_lock: asyncio.Lock | None = asyncio.Lock()
+            self._sqlite_reader = _sqlite_engine(self.url, "BEGIN", SQLITE_READ_BUSY_MS)
+            self._sqlite_writer = _sqlite_engine(self.url, "BEGIN IMMEDIATE", 0)
+            # The writers of this process take turns here, in the event loop.
+            self._write_lock = asyncio.Lock()
         else:
-            self._reader = self._writer = create_async_engine(
-                self.url, pool_size=8, max_overflow=8, pool_pre_ping=False
-            )
-            self._write_lock = None
+            self._pg = create_async_engine(self.url, pool_size=8, max_overflow=8, pool_pre_ping=False)
+
+    @property
+    def _writer(self) -> sa.Engine:
+        """The engine writes go through (tests hook its events)."""
+        return self._sqlite_writer if self.is_sqlite else self._pg.sync_engine
 
     async def close(self) -> None:
-        await self._reader.dispose()
-        if self._writer is not self._reader:
-            await self._writer.dispose()
+        if self.is_sqlite:
+            self._sqlite_reader.dispose()
+            self._sqlite_writer.dispose()
+        else:
+            await self._pg.dispose()
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
-        async with self._reader.begin() as conn:
-            yield conn
-
-    @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
-        if self._write_lock is None:
-            async with self._writer.begin() as conn:
+    async def read(self) -> AsyncIterator[Any]:
+        if not self.is_sqlite:
+            async with self._pg.begin() as conn:
                 yield conn
             return
-        async with self._write_lock, self._writer.begin() as conn:
-            yield conn
+        with self._sqlite_reader.begin() as conn:
+            yield LoopConnection(conn)
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[Any]:
+        if not self.is_sqlite:
+            async with self._pg.begin() as conn:
+                yield conn
+            return
+        async with self._write_lock:
+            sync_conn = await self._begin_sqlite_write()
+            try:
+                yield LoopConnection(sync_conn)
+                sync_conn.commit()
+            except BaseException:
+                sync_conn.rollback()
+                raise
+            finally:
+                sync_conn.close()
+
+    async def _begin_sqlite_write(self) -> sa.Connection:
+        """``BEGIN IMMEDIATE``; while another process writes, sleep (asynchronously) and retry."""
+        delay, waited = 0.001, 0.0
+        while True:
+            conn = self._sqlite_writer.connect()
+            try:
+                conn.begin()
+                return conn
+            except sa.exc.OperationalError as exc:
+                conn.close()
+                if not _is_busy(exc) or waited >= SQLITE_WRITE_WAIT_S:
+                    raise
+            await asyncio.sleep(delay)
+            waited += delay
+            delay = min(delay * 2, 0.05)
 
     def _insert(self, table: sa.Table) -> Any:
         """The dialect's INSERT, which knows ``ON CONFLICT`` (upserts) on both backends."""
@@ -317,7 +393,7 @@ class Store:
         }
 
     @staticmethod
-    async def _index_attrs(conn: AsyncConnection, user: User, indexed: Iterable[tuple[str, str]]) -> None:
+    async def _index_attrs(conn: Any, user: User, indexed: Iterable[tuple[str, str]]) -> None:
         await conn.execute(t.user_attrs.delete().where(t.user_attrs.c.sub == user.sub))
         rows = [{"pool_id": user.pool_id, "name": n, "value": v, "sub": user.sub} for n, v in indexed]
         if rows:
