@@ -74,7 +74,11 @@ SQLITE_READ_BUSY_MS = 1000
 def _sqlite_engine(url: str, begin: str, busy_ms: int) -> sa.Engine:
     # One thread (the event loop's) uses these connections; the pool never blocks.
     engine = sa.create_engine(
-        url, poolclass=sa.pool.QueuePool, pool_size=4, max_overflow=-1, connect_args={"check_same_thread": False}
+        url,
+        poolclass=sa.pool.QueuePool,
+        pool_size=4,
+        max_overflow=-1,
+        connect_args={"check_same_thread": False},
     )
 
     @sa.event.listens_for(engine, "connect")
