@@ -38,8 +38,70 @@ PENDING_STALE_S = 60.0
 
 
 class AuthStore:
+    """The statements are built once, with bound parameters: building a statement with
+    these CASE expressions costs more than running it on SQLite."""
+
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._begin = self._begin_statement()
+        self._state = sa.select(t.lockouts.c.failures, t.lockouts.c.locked_until).where(
+            t.lockouts.c.pool_id == sa.bindparam("b_pool_id"),
+            t.lockouts.c.user_key == sa.bindparam("b_user_key"),
+        )
+        self._success = self._finish_statement(None)
+        self._failures: dict[Callable[[int], float], Any] = {}
+
+    def _begin_statement(self) -> Any:
+        L = t.lockouts.c
+        now, quiet, threshold = sa.bindparam("b_now"), sa.bindparam("b_quiet_s"), sa.bindparam("b_threshold")
+        failures = sa.case((now - L.last_failure <= quiet, L.failures), else_=0)
+        pending = sa.case((now - L.pending_since <= PENDING_STALE_S, L.pending), else_=0)
+        admit = sa.and_(L.locked_until <= now, sa.or_(pending == 0, failures + pending < threshold))
+        return (
+            self.store._insert(t.lockouts)
+            .values(
+                pool_id=sa.bindparam("b_pool_id"),
+                user_key=sa.bindparam("b_user_key"),
+                failures=0,
+                locked_until=0.0,
+                last_failure=0.0,
+                pending=1,
+                pending_since=now,
+            )
+            .on_conflict_do_update(
+                index_elements=[L.pool_id, L.user_key],
+                set_={"failures": failures, "pending": pending + 1, "pending_since": now},
+                where=admit,
+            )
+            .returning(L.failures, L.locked_until)
+        )
+
+    def _finish_statement(self, lock_for: Callable[[int], float] | None) -> Any:
+        """The outcome's UPDATE: success (``lock_for`` None) or failure with its lockout CASE."""
+        L = t.lockouts.c
+        now, quiet = sa.bindparam("b_now"), sa.bindparam("b_quiet_s")
+        values: dict[str, Any] = {"pending": sa.case((L.pending > 0, L.pending - 1), else_=0)}
+        if lock_for is None:
+            values.update(failures=0, locked_until=0.0)
+        else:
+            greatest = sa.func.max if self.store.is_sqlite else sa.func.greatest
+            counted = sa.case((now - L.last_failure <= quiet, L.failures), else_=0) + 1
+            steps = _lock_steps(lock_for)
+            values.update(
+                failures=counted,
+                last_failure=now,
+                locked_until=sa.case(
+                    *[(counted == n, greatest(L.locked_until, now + lock_for(n))) for n in steps],
+                    (counted > max(steps or [0]), now + _longest(lock_for)),
+                    else_=L.locked_until,
+                ),
+            )
+        return (
+            t.lockouts.update()
+            .where(L.pool_id == sa.bindparam("b_pool_id"), L.user_key == sa.bindparam("b_user_key"))
+            .values(**values)
+            .returning(L.failures, L.locked_until)
+        )
 
     async def begin_attempt(
         self, pool_id: str, user_key: str, now: float, quiet_s: float, threshold: int
@@ -56,37 +118,18 @@ class AuthStore:
         One upsert decides and counts (its WHERE is the admission rule), so the row is
         never read and written in two steps.
         """
-        L = t.lockouts.c
-        failures = sa.case((now - L.last_failure <= quiet_s, L.failures), else_=0)
-        pending = sa.case((now - L.pending_since <= PENDING_STALE_S, L.pending), else_=0)
-        admit = sa.and_(L.locked_until <= now, sa.or_(pending == 0, failures + pending < threshold))
-        stmt = (
-            self.store._insert(t.lockouts)
-            .values(
-                pool_id=pool_id,
-                user_key=user_key,
-                failures=0,
-                locked_until=0.0,
-                last_failure=0.0,
-                pending=1,
-                pending_since=now,
-            )
-            .on_conflict_do_update(
-                index_elements=[L.pool_id, L.user_key],
-                set_={"failures": failures, "pending": pending + 1, "pending_since": now},
-                where=admit,
-            )
-            .returning(L.failures, L.locked_until)
-        )
+        params = {
+            "b_pool_id": pool_id,
+            "b_user_key": user_key,
+            "b_now": now,
+            "b_quiet_s": quiet_s,
+            "b_threshold": threshold,
+        }
         async with self.store.write() as conn:
-            row = (await conn.execute(stmt)).first()
+            row = (await conn.execute(self._begin, params)).first()
             if row is not None:
                 return Attempt(Verdict.ALLOWED, row.failures, row.locked_until)
-            state = (
-                await conn.execute(
-                    sa.select(L.failures, L.locked_until).where(L.pool_id == pool_id, L.user_key == user_key)
-                )
-            ).one()
+            state = (await conn.execute(self._state, {"b_pool_id": pool_id, "b_user_key": user_key})).one()
         if state.locked_until > now:
             return Attempt(Verdict.LOCKED, state.failures, state.locked_until)
         return Attempt(Verdict.WAIT, state.failures, state.locked_until)
@@ -103,37 +146,15 @@ class AuthStore:
     ) -> Attempt:
         """Record the outcome in one statement: a success forgets the failures; a failure
         counts and may lock (``lock_for(n)`` seconds, written out as a CASE over n)."""
-        L = t.lockouts.c
-        values: dict[str, Any] = {"pending": sa.case((L.pending > 0, L.pending - 1), else_=0)}
         if success:
-            values.update(failures=0, locked_until=0.0)
+            stmt = self._success
         else:
-            counted = sa.case((now - L.last_failure <= quiet_s, L.failures), else_=0) + 1
-            values.update(
-                failures=counted,
-                last_failure=now,
-                locked_until=sa.case(
-                    *[
-                        (
-                            counted == n,
-                            sa.func.max(L.locked_until, now + lock_for(n))
-                            if self.store.is_sqlite
-                            else sa.func.greatest(L.locked_until, now + lock_for(n)),
-                        )
-                        for n in _lock_steps(lock_for)
-                    ],
-                    (counted > max(_lock_steps(lock_for) or [0]), now + _longest(lock_for)),
-                    else_=L.locked_until,
-                ),
-            )
-        stmt = (
-            t.lockouts.update()
-            .where(L.pool_id == pool_id, L.user_key == user_key)
-            .values(**values)
-            .returning(L.failures, L.locked_until)
-        )
+            if lock_for not in self._failures:
+                self._failures[lock_for] = self._finish_statement(lock_for)
+            stmt = self._failures[lock_for]
+        params = {"b_pool_id": pool_id, "b_user_key": user_key, "b_now": now, "b_quiet_s": quiet_s}
         async with self.store.write() as conn:
-            row = (await conn.execute(stmt)).first()
+            row = (await conn.execute(stmt, params)).first()
         if row is None:
             return Attempt(Verdict.ALLOWED, 0, 0.0)
         return Attempt(Verdict.ALLOWED, row.failures, row.locked_until)

@@ -128,6 +128,17 @@ class LoopConnection:
             yield savepoint
 
 
+# The lookups of the sign-in paths, built once (building a statement costs more than
+# running it on SQLite).
+_USER_BY_KEY = t.users.select().where(
+    t.users.c.pool_id == sa.bindparam("b_pool_id"), t.users.c.username_key == sa.bindparam("b_key")
+)
+_USER_BY_SUB = t.users.select().where(
+    t.users.c.sub == sa.bindparam("b_sub"), t.users.c.pool_id == sa.bindparam("b_pool_id")
+)
+_REFRESH_BY_HASH = t.refresh_tokens.select().where(t.refresh_tokens.c.token_hash == sa.bindparam("b_hash"))
+
+
 class Store:
     """All persistence. Every public method is one transaction."""
 
@@ -426,15 +437,13 @@ class Store:
                 await self._index_attrs(conn, user, indexed)
 
     async def get_user(self, pool_id: str, username_key: str) -> User | None:
-        q = t.users.select().where(t.users.c.pool_id == pool_id, t.users.c.username_key == username_key)
         async with self.read() as conn:
-            row = (await conn.execute(q)).first()
+            row = (await conn.execute(_USER_BY_KEY, {"b_pool_id": pool_id, "b_key": username_key})).first()
         return self._user(row) if row else None
 
     async def get_user_by_sub(self, pool_id: str, sub: str) -> User | None:
-        q = t.users.select().where(t.users.c.sub == sub, t.users.c.pool_id == pool_id)
         async with self.read() as conn:
-            row = (await conn.execute(q)).first()
+            row = (await conn.execute(_USER_BY_SUB, {"b_pool_id": pool_id, "b_sub": sub})).first()
         return self._user(row) if row else None
 
     async def find_subs_by_attr(self, pool_id: str, name: str, value: str) -> list[str]:
@@ -728,12 +737,11 @@ class Store:
 
     async def insert_refresh_token(self, rt: RefreshToken) -> None:
         async with self.write() as conn:
-            await conn.execute(t.refresh_tokens.insert().values(**asdict(rt)))
+            await conn.execute(t.refresh_tokens.insert(), asdict(rt))
 
     async def get_refresh_token(self, token_hash: str) -> RefreshToken | None:
-        q = t.refresh_tokens.select().where(t.refresh_tokens.c.token_hash == token_hash)
         async with self.read() as conn:
-            row = (await conn.execute(q)).first()
+            row = (await conn.execute(_REFRESH_BY_HASH, {"b_hash": token_hash})).first()
         return self._refresh(row) if row else None
 
     async def rotate_refresh_token(self, old_hash: str, new: RefreshToken, now: float) -> bool:
