@@ -53,7 +53,9 @@ class AuthStore:
 
     def _begin_statement(self) -> Any:
         L = t.lockouts.c
-        now, quiet, threshold = sa.bindparam("b_now"), sa.bindparam("b_quiet_s"), sa.bindparam("b_threshold")
+        now: Any = sa.bindparam("b_now", type_=sa.Float)
+        quiet: Any = sa.bindparam("b_quiet_s", type_=sa.Float)
+        threshold: Any = sa.bindparam("b_threshold", type_=sa.Integer)
         failures = sa.case((now - L.last_failure <= quiet, L.failures), else_=0)
         pending = sa.case((now - L.pending_since <= PENDING_STALE_S, L.pending), else_=0)
         admit = sa.and_(L.locked_until <= now, sa.or_(pending == 0, failures + pending < threshold))
@@ -79,7 +81,8 @@ class AuthStore:
     def _finish_statement(self, lock_for: Callable[[int], float] | None) -> Any:
         """The outcome's UPDATE: success (``lock_for`` None) or failure with its lockout CASE."""
         L = t.lockouts.c
-        now, quiet = sa.bindparam("b_now"), sa.bindparam("b_quiet_s")
+        now: Any = sa.bindparam("b_now", type_=sa.Float)
+        quiet: Any = sa.bindparam("b_quiet_s", type_=sa.Float)
         values: dict[str, Any] = {"pending": sa.case((L.pending > 0, L.pending - 1), else_=0)}
         if lock_for is None:
             values.update(failures=0, locked_until=0.0)
