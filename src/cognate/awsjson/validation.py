@@ -9,6 +9,7 @@ and speak the same way. Unknown members are ignored, as AWS does.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -26,6 +27,11 @@ def service_model() -> ServiceModel:
 
 @lru_cache(maxsize=512)
 def _pattern(text: str) -> Any:
+    """The model's pattern: with ``re`` when it can (faster), else ``regex`` (``\\p{...}`` classes)."""
+    try:
+        return re.compile(text)
+    except re.error:
+        pass
     try:
         return regex.compile(text, regex.V1)
     except regex.error:
