@@ -108,6 +108,15 @@ class SigningKeys:
                 return cached
             return await self._load(pool_id)
 
+    def known_public_key(self, kid: str) -> tuple[str, Any] | None:
+        """(pool, key) for a kid in a pool's current key set, from this process's cache only."""
+        pool_id = self._kid_pool.get(kid)
+        cached = self._cache.get(pool_id) if pool_id else None
+        if pool_id is None or cached is None or self.clock.now() - cached.loaded >= CACHE_TTL_S:
+            return None
+        key = cached.public.get(kid)
+        return (pool_id, key) if key is not None else None
+
     async def public_key(self, pool_id: str, kid: str) -> Any | None:
         keys = await self.get(pool_id)
         if kid not in keys.public:

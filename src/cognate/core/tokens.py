@@ -56,6 +56,10 @@ class Issued:
         return out
 
 
+class _UnknownKey(Exception):
+    """The token's kid is not in this process's key cache (yet): load the pool's keys."""
+
+
 def precedence_order(groups: list[Group]) -> list[Group]:
     """``cognito:groups`` order: by Precedence (lowest first, none last), then name."""
     return sorted(groups, key=lambda g: (g.doc.get("Precedence") is None, g.doc.get("Precedence", 0), g.name))
@@ -236,6 +240,21 @@ class Tokens:
 
     # --- checking --------------------------------------------------------------------
 
+    async def _load_key(self, token: str) -> tuple[str, Any]:
+        """The pool and key for a kid this process has not cached: the pool comes from the
+        (unverified) issuer, the key only from that pool's own key set."""
+        invalid = signing.InvalidToken("unknown key")
+        header = signing.unverified_header(token)
+        kid = header.get("kid")
+        iss = signing.unverified_claims(token).get("iss")
+        if not isinstance(kid, str) or not isinstance(iss, str) or "/" not in iss:
+            raise invalid
+        pool_id = iss.rsplit("/", 1)[1]
+        key = await self.keys.public_key(pool_id, kid)
+        if key is None:
+            raise invalid
+        return pool_id, key
+
     async def find_refresh(self, token: str, client: Client) -> RefreshToken:
         """The live refresh token of ``client``; NotAuthorizedException otherwise."""
         if not token or len(token) > 4096:
@@ -259,28 +278,24 @@ class Tokens:
         invalid = NotAuthorizedException("Invalid Access Token")
         if not token or len(token) > signing.MAX_TOKEN_BYTES:
             raise invalid
+        chosen: list[str] = []
+
+        def known_key(header: dict[str, Any]) -> Any:
+            # The token is parsed once; its header only names which of our keys to use.
+            kid = header.get("kid")
+            found = self.keys.known_public_key(kid) if isinstance(kid, str) else None
+            if found is None:
+                raise _UnknownKey
+            chosen.append(found[0])
+            return found[1]
+
         try:
-            header = signing.unverified_header(token)
-        except signing.InvalidToken:
-            raise invalid from None
-        kid = header.get("kid")
-        if not isinstance(kid, str) or header.get("alg") != "RS256":
-            raise invalid
-        pool_id = self.keys.pool_of_kid(kid)
-        if pool_id is None:
-            # A kid this process has not seen yet: find its pool from the (unverified) issuer.
             try:
-                iss = signing.unverified_claims(token).get("iss")
-            except signing.InvalidToken:
-                raise invalid from None
-            if not isinstance(iss, str) or "/" not in iss:
-                raise invalid
-            pool_id = iss.rsplit("/", 1)[1]
-        key = await self.keys.public_key(pool_id, kid)
-        if key is None:
-            raise invalid
-        try:
-            claims = signing.verify_with(token, key)
+                claims = signing.verify_with(token, known_key)
+                pool_id = chosen[0]
+            except _UnknownKey:
+                pool_id, key = await self._load_key(token)
+                claims = signing.verify_with(token, key)
         except signing.InvalidToken as exc:
             if "expired" in str(exc).lower():
                 raise NotAuthorizedException("Access Token has expired") from None

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc import jwt as jose_jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import RSAKey
+from joserfc.jwk import GuestProtocol, RSAKey
 
 MAX_TOKEN_BYTES = 16 * 1024
 
@@ -105,12 +106,25 @@ def verify(token: str, keys: dict[str, RSAKey], *, now: float | None = None) -> 
     return verify_with(token, key, now=now)
 
 
-def verify_with(token: str, key: RSAKey, *, now: float | None = None) -> dict[str, Any]:
-    """Verify with a key already chosen by ``kid`` (RS256 only) and check ``exp``."""
+def verify_with(
+    token: str, key: RSAKey | Callable[[dict[str, Any]], RSAKey], *, now: float | None = None
+) -> dict[str, Any]:
+    """Verify (RS256 only) and check ``exp``, with a key, or with a function that picks one
+    of our keys from the token's header (so that the token is parsed once)."""
     if len(token) > MAX_TOKEN_BYTES:
         raise InvalidToken("token too large")
+    chosen: Any = key
+    if callable(key):
+        pick = key
+
+        def chosen(obj: GuestProtocol) -> RSAKey:
+            header = obj.headers()
+            if header.get("alg") != "RS256":
+                raise InvalidToken("unknown key")
+            return pick(header)
+
     try:
-        decoded = jose_jwt.decode(token, key, algorithms=["RS256"])
+        decoded = jose_jwt.decode(token, chosen, algorithms=["RS256"])
     except JoseError as exc:
         raise InvalidToken(exc.error) from exc
     except ValueError as exc:  # malformed segments
