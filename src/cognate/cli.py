@@ -135,6 +135,8 @@ def _run_uvicorn(settings: config.Settings) -> None:
         access_log=False,
         timeout_graceful_shutdown=5,
         server_header=False,
+        # Cognate builds every link from --public-url; it reads no X-Forwarded-* header.
+        proxy_headers=False,
     )
 
 

@@ -12,11 +12,12 @@ front of the Starlette app for ``/`` only, as measured in bench/.
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+import orjson
 
 from cognate.awsjson import sigv4, validation
 from cognate.awsjson.params import Params
@@ -65,7 +66,7 @@ async def _send_json(
     request_id: str,
     extra: list[tuple[bytes, bytes]] | None = None,
 ) -> None:
-    payload = json.dumps(body, separators=(",", ":")).encode()
+    payload = orjson.dumps(body)
     headers = [
         _JSON_TYPE,
         (b"content-length", str(len(payload)).encode()),
@@ -171,22 +172,16 @@ class AwsJsonDoor:
         if ctype not in (CONTENT_TYPE, "application/x-amz-json-1.0", "application/json"):
             raise SerializationException(f"Unsupported Content-Type: {ctype or 'none'}")
         try:
-            body = json.loads(body_bytes or b"{}")
-        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
-            raise SerializationException("Could not parse the request body as JSON.") from None
+            # orjson also refuses what json would let through: lone surrogates (escaped or
+            # UTF-8-encoded), which no storage or message can carry, and nesting deeper than 1024.
+            body = orjson.loads(body_bytes or b"{}")
+        except orjson.JSONDecodeError:
+            raise SerializationException(
+                "Could not parse the request body as JSON "
+                "(or it holds invalid Unicode text, or nests too deeply)."
+            ) from None
         if not isinstance(body, dict):
             raise SerializationException("Start of list found where not expected")
-        try:
-            # JSON allows "\udc80" escapes that are no Unicode text (lone surrogates), and
-            # json.loads lets UTF-8-encoded surrogates through; refuse them here rather than
-            # fail later in storage or an outgoing message. Only a body with a \u escape or
-            # a 0xED byte can hold one.
-            if b"\\u" in body_bytes or b"\xed" in body_bytes:
-                json.dumps(body, ensure_ascii=False).encode("utf-8")
-        except (UnicodeEncodeError, RecursionError):
-            raise SerializationException(
-                "The request body contains invalid Unicode text or nests too deeply."
-            ) from None
         access_key = None
         core = self._core()
         if op.auth is Auth.IAM:

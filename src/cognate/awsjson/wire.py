@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from cognate.core.auth_flows import Outcome
 from cognate.core.entities import Client, Domain, Group, Pool, ResourceServer, User
+from cognate.core.tokens import Issued
 
 
 def pool(
@@ -100,4 +102,29 @@ def resource_server(rs: ResourceServer) -> dict[str, Any]:
         "Identifier": rs.identifier,
         "Name": rs.doc["Name"],
         "Scopes": rs.doc["Scopes"],
+    }
+
+
+def authentication_result(issued: Issued) -> dict[str, Any]:
+    """AuthenticationResultType."""
+    out: dict[str, Any] = {
+        "AccessToken": issued.access_token,
+        "ExpiresIn": issued.expires_in,
+        "TokenType": "Bearer",
+    }
+    if issued.refresh_token:
+        out["RefreshToken"] = issued.refresh_token
+    if issued.id_token:
+        out["IdToken"] = issued.id_token
+    return out
+
+
+def auth_outcome(outcome: Outcome) -> dict[str, Any]:
+    """InitiateAuth's (and RespondToAuthChallenge's) response: tokens, or the next challenge."""
+    if outcome.tokens is not None:
+        return {"ChallengeParameters": {}, "AuthenticationResult": authentication_result(outcome.tokens)}
+    return {
+        "ChallengeName": outcome.challenge,
+        "Session": outcome.session,
+        "ChallengeParameters": outcome.parameters,
     }

@@ -75,15 +75,6 @@ class Outcome:
     session: str | None = None
     parameters: dict[str, str] = field(default_factory=dict)
 
-    def response(self) -> dict[str, Any]:
-        if self.tokens is not None:
-            return {"ChallengeParameters": {}, "AuthenticationResult": self.tokens.authentication_result()}
-        return {
-            "ChallengeName": self.challenge,
-            "Session": self.session,
-            "ChallengeParameters": self.parameters,
-        }
-
 
 def flow_enabled(client: Client, flow: str) -> bool:
     flows = set(client.doc.get("ExplicitAuthFlows") or [])

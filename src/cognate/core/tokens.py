@@ -43,18 +43,6 @@ class Issued:
     expires_in: int
     refresh_token: str | None = None
 
-    def authentication_result(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "AccessToken": self.access_token,
-            "ExpiresIn": self.expires_in,
-            "TokenType": "Bearer",
-        }
-        if self.refresh_token:
-            out["RefreshToken"] = self.refresh_token
-        if self.id_token:
-            out["IdToken"] = self.id_token
-        return out
-
 
 class _UnknownKey(Exception):
     """The token's kid is not in this process's key cache (yet): load the pool's keys."""

@@ -19,7 +19,7 @@ def _strings(p: Params, name: str) -> dict[str, str]:
 @operation("InitiateAuth", auth=Auth.PUBLIC)
 async def initiate_auth(core: Core, p: Params) -> dict[str, Any]:
     outcome = await core.auth.initiate(p.str("ClientId"), p.str("AuthFlow"), _strings(p, "AuthParameters"))
-    return outcome.response()
+    return wire.auth_outcome(outcome)
 
 
 @operation("AdminInitiateAuth", auth=Auth.IAM)
@@ -27,7 +27,7 @@ async def admin_initiate_auth(core: Core, p: Params) -> dict[str, Any]:
     outcome = await core.auth.initiate(
         p.str("ClientId"), p.str("AuthFlow"), _strings(p, "AuthParameters"), admin_pool_id=p.str("UserPoolId")
     )
-    return outcome.response()
+    return wire.auth_outcome(outcome)
 
 
 @operation("RespondToAuthChallenge", auth=Auth.PUBLIC)
@@ -35,7 +35,7 @@ async def respond_to_auth_challenge(core: Core, p: Params) -> dict[str, Any]:
     outcome = await core.auth.respond(
         p.str("ClientId"), p.str("ChallengeName"), _strings(p, "ChallengeResponses"), p.opt_str("Session")
     )
-    return outcome.response()
+    return wire.auth_outcome(outcome)
 
 
 @operation("AdminRespondToAuthChallenge", auth=Auth.IAM)
@@ -47,7 +47,7 @@ async def admin_respond_to_auth_challenge(core: Core, p: Params) -> dict[str, An
         p.opt_str("Session"),
         admin_pool_id=p.str("UserPoolId"),
     )
-    return outcome.response()
+    return wire.auth_outcome(outcome)
 
 
 @operation("GetTokensFromRefreshToken", auth=Auth.PUBLIC)
@@ -55,7 +55,7 @@ async def get_tokens_from_refresh_token(core: Core, p: Params) -> dict[str, Any]
     issued = await core.auth.get_tokens_from_refresh(
         p.str("ClientId"), p.str("RefreshToken"), p.opt_str("ClientSecret")
     )
-    return {"AuthenticationResult": issued.authentication_result()}
+    return {"AuthenticationResult": wire.authentication_result(issued)}
 
 
 @operation("GetUser", auth=Auth.PUBLIC)
