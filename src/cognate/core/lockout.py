@@ -15,6 +15,8 @@ from several places at once with the right password is served, not locked out.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -45,6 +47,19 @@ class Lockout:
     def __init__(self, auth_store: AuthStore, clock: Clock) -> None:
         self.auth_store = auth_store
         self.clock = clock
+        # Attempts of this process waiting for one in flight to finish, by user: woken the
+        # moment it does (those of other processes poll).
+        self._finished: dict[tuple[str, str], asyncio.Event] = {}
+
+    async def _wait_for_a_finish(self, key: tuple[str, str], poll_s: float) -> None:
+        event = self._finished.setdefault(key, asyncio.Event())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), poll_s)
+
+    def _announce_finish(self, key: tuple[str, str]) -> None:
+        event = self._finished.pop(key, None)
+        if event is not None:
+            event.set()
 
     @asynccontextmanager
     async def attempt(self, pool_id: str, user_key: str) -> AsyncIterator[Outcome]:
@@ -58,8 +73,9 @@ class Lockout:
                 break
             if result.verdict is Verdict.LOCKED or waited >= MAX_WAIT_S:
                 raise NotAuthorizedException(EXCEEDED)
-            await asyncio.sleep(delay)
-            waited += delay
+            started = time.monotonic()
+            await self._wait_for_a_finish((pool_id, user_key), delay)
+            waited += time.monotonic() - started
             delay = min(delay * 2, 0.1)
         outcome = Outcome()
         try:
@@ -75,3 +91,4 @@ class Lockout:
                     lock_for=lock_seconds,
                 )
             )
+            self._announce_finish((pool_id, user_key))
