@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import ssl
@@ -123,6 +124,7 @@ def running_server(
         yield server
     finally:
         server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def self_signed_cert(directory: Path) -> tuple[str, str]:
