@@ -267,12 +267,7 @@ def test_seed_from_environment_variable_and_seeded_users_sign_in(seed_file: Path
             client_id="exampleclient000000000000a",
             client=srv.boto(signed=False),
         )
-        try:
-            tokens = srp.authenticate_user()
-        except idp.exceptions.InvalidParameterException as exc:
-            if "not supported" in exc.response["Error"]["Message"]:
-                pytest.skip("USER_SRP_AUTH is not implemented yet")
-            raise
+        tokens = srp.authenticate_user()
         assert tokens["AuthenticationResult"]["IdToken"]
         with pytest.raises(idp.exceptions.NotAuthorizedException):
             AWSSRP(

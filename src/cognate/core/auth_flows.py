@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -21,6 +22,7 @@ from cognate.core.entities import Client, Pool, User, UserStatus
 from cognate.core.lockout import Lockout
 from cognate.core.pools import Pools
 from cognate.core.sessions import Sessions
+from cognate.core.srp_sign_in import SrpSignIn
 from cognate.core.tokens import ADMIN_SCOPE, Issued, Tokens, refresh_hash
 from cognate.core.users import Users, username_key
 from cognate.crypto.secret_hash import check_secret_hash
@@ -96,6 +98,7 @@ class AuthFlows:
         sessions: Sessions,
         lockout: Lockout,
         clock: Clock,
+        secret_seed: bytes,
     ) -> None:
         self.pools = pools
         self.clients = clients
@@ -104,6 +107,7 @@ class AuthFlows:
         self.sessions = sessions
         self.lockout = lockout
         self.clock = clock
+        self.srp = SrpSignIn(self, secret_seed)
 
     # --- entry points ------------------------------------------------------------
 
@@ -144,9 +148,11 @@ class AuthFlows:
             return await self._password(pool, client, params)
         if flow in ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"):
             return await self._refresh(pool, client, params)
+        if flow == "USER_SRP_AUTH":
+            return await self.srp.start(pool, client, params)
         raise InvalidParameterException(f"{flow} flow is not supported yet by this server")
 
-    def _check_secret_hash(self, client: Client, username: str, given: str | None, *alternates: str) -> None:
+    def check_secret_hash(self, client: Client, username: str, given: str | None, *alternates: str) -> None:
         """Clients with a secret must send SECRET_HASH = HMAC(secret, username + client id)."""
         if client.secret is None:
             return
@@ -169,27 +175,41 @@ class AuthFlows:
         if not password:
             raise InvalidParameterException("Missing required parameter PASSWORD")
         user = await self.users.find(pool, username)
-        self._check_secret_hash(client, username, params.get("SECRET_HASH"), *(_names(user)))
+        self.check_secret_hash(client, username, params.get("SECRET_HASH"), *(names_of(user)))
         user = await self.verify_password(pool, client, username, user, password)
         return await self.after_first_factor(pool, client, user)
 
     async def verify_password(
         self, pool: Pool, client: Client, typed: str, user: User | None, password: str
     ) -> User:
-        """Check a password with lockout, uniform errors for unknown users, and state checks."""
+        """Check a password (an unknown user still costs one argon2 check)."""
+        return await self.verify_first_factor(
+            pool, client, typed, user, lambda: self.users.check_password(user, password)
+        )
+
+    async def verify_first_factor(
+        self,
+        pool: Pool,
+        client: Client,
+        typed: str,
+        user: User | None,
+        check: Callable[[], Awaitable[bool]],
+    ) -> User:
+        """Run ``check`` (the password or its SRP proof) under the lockout, then the state checks.
+
+        Unknown users get the same store work and the same cost (``check`` proves nothing
+        for them), so an unknown user and a wrong password look alike in body and in time.
+        """
         key = user.sub if user else "unknown:" + username_key(pool, typed)
-        # Counted for unknown names too: the same store work and the same argon2 cost,
-        # so an unknown user and a wrong password look alike in body and in timing.
         async with self.lockout.attempt(pool.id, key) as attempt:
-            attempt.success = await self.users.check_password(user, password)
+            attempt.success = await check() and user is not None
         if user is None:
             if client.doc.get("PreventUserExistenceErrors") == "ENABLED":
                 raise NotAuthorizedException(INCORRECT)
             raise UserNotFoundException("User does not exist.")
         if user.status == UserStatus.UNCONFIRMED:
-            raise UserNotConfirmedException(
-                "User is not confirmed."
-            )  # Cognito says so even for a wrong password
+            # Cognito says so even for a wrong password.
+            raise UserNotConfirmedException("User is not confirmed.")
         if not attempt.success:
             raise NotAuthorizedException(INCORRECT)
         if not user.enabled:
@@ -241,6 +261,8 @@ class AuthFlows:
         admin_pool_id: str | None = None,
     ) -> Outcome:
         pool, client = await self.client_of(client_id, admin_pool_id)
+        if challenge == "PASSWORD_VERIFIER":  # its state travels in SECRET_BLOCK, not in a Session
+            return await self.srp.verify(pool, client, responses)
         state = await self.sessions.peek(session)
         if state.get("client_id") != client.id or state.get("challenge") != challenge:
             raise NotAuthorizedException("Invalid session for the user, session is expired.")
@@ -248,10 +270,10 @@ class AuthFlows:
         user = await self.users.store.get_user_by_sub(pool.id, state["sub"])
         if user is None:
             raise NotAuthorizedException("Invalid session for the user, session is expired.")
-        if username and username not in _names(user):
+        if username and username not in names_of(user):
             raise NotAuthorizedException("Invalid session for the user, session is expired.")
-        self._check_secret_hash(
-            client, username or user.username, responses.get("SECRET_HASH"), *_names(user)
+        self.check_secret_hash(
+            client, username or user.username, responses.get("SECRET_HASH"), *names_of(user)
         )
         if challenge == "NEW_PASSWORD_REQUIRED":
             return await self._new_password(pool, client, user, responses, session)
@@ -288,8 +310,8 @@ class AuthFlows:
             )
         record = await self.tokens.find_refresh(token, client)
         user = await self._refresh_user(pool, record.sub)
-        self._check_secret_hash(
-            client, params.get("USERNAME") or user.username, params.get("SECRET_HASH"), *_names(user)
+        self.check_secret_hash(
+            client, params.get("USERNAME") or user.username, params.get("SECRET_HASH"), *names_of(user)
         )
         issued = await self.tokens.reissue(pool, client, user, record)
         return Outcome(tokens=issued)
@@ -363,7 +385,7 @@ class AuthFlows:
         await self.users.store.sign_out_user(pool.id, user.sub, self.clock.now())
 
 
-def _names(user: User | None) -> tuple[str, ...]:
+def names_of(user: User | None) -> tuple[str, ...]:
     """Names a SECRET_HASH may have been computed with: the username, the sub, aliases."""
     if user is None:
         return ()

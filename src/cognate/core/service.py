@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -60,7 +61,15 @@ class Core:
         self.sessions = Sessions(store, self.clock)
         self.lockout = Lockout(AuthStore(store), self.clock)
         self.auth = AuthFlows(
-            self.pools, self.clients, self.users, self.tokens, self.sessions, self.lockout, self.clock
+            self.pools,
+            self.clients,
+            self.users,
+            self.tokens,
+            self.sessions,
+            self.lockout,
+            self.clock,
+            # Seeds the simulated SRP answers for unknown users (stable, never guessable).
+            hashlib.sha256(b"cognate-srp-unknown-users\0" + config.master_key.encode()).digest(),
         )
 
     @property

@@ -1,0 +1,163 @@
+"""USER_SRP_AUTH: the password proven by SRP-6a without being sent (REFERENCE.md 5d).
+
+InitiateAuth (or AdminInitiateAuth) with ``SRP_A`` answers ``PASSWORD_VERIFIER`` with
+``SALT``, ``SRP_B``, ``SECRET_BLOCK`` and ``USER_ID_FOR_SRP``; RespondToAuthChallenge
+brings ``PASSWORD_CLAIM_SIGNATURE`` over that secret block and a ``TIMESTAMP``. The
+server's half of the exchange (its ephemeral ``b``, sealed) is kept in the store under
+the secret block's hash and redeemed once, atomically, so a claim cannot be replayed
+and any worker or node can check it. The proof then goes through the same lockout and
+state checks as a password (``AuthFlows.verify_first_factor``).
+
+With PreventUserExistenceErrors ENABLED an unknown user gets a simulated challenge with a
+stable salt and internal id, as Cognito documents ("Managing error responses"), and the
+proof simply fails; with LEGACY, UserNotFoundException comes at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import os
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from cognate.core.entities import Client, Pool, User
+from cognate.core.users import username_key
+from cognate.crypto import srp
+from cognate.errors import InvalidParameterException, NotAuthorizedException, UserNotFoundException
+
+if TYPE_CHECKING:
+    from cognate.core.auth_flows import AuthFlows, Outcome
+
+KIND = "srp"
+EPHEMERAL_PURPOSE = "srp-ephemeral"
+INCORRECT = "Incorrect username or password."
+
+
+def _key(secret_block: str) -> str:
+    return hashlib.sha256(secret_block.encode()).hexdigest()
+
+
+class SrpSignIn:
+    def __init__(self, flows: AuthFlows, secret_seed: bytes) -> None:
+        self.flows = flows
+        self.store = flows.tokens.store
+        self.sealer = flows.clients.sealer
+        self.seed = secret_seed
+
+    def _fake_user_id(self, pool: Pool, typed: str) -> str:
+        digest = hmac.new(
+            self.seed, f"{pool.id}\0{username_key(pool, typed)}".encode(), hashlib.sha256
+        ).digest()
+        return str(uuid.UUID(bytes=digest[:16], version=4))
+
+    def _material(self, pool: Pool, typed: str, user: User | None) -> tuple[str, str, str]:
+        """(user id for SRP, salt, verifier): the user's own, or a stable simulation."""
+        if user is not None:
+            found = self.flows.users.srp_material(user)
+            if found is not None:
+                return user.username, found[0], found[1]
+        salt, verifier = srp.fake_salt_and_verifier(self.seed, pool.id, username_key(pool, typed))
+        return self._fake_user_id(pool, typed), salt, verifier
+
+    async def _cpu(self, fn: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.flows.users.cpu, fn, *args)
+
+    async def start(self, pool: Pool, client: Client, params: dict[str, str]) -> Outcome:
+        from cognate.core.auth_flows import Outcome, names_of
+
+        typed = params.get("USERNAME") or ""
+        srp_a = params.get("SRP_A") or ""
+        if not typed:
+            raise InvalidParameterException("Missing required parameter USERNAME")
+        if not srp_a:
+            raise InvalidParameterException("Missing required parameter SRP_A")
+        user = await self.flows.users.find(pool, typed)
+        self.flows.check_secret_hash(client, typed, params.get("SECRET_HASH"), *names_of(user))
+        if user is None and client.doc.get("PreventUserExistenceErrors") != "ENABLED":
+            raise UserNotFoundException("User does not exist.")
+        user_id, salt, verifier = self._material(pool, typed, user)
+        try:
+            challenge: srp.ServerChallenge = await self._cpu(srp.start, verifier, srp_a)
+        except ValueError:
+            raise InvalidParameterException("SRP_A is not a valid SRP-6a public value.") from None
+        secret_block = base64.b64encode(os.urandom(64)).decode()
+        minutes = int(client.doc.get("AuthSessionValidity") or 3)
+        await self.store.put(
+            KIND,
+            _key(secret_block),
+            {
+                "pool_id": pool.id,
+                "client_id": client.id,
+                "sub": user.sub if user else None,
+                "typed": typed,
+                "user_id": user_id,
+                "b": self.sealer.seal(challenge.b_hex, EPHEMERAL_PURPOSE),
+                "B": challenge.B_hex,
+                "A": challenge.A_hex,
+                "expires_at": self.flows.clock.now() + minutes * 60,
+            },
+            minutes * 60,
+        )
+        return Outcome(
+            challenge="PASSWORD_VERIFIER",
+            parameters={
+                "SALT": salt,
+                "SRP_B": challenge.B_hex,
+                "SECRET_BLOCK": secret_block,
+                "USERNAME": user_id,
+                "USER_ID_FOR_SRP": user_id,
+            },
+        )
+
+    async def verify(self, pool: Pool, client: Client, responses: dict[str, str]) -> Outcome:
+        from cognate.core.auth_flows import names_of
+
+        secret_block = responses.get("PASSWORD_CLAIM_SECRET_BLOCK") or ""
+        signature = responses.get("PASSWORD_CLAIM_SIGNATURE") or ""
+        timestamp = responses.get("TIMESTAMP") or ""
+        if not secret_block or not signature or not timestamp:
+            raise InvalidParameterException(
+                "PASSWORD_VERIFIER needs PASSWORD_CLAIM_SECRET_BLOCK, PASSWORD_CLAIM_SIGNATURE and TIMESTAMP"
+            )
+        state = await self.store.consume(KIND, _key(secret_block)) if len(secret_block) <= 8192 else None
+        now = self.flows.clock.now()
+        if (
+            state is None
+            or float(state.get("expires_at", 0)) <= now
+            or state.get("client_id") != client.id
+            or state.get("pool_id") != pool.id
+        ):
+            raise NotAuthorizedException(INCORRECT)
+        user = await self.store.get_user_by_sub(pool.id, state["sub"]) if state.get("sub") else None
+        # SECRET_HASH here is computed with the internal username (USER_ID_FOR_SRP).
+        self.flows.check_secret_hash(
+            client,
+            responses.get("USERNAME") or state["user_id"],
+            responses.get("SECRET_HASH"),
+            *names_of(user),
+        )
+        _, _, verifier = self._material(pool, state["typed"], user)
+        challenge = srp.ServerChallenge(
+            b_hex=self.sealer.unseal(state["b"], EPHEMERAL_PURPOSE), B_hex=state["B"], A_hex=state["A"]
+        )
+
+        async def proof_holds() -> bool:
+            if not srp.timestamp_ok(timestamp, now):
+                return False
+            ok: bool = await self._cpu(
+                srp.verify_claim,
+                pool.short_id,
+                state["user_id"],
+                verifier,
+                challenge,
+                secret_block,
+                timestamp,
+                signature,
+            )
+            return ok
+
+        user = await self.flows.verify_first_factor(pool, client, state["typed"], user, proof_holds)
+        return await self.flows.after_first_factor(pool, client, user)
