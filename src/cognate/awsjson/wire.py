@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cognate.core.auth_flows import Outcome
 from cognate.core.entities import Client, Domain, Group, Pool, ResourceServer, User
+from cognate.core.outcome import Outcome
 from cognate.core.tokens import Issued
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from cognate.core import password_policy
@@ -20,6 +20,7 @@ from cognate.core.clients import SECRET_PURPOSE, Clients
 from cognate.core.clock import Clock
 from cognate.core.entities import Client, Pool, User, UserStatus
 from cognate.core.lockout import Lockout
+from cognate.core.outcome import Outcome, names_of
 from cognate.core.pools import Pools
 from cognate.core.sessions import Sessions
 from cognate.core.srp_sign_in import SrpSignIn
@@ -66,16 +67,6 @@ ADMIN_FLOWS = {
     "CUSTOM_AUTH",
     "USER_AUTH",
 }
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """Either tokens, or a challenge to answer with the Session."""
-
-    tokens: Issued | None = None
-    challenge: str | None = None
-    session: str | None = None
-    parameters: dict[str, str] = field(default_factory=dict)
 
 
 def flow_enabled(client: Client, flow: str) -> bool:
@@ -383,14 +374,3 @@ class AuthFlows:
 
     async def global_sign_out(self, pool: Pool, user: User) -> None:
         await self.users.store.sign_out_user(pool.id, user.sub, self.clock.now())
-
-
-def names_of(user: User | None) -> tuple[str, ...]:
-    """Names a SECRET_HASH may have been computed with: the username, the sub, aliases."""
-    if user is None:
-        return ()
-    return tuple(
-        n
-        for n in (user.username, user.sub, user.attributes.get("email"), user.attributes.get("phone_number"))
-        if n
-    )

@@ -24,12 +24,13 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from cognate.core.entities import Client, Pool, User
+from cognate.core.outcome import Outcome, names_of
 from cognate.core.users import username_key
 from cognate.crypto import srp
 from cognate.errors import InvalidParameterException, NotAuthorizedException, UserNotFoundException
 
 if TYPE_CHECKING:
-    from cognate.core.auth_flows import AuthFlows, Outcome
+    from cognate.core.auth_flows import AuthFlows
 
 KIND = "srp"
 EPHEMERAL_PURPOSE = "srp-ephemeral"
@@ -66,8 +67,6 @@ class SrpSignIn:
         return await asyncio.get_running_loop().run_in_executor(self.flows.users.cpu, fn, *args)
 
     async def start(self, pool: Pool, client: Client, params: dict[str, str]) -> Outcome:
-        from cognate.core.auth_flows import Outcome, names_of
-
         typed = params.get("USERNAME") or ""
         srp_a = params.get("SRP_A") or ""
         if not typed:
@@ -113,8 +112,6 @@ class SrpSignIn:
         )
 
     async def verify(self, pool: Pool, client: Client, responses: dict[str, str]) -> Outcome:
-        from cognate.core.auth_flows import names_of
-
         secret_block = responses.get("PASSWORD_CLAIM_SECRET_BLOCK") or ""
         signature = responses.get("PASSWORD_CLAIM_SIGNATURE") or ""
         timestamp = responses.get("TIMESTAMP") or ""
