@@ -18,6 +18,7 @@ from cognate.core.messages import Messenger
 from cognate.core.pools import Pools
 from cognate.core.resources import Resources
 from cognate.core.sessions import Sessions
+from cognate.core.signup import SignUps
 from cognate.core.tokens import Tokens
 from cognate.core.users import Users
 from cognate.crypto.passwords import Passwords
@@ -71,6 +72,8 @@ class Core:
             # Seeds the simulated SRP answers for unknown users (stable, never guessable).
             hashlib.sha256(b"cognate-srp-unknown-users\0" + config.master_key.encode()).digest(),
         )
+
+        self.signups = SignUps(self.auth)
 
     @property
     def issuer_base(self) -> str:

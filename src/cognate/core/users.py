@@ -340,16 +340,34 @@ class Users:
     # --- seed: confirmed users with a permanent password ----------------------------
 
     async def create_confirmed(self, pool: Pool, username: str, password: str, attrs: dict[str, str]) -> User:
+        """A confirmed user with a permanent password (the seed file's users)."""
+        return await self.create(pool, username, password, attrs, UserStatus.CONFIRMED, required=False)
+
+    async def create(
+        self,
+        pool: Pool,
+        username: str,
+        password: str,
+        attrs: dict[str, str],
+        status: UserStatus,
+        *,
+        required: bool = True,
+        admin: bool = True,
+    ) -> User:
+        """A user with a permanent password in ``status`` (seed: CONFIRMED; SignUp: UNCONFIRMED)."""
         username, attrs = self._apply_username_attributes(pool, username, attrs)
-        attributes.check_writes(pool.doc["SchemaAttributes"], attrs, creating=True)
+        attributes.check_writes(pool.doc["SchemaAttributes"], attrs, creating=True, admin=admin)
+        if required:
+            attributes.check_required(pool.doc["SchemaAttributes"], attrs)
         password_policy.check(password_policy.policy_of(pool.doc), password)
+        await self._check_aliases(pool, None, attrs, force=False)
         now = self.clock.now()
         sub = self._new_sub(pool, username)
         user = User(
             sub=sub,
             pool_id=pool.id,
             username=username,
-            status=UserStatus.CONFIRMED,
+            status=status,
             enabled=True,
             attributes={"sub": sub, **attrs},
             created=now,
@@ -359,7 +377,7 @@ class Users:
         try:
             await self.store.insert_user(user, username_key(pool, username), indexed_values(user))
         except Conflict:
-            raise UsernameExistsException("User account already exists") from None
+            raise UsernameExistsException("User already exists") from None
         return user
 
     # --- attribute updates -------------------------------------------------------
