@@ -8,9 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from cognate.core.account import Account
 from cognate.core.auth_flows import AuthFlows
 from cognate.core.clients import Clients
 from cognate.core.clock import Clock
+from cognate.core.codes import Codes
 from cognate.core.groups import Groups
 from cognate.core.keys import SigningKeys
 from cognate.core.lockout import Lockout
@@ -73,7 +75,9 @@ class Core:
             hashlib.sha256(b"cognate-srp-unknown-users\0" + config.master_key.encode()).digest(),
         )
 
-        self.signups = SignUps(self.auth)
+        self.codes = Codes(store, self.clock, self.lockout, self.messenger)
+        self.signups = SignUps(self.auth, self.codes)
+        self.account = Account(self.auth, self.codes, self.signups)
 
     @property
     def issuer_base(self) -> str:

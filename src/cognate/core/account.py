@@ -1,0 +1,151 @@
+"""A user's own account, and password resets.
+
+With an access token (scope ``aws.cognito.signin.user.admin``): ChangePassword,
+UpdateUserAttributes, DeleteUserAttributes, GetUserAttributeVerificationCode,
+VerifyUserAttribute, DeleteUser. With a client id: ForgotPassword and
+ConfirmForgotPassword. For administrators: AdminResetUserPassword.
+
+Sources: Amazon Cognito API reference for each operation; developer guide, "Recovering
+user accounts" (AccountRecoverySetting: verified_phone_number / verified_email by
+priority, admin_only; without a setting, a verified phone number, else a verified
+email), "Verifying updates to email addresses and phone numbers".
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from cognate.core import password_policy
+from cognate.core.codes import Codes, Delivery, delivery_for
+from cognate.core.entities import Pool, User, UserStatus
+from cognate.core.signup import SIMULATED, SignUps, auto_verified_delivery, check_writable
+from cognate.core.users import username_key
+from cognate.errors import (
+    CodeMismatchException,
+    InvalidParameterException,
+    NotAuthorizedException,
+)
+
+if TYPE_CHECKING:
+    from cognate.core.auth_flows import AuthFlows
+
+NO_RECOVERY = "Cannot reset password for the user as there is no registered/verified email or phone_number"
+
+
+def recovery_delivery(pool: Pool, user: User) -> Delivery | None:
+    """Where a reset code goes, by the pool's AccountRecoverySetting (or Cognito's default)."""
+    mechanisms = (pool.doc.get("AccountRecoverySetting") or {}).get("RecoveryMechanisms") or [
+        {"Priority": 1, "Name": "verified_phone_number"},
+        {"Priority": 2, "Name": "verified_email"},
+    ]
+    for mechanism in sorted(mechanisms, key=lambda m: int(m.get("Priority", 1))):
+        name = mechanism.get("Name")
+        if name == "admin_only":
+            raise NotAuthorizedException("Only an administrator can reset this user's password.")
+        attribute = {"verified_phone_number": "phone_number", "verified_email": "email"}.get(str(name))
+        if (
+            attribute
+            and user.attributes.get(attribute)
+            and user.attributes.get(f"{attribute}_verified") == "true"
+        ):
+            return delivery_for(attribute)
+    return None
+
+
+class Account:
+    def __init__(self, flows: AuthFlows, codes: Codes, signups: SignUps) -> None:
+        self.flows = flows
+        self.users = flows.users
+        self.codes = codes
+        self.signups = signups
+
+    async def _owner(self, access_token: str) -> tuple[Pool, User, dict[str, Any]]:
+        return await self.flows.user_of_access_token(access_token)
+
+    # --- with an access token ----------------------------------------------------------
+
+    async def change_password(self, access_token: str, previous: str, proposed: str) -> None:
+        pool, user, claims = await self._owner(access_token)
+        _, client = await self.flows.client_of(str(claims["client_id"]))
+        password_policy.check(password_policy.policy_of(pool.doc), proposed)
+        await self.flows.verify_password(pool, client, user.username, user, previous)
+        await self.users.set_password(pool, user, proposed, permanent=True)
+
+    async def update_attributes(
+        self, access_token: str, updates: list[dict[str, str]]
+    ) -> list[dict[str, str]]:
+        pool, user, claims = await self._owner(access_token)
+        _, client = await self.flows.client_of(str(claims["client_id"]))
+        check_writable(client, {u["Name"]: u.get("Value", "") for u in updates})
+        before = dict(user.attributes)
+        user = await self.users.update_attributes(pool, user, updates, admin=False)
+        sent = []
+        for attribute in ("email", "phone_number"):
+            changed = user.attributes.get(attribute) and user.attributes.get(attribute) != before.get(
+                attribute
+            )
+            if changed and attribute in (pool.doc.get("AutoVerifiedAttributes") or []):
+                sent.append(await self.codes.send(pool, user, "attribute", delivery_for(attribute)))
+        return sent
+
+    async def delete_attributes(self, access_token: str, names: list[str]) -> None:
+        pool, user, claims = await self._owner(access_token)
+        _, client = await self.flows.client_of(str(claims["client_id"]))
+        check_writable(client, dict.fromkeys(names, ""))
+        await self.users.delete_attributes(pool, user, names)
+
+    async def attribute_code(self, access_token: str, attribute: str) -> dict[str, str]:
+        pool, user, _ = await self._owner(access_token)
+        if attribute not in ("email", "phone_number"):
+            raise InvalidParameterException(
+                f"{attribute} cannot be verified: only email and phone_number can."
+            )
+        if not user.attributes.get(attribute):
+            raise InvalidParameterException(f"The user has no {attribute} to verify.")
+        return await self.codes.send(pool, user, "attribute", delivery_for(attribute))
+
+    async def verify_attribute(self, access_token: str, attribute: str, code: str) -> None:
+        pool, user, _ = await self._owner(access_token)
+        doc = await self.codes.redeem(pool, user, "attribute", code)
+        if doc.get("attribute") != attribute:
+            raise CodeMismatchException("Invalid verification code provided, please try again.")
+        await self.users.update_attributes(pool, user, [{"Name": f"{attribute}_verified", "Value": "true"}])
+
+    async def delete_user(self, access_token: str) -> None:
+        pool, user, _ = await self._owner(access_token)
+        await self.users.delete(pool, user)
+
+    # --- password resets ----------------------------------------------------------------
+
+    async def forgot_password(self, client_id: str, req: dict[str, Any]) -> dict[str, Any]:
+        pool, client = await self.flows.client_of(client_id)
+        user = await self.signups.known_user(pool, client, req["Username"], req.get("SecretHash"))
+        if user is None:
+            return {"CodeDeliveryDetails": dict(SIMULATED)}  # nothing is sent
+        if not user.enabled:
+            raise NotAuthorizedException("User is disabled.")
+        delivery = recovery_delivery(pool, user)
+        if delivery is None:
+            raise InvalidParameterException(NO_RECOVERY)
+        return {"CodeDeliveryDetails": await self.codes.send(pool, user, "reset", delivery)}
+
+    async def confirm_forgot_password(self, client_id: str, req: dict[str, Any]) -> None:
+        pool, client = await self.flows.client_of(client_id)
+        user = await self.signups.known_user(pool, client, req["Username"], req.get("SecretHash"))
+        if user is None:
+            raise CodeMismatchException("Invalid verification code provided, please try again.")
+        password_policy.check(password_policy.policy_of(pool.doc), req["Password"])
+        await self.codes.redeem(pool, user, "reset", str(req["ConfirmationCode"]))
+        user = await self.users.set_password(pool, user, req["Password"], permanent=True)
+        if user.status == UserStatus.RESET_REQUIRED:  # set_password keeps UNCONFIRMED as it is
+            user = replace(user, status=UserStatus.CONFIRMED)
+            await self.users.store.update_user(user, username_key(pool, user.username))
+
+    async def admin_reset_password(self, pool: Pool, user: User) -> None:
+        """The user must set a new password with a code before signing in again."""
+        delivery = recovery_delivery(pool, user) or auto_verified_delivery(pool, user)
+        reset = replace(user, status=UserStatus.RESET_REQUIRED, modified=self.flows.clock.now())
+        await self.users.store.update_user(reset, username_key(pool, user.username))
+        if delivery is not None:
+            await self.codes.send(pool, reset, "reset", delivery)
