@@ -188,3 +188,16 @@ async def test_fifty_concurrent_failures_count_fifty(store: Store, make_store: S
     assert sorted(r.failures for r in results) == list(range(1, 51))
     got = await store.get_lockout(P, "alice")
     assert got is not None and got.failures == 50
+
+
+async def test_purge_forgets_lockout_rows_that_can_no_longer_matter(store: Store) -> None:
+    from cognate.store.auth_sql import AuthStore
+
+    auth = AuthStore(store)
+    day = 86400.0
+    for user, when in (("old", f.T0 - 2 * day), ("recent", f.T0 - 60)):
+        await auth.begin_attempt(P, user, when, 900, 5)
+        await auth.finish_attempt(P, user, when, success=False, quiet_s=900, lock_for=lambda n: 0.0)
+    await store.purge_expired()
+    assert await store.get_lockout(P, "old") is None
+    assert await store.get_lockout(P, "recent") is not None

@@ -53,6 +53,8 @@ _MIGRATIONS = Path(__file__).parent / "migrations"
 # Access and ID tokens live at most one day (Cognito's limit); a revoked refresh-token
 # family is kept that long past its expiry so ``origin_revoked`` still refuses them.
 REVOCATION_HORIZON_S = 86400.0
+# Failure counts are forgotten after 15 quiet minutes; their rows are removed after a day.
+LOCKOUT_HORIZON_S = 86400.0
 
 
 def async_url(url: str) -> str:
@@ -716,7 +718,17 @@ class Store:
                     sa.or_(rt.revoked_at.is_(None), rt.expires <= now - REVOCATION_HORIZON_S),
                 )
             )
-        return int(r1.rowcount or 0) + int(r2.rowcount or 0)
+            # Lockout counters that can no longer matter: no lockout running, nothing in
+            # flight, and the last failure older than any quiet period (one day).
+            lk = t.lockouts.c
+            r3 = await conn.execute(
+                t.lockouts.delete().where(
+                    lk.locked_until <= now,
+                    lk.last_failure <= now - LOCKOUT_HORIZON_S,
+                    lk.pending_since <= now - 3600,
+                )
+            )
+        return int(r1.rowcount or 0) + int(r2.rowcount or 0) + int(r3.rowcount or 0)
 
     # --- refresh tokens -----------------------------------------------------------
 
