@@ -6,6 +6,7 @@ from typing import Any
 
 from cognate.core.entities import Client, Domain, Group, Pool, ResourceServer, User
 from cognate.core.outcome import Outcome
+from cognate.core.pools import INTERNAL
 from cognate.core.tokens import Issued
 
 
@@ -13,7 +14,7 @@ def pool(
     p: Pool, arn: str, estimated_users: int | None = None, domain: Domain | None = None
 ) -> dict[str, Any]:
     out: dict[str, Any] = {"Id": p.id, "Name": p.name}
-    out.update(p.doc)
+    out.update({k: v for k, v in p.doc.items() if k not in INTERNAL})
     out["LastModifiedDate"] = p.modified
     out["CreationDate"] = p.created
     out["Arn"] = arn

@@ -20,6 +20,7 @@ from cognate.core.clients import SECRET_PURPOSE, Clients
 from cognate.core.clock import Clock
 from cognate.core.entities import Client, Pool, User, UserStatus
 from cognate.core.lockout import Lockout
+from cognate.core.mfa import SMS, TOTP, Mfa
 from cognate.core.outcome import Outcome, names_of
 from cognate.core.pools import Pools
 from cognate.core.sessions import Sessions
@@ -90,6 +91,7 @@ class AuthFlows:
         lockout: Lockout,
         clock: Clock,
         secret_seed: bytes,
+        mfa: Mfa,
     ) -> None:
         self.pools = pools
         self.clients = clients
@@ -99,6 +101,7 @@ class AuthFlows:
         self.lockout = lockout
         self.clock = clock
         self.srp = SrpSignIn(self, secret_seed)
+        self.mfa = mfa
 
     # --- entry points ------------------------------------------------------------
 
@@ -237,8 +240,35 @@ class AuthFlows:
                     "userAttributes": json.dumps(writable),
                 },
             )
-        issued = await self.tokens.issue(pool, client, user, auth_time=int(now))
-        return Outcome(tokens=issued)
+        return await self.second_factor(pool, client, user)
+
+    async def second_factor(self, pool: Pool, client: Client, user: User) -> Outcome:
+        """Tokens, or the MFA challenge the pool and the user call for (SMS code sent now)."""
+        challenge = self.mfa.challenge_for(pool, user)
+        if challenge is None:
+            return Outcome(
+                tokens=await self.tokens.issue(pool, client, user, auth_time=int(self.clock.now()))
+            )
+        parameters: dict[str, str] = {}
+        if challenge == SMS:
+            sent = await self.mfa.send_sms_code(pool, user)
+            parameters = {
+                "CODE_DELIVERY_DELIVERY_MEDIUM": "SMS",
+                "CODE_DELIVERY_DESTINATION": sent["Destination"],
+            }
+        elif challenge == "MFA_SETUP":
+            parameters = {"MFAS_CAN_SETUP": json.dumps([TOTP])}
+        session = await self.sessions.start(
+            {
+                "challenge": challenge,
+                "pool_id": pool.id,
+                "client_id": client.id,
+                "sub": user.sub,
+                "username": user.username,
+            },
+            int(client.doc.get("AuthSessionValidity") or 3),
+        )
+        return Outcome(challenge=challenge, session=session, parameters=parameters)
 
     # --- challenges --------------------------------------------------------------
 
@@ -268,7 +298,45 @@ class AuthFlows:
         )
         if challenge == "NEW_PASSWORD_REQUIRED":
             return await self._new_password(pool, client, user, responses, session)
+        if challenge in (TOTP, SMS, "MFA_SETUP"):
+            return await self._mfa_answer(pool, client, user, challenge, responses, session)
         raise InvalidParameterException(f"Challenge {challenge} is not supported")
+
+    async def _mfa_answer(
+        self,
+        pool: Pool,
+        client: Client,
+        user: User,
+        challenge: str,
+        responses: dict[str, str],
+        session: str | None,
+    ) -> Outcome:
+        """A wrong code leaves the session usable (attempts are limited); a right one redeems it."""
+        if challenge == SMS:
+            await self.mfa.check_sms_code(pool, user, responses.get("SMS_MFA_CODE") or "")
+        elif challenge == TOTP:
+            async with self.lockout.attempt(pool.id, f"mfa:{user.sub}") as attempt:
+                self.mfa.check_totp(user, responses.get("SOFTWARE_TOKEN_MFA_CODE") or "")
+                attempt.success = True
+        else:  # MFA_SETUP: the authenticator was verified with this session (VerifySoftwareToken)
+            if not user.mfa.get("totp"):
+                raise InvalidParameterException(
+                    "Verify a software token with this session first (VerifySoftwareToken)."
+                )
+            user = await self.mfa.set_preference(pool, user, None, {"Enabled": True, "PreferredMfa": True})
+        await self.sessions.redeem(session)
+        return Outcome(tokens=await self.tokens.issue(pool, client, user, auth_time=int(self.clock.now())))
+
+    async def mfa_setup_user(self, session: str) -> tuple[Pool, User]:
+        """The user of an MFA_SETUP session (AssociateSoftwareToken / VerifySoftwareToken by Session)."""
+        state = await self.sessions.peek(session)
+        if state.get("challenge") != "MFA_SETUP":
+            raise NotAuthorizedException("Invalid session for the user, session is expired.")
+        pool = await self.pools.get(state["pool_id"])
+        user = await self.users.store.get_user_by_sub(pool.id, state["sub"])
+        if user is None:
+            raise NotAuthorizedException("Invalid session for the user, session is expired.")
+        return pool, user
 
     async def _new_password(
         self, pool: Pool, client: Client, user: User, responses: dict[str, str], session: str | None
@@ -286,8 +354,7 @@ class AuthFlows:
         if updates:
             user = await self.users.update_attributes(pool, user, updates)
         user = await self.users.set_password(pool, user, new_password, permanent=True)
-        issued = await self.tokens.issue(pool, client, user, auth_time=int(self.clock.now()))
-        return Outcome(tokens=issued)
+        return await self.second_factor(pool, client, user)
 
     # --- refresh -------------------------------------------------------------------
 

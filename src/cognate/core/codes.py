@@ -32,9 +32,12 @@ KIND = "user-code"
 LIMIT = "Attempt limit exceeded, please try after some time."
 MISMATCH = "Invalid verification code provided, please try again."
 EXPIRED = "Invalid code provided, please request a code again."
-LIFETIME_S = {"signup": 24 * 3600, "attribute": 24 * 3600, "reset": 3600}
-DEFAULT_SUBJECT = {"reset": "Your password reset code"}
-DEFAULT_MESSAGE = {"reset": "Your password reset code is {####}."}
+LIFETIME_S = {"signup": 24 * 3600, "attribute": 24 * 3600, "reset": 3600, "mfa": 180}
+DEFAULT_SUBJECT = {"reset": "Your password reset code", "mfa": "Your authentication code"}
+DEFAULT_MESSAGE = {
+    "reset": "Your password reset code is {####}.",
+    "mfa": "Your authentication code is {####}.",
+}
 VERIFY_SUBJECT = "Your verification code"
 VERIFY_MESSAGE = "Your verification code is {####}."
 
@@ -96,7 +99,7 @@ class Codes:
             to=user.attributes[delivery.attribute],
             subject=subject if delivery.medium == "EMAIL" else "",
             body=render(body, user.username, code),
-            kind="reset" if purpose == "reset" else "verification",
+            kind={"reset": "reset", "mfa": "mfa"}.get(purpose, "verification"),
             pool_id=pool.id,
             username=user.username,
             code=code,
@@ -108,8 +111,10 @@ class Codes:
 
     @staticmethod
     def _texts(pool: Pool, purpose: str, medium: str) -> tuple[str, str]:
-        if purpose == "reset":
-            return DEFAULT_SUBJECT["reset"], DEFAULT_MESSAGE["reset"]
+        if purpose == "mfa":
+            return DEFAULT_SUBJECT["mfa"], pool.doc.get("SmsAuthenticationMessage") or DEFAULT_MESSAGE["mfa"]
+        if purpose in DEFAULT_MESSAGE:
+            return DEFAULT_SUBJECT[purpose], DEFAULT_MESSAGE[purpose]
         tpl = pool.doc.get("VerificationMessageTemplate") or {}
         if medium == "EMAIL":
             subject = tpl.get("EmailSubject") or pool.doc.get("EmailVerificationSubject") or VERIFY_SUBJECT

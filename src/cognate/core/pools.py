@@ -51,6 +51,8 @@ UPDATABLE = (
     "AcrConfiguration",
 )
 CREATE_ONLY = ("AliasAttributes", "UsernameAttributes", "UsernameConfiguration")
+# Set by their own operations (SetUserPoolMfaConfig), kept by UpdateUserPool, not in UserPoolType.
+INTERNAL = ("MfaConfig",)
 # What a pool's document may hold: CreateUserPool's members other than PoolName and Schema.
 # Anything else in a request (Id, Arn, EstimatedNumberOfUsers, ...) is ignored, as AWS does.
 STORED = UPDATABLE + CREATE_ONLY
@@ -148,11 +150,13 @@ class Pools:
     async def update(self, pool_id: str, fields: dict[str, Any]) -> Pool:
         pool = await self.get(pool_id)
         kept = {k: pool.doc[k] for k in CREATE_ONLY if k in pool.doc}
+        internal = {k: pool.doc[k] for k in INTERNAL if k in pool.doc}
         new_fields = {k: v for k, v in fields.items() if k in UPDATABLE}
         if "UserPoolTags" not in new_fields:
             new_fields["UserPoolTags"] = pool.doc.get("UserPoolTags", {})
         doc = _normalise({**kept, **new_fields})
         doc["SchemaAttributes"] = pool.doc["SchemaAttributes"]
+        doc.update(internal)
         name = fields.get("PoolName") or pool.name
         updated = Pool(id=pool.id, name=name, created=pool.created, modified=self.clock.now(), doc=doc)
         await self.store.update_pool(updated)

@@ -17,6 +17,7 @@ from cognate.core.groups import Groups
 from cognate.core.keys import SigningKeys
 from cognate.core.lockout import Lockout
 from cognate.core.messages import Messenger
+from cognate.core.mfa import Mfa
 from cognate.core.pools import Pools
 from cognate.core.resources import Resources
 from cognate.core.sessions import Sessions
@@ -63,6 +64,8 @@ class Core:
         self.tokens = Tokens(store, self.clock, self.keys, self.groups, self.issuer_base)
         self.sessions = Sessions(store, self.clock)
         self.lockout = Lockout(AuthStore(store), self.clock)
+        self.codes = Codes(store, self.clock, self.lockout, self.messenger)
+        self.mfa = Mfa(self.pools, self.users, self.codes, self.sealer, self.clock)
         self.auth = AuthFlows(
             self.pools,
             self.clients,
@@ -73,9 +76,9 @@ class Core:
             self.clock,
             # Seeds the simulated SRP answers for unknown users (stable, never guessable).
             hashlib.sha256(b"cognate-srp-unknown-users\0" + config.master_key.encode()).digest(),
+            self.mfa,
         )
 
-        self.codes = Codes(store, self.clock, self.lockout, self.messenger)
         self.signups = SignUps(self.auth, self.codes)
         self.account = Account(self.auth, self.codes, self.signups)
 

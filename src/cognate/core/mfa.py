@@ -1,0 +1,181 @@
+"""Multi-factor sign-in: authenticator apps (TOTP, RFC 6238 with pyotp) and SMS codes.
+
+Sources: Amazon Cognito API reference (AssociateSoftwareToken, VerifySoftwareToken,
+SetUserMFAPreference, AdminSetUserMFAPreference, SetUserPoolMfaConfig,
+GetUserPoolMfaConfig); developer guide, "Adding MFA to a user pool": with
+MfaConfiguration OFF nobody is asked; OPTIONAL asks the users who enabled a factor;
+ON asks everyone, and a user with no factor yet is sent through MFA_SETUP. The
+preferred factor is asked first; TOTP codes are checked with one step of clock drift.
+The user's TOTP secret is sealed with the master key; SMS codes go through codes.py.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import replace
+from typing import Any
+
+import pyotp
+
+from cognate.core.clock import Clock
+from cognate.core.codes import Codes, delivery_for
+from cognate.core.entities import Pool, User
+from cognate.core.pools import Pools
+from cognate.core.users import Users, username_key
+from cognate.crypto.sealing import Sealer
+from cognate.errors import (
+    CodeMismatchException,
+    EnableSoftwareTokenMFAException,
+    InvalidParameterException,
+    SoftwareTokenMFANotFoundException,
+)
+
+TOTP = "SOFTWARE_TOKEN_MFA"
+SMS = "SMS_MFA"
+PURPOSE = "totp-secret"
+
+
+def pool_methods(pool: Pool) -> list[str]:
+    """The factors the pool offers (none while MfaConfiguration is OFF)."""
+    if pool.doc.get("MfaConfiguration", "OFF") == "OFF":
+        return []
+    config = pool.doc.get("MfaConfig")
+    if not config:  # never set with SetUserPoolMfaConfig: both factors, as CreateUserPool implies
+        return [TOTP, SMS]
+    methods = []
+    if (config.get("SoftwareTokenMfaConfiguration") or {}).get("Enabled"):
+        methods.append(TOTP)
+    if config.get("SmsMfaConfiguration"):
+        methods.append(SMS)
+    return methods
+
+
+class Mfa:
+    def __init__(self, pools: Pools, users: Users, codes: Codes, sealer: Sealer, clock: Clock) -> None:
+        self.pools = pools
+        self.users = users
+        self.codes = codes
+        self.sealer = sealer
+        self.clock = clock
+
+    async def _save(self, pool: Pool, user: User, mfa: dict[str, Any]) -> User:
+        updated = replace(user, mfa=mfa, modified=self.clock.now())
+        await self.users.store.update_user(updated, username_key(pool, user.username))
+        return updated
+
+    # --- the pool's configuration -------------------------------------------------------
+
+    async def set_pool_config(self, pool_id: str, req: dict[str, Any]) -> dict[str, Any]:
+        pool = await self.pools.get(pool_id)
+        doc = copy.deepcopy(pool.doc)
+        config = dict(doc.get("MfaConfig") or {})
+        for key in ("SmsMfaConfiguration", "SoftwareTokenMfaConfiguration", "EmailMfaConfiguration"):
+            if key in req:
+                config[key] = req[key]
+        if "MfaConfiguration" in req:
+            doc["MfaConfiguration"] = req["MfaConfiguration"]
+        doc["MfaConfig"] = config
+        if doc.get("MfaConfiguration") == "ON" and not pool_methods(replace(pool, doc=doc)):
+            raise InvalidParameterException("MFA cannot be ON without at least one MFA method enabled.")
+        await self.pools.save_doc(pool, doc)
+        return self.pool_config(replace(pool, doc=doc))
+
+    @staticmethod
+    def pool_config(pool: Pool) -> dict[str, Any]:
+        config = pool.doc.get("MfaConfig") or {}
+        out: dict[str, Any] = {"MfaConfiguration": pool.doc.get("MfaConfiguration", "OFF")}
+        out["SoftwareTokenMfaConfiguration"] = config.get("SoftwareTokenMfaConfiguration") or {
+            "Enabled": TOTP in pool_methods(pool)
+        }
+        if config.get("SmsMfaConfiguration"):
+            out["SmsMfaConfiguration"] = config["SmsMfaConfiguration"]
+        return out
+
+    # --- authenticator apps ---------------------------------------------------------------
+
+    async def associate(self, pool: Pool, user: User) -> str:
+        """A new TOTP secret, pending until a code made from it is verified."""
+        secret = pyotp.random_base32(length=32)
+        mfa = {**user.mfa, "totp_pending": self.sealer.seal(secret, PURPOSE)}
+        await self._save(pool, user, mfa)
+        return secret
+
+    async def verify_software_token(self, pool: Pool, user: User, code: str, friendly: str | None) -> User:
+        pending = user.mfa.get("totp_pending")
+        if not pending:
+            raise EnableSoftwareTokenMFAException(
+                "Associate a software token first (AssociateSoftwareToken)."
+            )
+        if not pyotp.TOTP(self.sealer.unseal(pending, PURPOSE)).verify(code, valid_window=1):
+            raise EnableSoftwareTokenMFAException("Code mismatch")
+        mfa = {k: v for k, v in user.mfa.items() if k != "totp_pending"}
+        mfa["totp"] = pending
+        if friendly:
+            mfa["totp_name"] = friendly
+        return await self._save(pool, user, mfa)
+
+    def totp_ok(self, user: User, code: str) -> bool:
+        sealed = user.mfa.get("totp")
+        if not isinstance(sealed, str):
+            return False
+        return bool(pyotp.TOTP(self.sealer.unseal(sealed, PURPOSE)).verify(code, valid_window=1))
+
+    # --- preferences ------------------------------------------------------------------------
+
+    async def set_preference(
+        self, pool: Pool, user: User, sms: dict[str, Any] | None, totp: dict[str, Any] | None
+    ) -> User:
+        enabled = list(user.mfa.get("enabled", []))
+        preferred = user.mfa.get("preferred")
+        for method, settings in ((SMS, sms), (TOTP, totp)):
+            if settings is None:
+                continue
+            if settings.get("Enabled"):
+                if method == TOTP and not user.mfa.get("totp"):
+                    raise SoftwareTokenMFANotFoundException(
+                        "Software Token MFA has not been enabled by the user."
+                    )
+                if method == SMS and not user.attributes.get("phone_number"):
+                    raise InvalidParameterException("User does not have a phone number for SMS MFA.")
+                if method not in enabled:
+                    enabled.append(method)
+            elif method in enabled:
+                enabled.remove(method)
+            if settings.get("PreferredMfa"):
+                if method not in enabled:
+                    raise InvalidParameterException("A preferred MFA method must be enabled.")
+                preferred = method
+            elif preferred == method and (not settings.get("Enabled", True) or "PreferredMfa" in settings):
+                preferred = None
+        if preferred not in enabled:
+            preferred = None
+        return await self._save(pool, user, {**user.mfa, "enabled": enabled, "preferred": preferred})
+
+    # --- at sign-in -------------------------------------------------------------------------
+
+    def challenge_for(self, pool: Pool, user: User) -> str | None:
+        """SOFTWARE_TOKEN_MFA, SMS_MFA, MFA_SETUP (ON and nothing set up), or None."""
+        offered = pool_methods(pool)
+        if not offered:
+            return None
+        enabled = [m for m in user.mfa.get("enabled", []) if m in offered]
+        if not enabled:
+            if pool.doc.get("MfaConfiguration") != "ON":
+                return None
+            if SMS in offered and user.attributes.get("phone_number"):
+                return SMS
+            return "MFA_SETUP" if TOTP in offered else None
+        preferred = user.mfa.get("preferred")
+        if preferred in enabled:
+            return str(preferred)
+        return TOTP if TOTP in enabled else SMS
+
+    async def send_sms_code(self, pool: Pool, user: User) -> dict[str, str]:
+        return await self.codes.send(pool, user, "mfa", delivery_for("phone_number"))
+
+    async def check_sms_code(self, pool: Pool, user: User, code: str) -> None:
+        await self.codes.redeem(pool, user, "mfa", code)
+
+    def check_totp(self, user: User, code: str) -> None:
+        if not self.totp_ok(user, code):
+            raise CodeMismatchException("Invalid code received for user")
