@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from cognate.core.entities import Lockout
+from cognate.store.auth_sql import AuthStore
 from cognate.store.sql import Store
 from tests.store import factories as f
 from tests.store.conftest import StoreFactory
@@ -149,50 +150,54 @@ async def test_signing_keys_insert_rotate_list_delete(store: Store) -> None:
     assert by_kid["access-1"].retired == NOW + 1
     assert [k.kid for k in by_kid.values() if k.retired is None] == ["id-3", "access-2"]
 
-    await store.delete_signing_key("id-1")
-    assert "id-1" not in {k.kid for k in await store.signing_keys(P)}
+
+def after_five(failures: int) -> float:
+    return 2.0 ** (failures - 5) if failures >= 5 else 0.0
 
 
-async def test_record_failure_counts_and_quiet_period_resets(store: Store) -> None:
+async def fail(auth: AuthStore, user: str, now: float, pool_id: str = P) -> Lockout:
+    await auth.begin_attempt(pool_id, user, now, 900, 5)
+    await auth.finish_attempt(pool_id, user, now, success=False, quiet_s=900, lock_for=after_five)
+    got = await auth.store.get_lockout(pool_id, user)
+    assert got is not None
+    return got
+
+
+async def test_failures_count_and_quiet_period_resets(store: Store) -> None:
+    auth = AuthStore(store)
     assert await store.get_lockout(P, "alice") is None
-    first = await store.record_failure(P, "alice", f.T0, 900)
+    first = await fail(auth, "alice", f.T0)
     assert first == Lockout(failures=1, locked_until=0.0, last_failure=f.T0)
-    second = await store.record_failure(P, "alice", f.T0 + 10, 900)
+    second = await fail(auth, "alice", f.T0 + 10)
     assert second.failures == 2 and second.last_failure == f.T0 + 10
 
-    await store.set_locked_until(P, "alice", f.T0 + 60)
-    got = await store.get_lockout(P, "alice")
-    assert got == Lockout(failures=2, locked_until=f.T0 + 60, last_failure=f.T0 + 10)
-
     # Within the quiet period the count goes on; after it, it restarts at 1.
-    third = await store.record_failure(P, "alice", f.T0 + 10 + 900, 900)
+    third = await fail(auth, "alice", f.T0 + 10 + 900)
     assert third.failures == 3
-    fresh = await store.record_failure(P, "alice", f.T0 + 10 + 900 + 901, 900)
+    fresh = await fail(auth, "alice", f.T0 + 10 + 900 + 901)
     assert fresh.failures == 1
 
     # Counters are per pool and per user.
-    assert (await store.record_failure(P, "bob", f.T0, 900)).failures == 1
-    assert (await store.record_failure("us-east-1_Pool00002", "alice", f.T0, 900)).failures == 1
-
-    await store.clear_lockout(P, "alice")
-    assert await store.get_lockout(P, "alice") is None
-    assert await store.get_lockout(P, "bob") is not None
-    assert (await store.record_failure(P, "alice", f.T0, 900)).failures == 1
+    assert (await fail(auth, "bob", f.T0)).failures == 1
+    assert (await fail(auth, "alice", f.T0, "us-east-1_Pool00002")).failures == 1
 
 
 async def test_fifty_concurrent_failures_count_fifty(store: Store, make_store: StoreFactory) -> None:
-    other = await make_store()
-    results = await asyncio.gather(
-        *((store if i % 2 else other).record_failure(P, "alice", f.T0 + i / 100, 900) for i in range(50))
+    nodes = [AuthStore(store), AuthStore(await make_store())]
+    await nodes[0].begin_attempt(P, "alice", f.T0, 900, 5)
+    await asyncio.gather(
+        *(
+            nodes[i % 2].finish_attempt(
+                P, "alice", f.T0 + i / 100, success=False, quiet_s=900, lock_for=after_five
+            )
+            for i in range(50)
+        )
     )
-    assert sorted(r.failures for r in results) == list(range(1, 51))
     got = await store.get_lockout(P, "alice")
     assert got is not None and got.failures == 50
 
 
 async def test_purge_forgets_lockout_rows_that_can_no_longer_matter(store: Store) -> None:
-    from cognate.store.auth_sql import AuthStore
-
     auth = AuthStore(store)
     day = 86400.0
     for user, when in (("old", f.T0 - 2 * day), ("recent", f.T0 - 60)):

@@ -66,7 +66,7 @@ async def test_expired_items_are_not_returned(store: Store, clock: FakeClock) ->
     assert await store.consume("code", "long") == {"v": 2}
 
 
-async def test_delete_and_delete_by_prefix(store: Store) -> None:
+async def test_delete(store: Store) -> None:
     for key in ("user1#a", "user1#b", "user10#a", "user2#a"):
         await store.put("session", key, {"k": key}, 300)
     await store.put("code", "user1#a", {"k": "code"}, 300)
@@ -74,21 +74,8 @@ async def test_delete_and_delete_by_prefix(store: Store) -> None:
     assert await store.get("session", "user2#a") is None
     await store.delete("session", "absent")  # deleting nothing is fine
 
-    await store.delete_by_prefix("session", "user1#")
-    assert await store.get("session", "user1#a") is None
-    assert await store.get("session", "user1#b") is None
-    assert await store.get("session", "user10#a") == {"k": "user10#a"}
+    assert await store.get("session", "user1#a") == {"k": "user1#a"}  # other keys untouched
     assert await store.get("code", "user1#a") == {"k": "code"}  # other kinds untouched
-
-
-async def test_delete_by_prefix_treats_wildcards_literally(store: Store) -> None:
-    await store.put("s", "a%b", {}, 300)
-    await store.put("s", "a_c", {}, 300)
-    await store.put("s", "axc", {}, 300)
-    await store.delete_by_prefix("s", "a_")
-    assert await store.get("s", "a_c") is None
-    assert await store.get("s", "axc") == {}
-    assert await store.get("s", "a%b") == {}
 
 
 async def test_twenty_concurrent_consumes_one_wins(store: Store) -> None:

@@ -699,14 +699,6 @@ class Store:
                 t.ttl_items.delete().where(t.ttl_items.c.kind == kind, t.ttl_items.c.key == key)
             )
 
-    async def delete_by_prefix(self, kind: str, prefix: str) -> None:
-        async with self.write() as conn:
-            await conn.execute(
-                t.ttl_items.delete().where(
-                    t.ttl_items.c.kind == kind, self._prefix(t.ttl_items.c.key, prefix)
-                )
-            )
-
     async def purge_expired(self) -> int:
         now = self._now()
         async with self.write() as conn:
@@ -844,42 +836,7 @@ class Store:
                 for r in await conn.execute(q)
             ]
 
-    async def delete_signing_key(self, kid: str) -> None:
-        async with self.write() as conn:
-            await conn.execute(t.signing_keys.delete().where(t.signing_keys.c.kid == kid))
-
     # --- lockout counters ---------------------------------------------------------
-
-    async def record_failure(self, pool_id: str, user_key: str, now: float, quiet_s: float) -> Lockout:
-        """Count one failed sign-in atomically; the count restarts after ``quiet_s`` quiet seconds.
-
-        The caller computes the lockout from the returned count (2^(n-5) s past 5).
-        """
-        L = t.lockouts.c
-        # One statement (INSERT ... ON CONFLICT DO UPDATE ... RETURNING): the row lock makes
-        # concurrent failures from any number of workers count one each.
-        stmt = self._insert(t.lockouts).values(
-            pool_id=pool_id, user_key=user_key, failures=1, locked_until=0.0, last_failure=now
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[L.pool_id, L.user_key],
-            set_={
-                "failures": sa.case((L.last_failure < now - quiet_s, 1), else_=L.failures + 1),
-                "last_failure": now,
-            },
-        ).returning(L.failures, L.locked_until, L.last_failure)
-        async with self.write() as conn:
-            row = (await conn.execute(stmt)).one()
-        return Lockout(failures=row.failures, locked_until=row.locked_until, last_failure=row.last_failure)
-
-    async def set_locked_until(self, pool_id: str, user_key: str, until: float) -> None:
-        L = t.lockouts.c
-        async with self.write() as conn:
-            await conn.execute(
-                t.lockouts.update()
-                .where(L.pool_id == pool_id, L.user_key == user_key)
-                .values(locked_until=until)
-            )
 
     async def get_lockout(self, pool_id: str, user_key: str) -> Lockout | None:
         L = t.lockouts.c
@@ -892,11 +849,6 @@ class Store:
                 )
             ).first()
         return Lockout(row.failures, row.locked_until, row.last_failure) if row else None
-
-    async def clear_lockout(self, pool_id: str, user_key: str) -> None:
-        L = t.lockouts.c
-        async with self.write() as conn:
-            await conn.execute(t.lockouts.delete().where(L.pool_id == pool_id, L.user_key == user_key))
 
 
 def db_file(url: str) -> str | None:
