@@ -7,7 +7,6 @@ names up to 20 characters, values up to 2,048 bytes; ``custom:*`` values are str
 
 from __future__ import annotations
 
-import copy
 import math
 from typing import Any
 
@@ -232,11 +231,3 @@ def check_required(schema: list[dict[str, Any]], attrs: dict[str, str]) -> None:
     for defn in schema:
         if defn.get("Required") and defn["Name"] != "sub" and not attrs.get(defn["Name"]):
             raise schema_error(defn["Name"], "The attribute is required")
-
-
-def schema_names(schema: list[dict[str, Any]]) -> set[str]:
-    return {a["Name"] for a in schema}
-
-
-def clone(schema: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return copy.deepcopy(schema)

@@ -93,10 +93,6 @@ class SigningKeys:
             self._kid_pool[kid] = pool_id
         return keys
 
-    def pool_of_kid(self, kid: str) -> str | None:
-        """The pool a key id belongs to, if this process has seen it."""
-        return self._kid_pool.get(kid)
-
     async def get(self, pool_id: str, *, fresh: bool = False) -> PoolKeys:
         cached = self._cache.get(pool_id)
         if not fresh and cached and self.clock.now() - cached.loaded < CACHE_TTL_S:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-import copy
 import json
 import re
 import uuid
@@ -68,11 +67,6 @@ def indexed_values(user: User) -> list[tuple[str, str]]:
 
 def render(template: str, username: str, code: str) -> str:
     return template.replace("{username}", username).replace("{####}", code)
-
-
-def attributes_list(attrs: dict[str, str], only: list[str] | None = None) -> list[dict[str, str]]:
-    names = list(attrs) if only is None else [n for n in attrs if n in only]
-    return [{"Name": n, "Value": attrs[n]} for n in names]
 
 
 class Users:
@@ -485,7 +479,3 @@ class Users:
         users = users[:limit]
         token = paging.encode(username_key(pool, users[-1].username)) if more and users else None
         return users, token
-
-
-def deep(doc: dict[str, Any]) -> dict[str, Any]:
-    return copy.deepcopy(doc)
