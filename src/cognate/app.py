@@ -23,7 +23,7 @@ from cognate.awsjson.dispatch import AwsJsonDoor
 from cognate.awsjson.registry import load_all
 from cognate.core.service import Core, CoreConfig
 from cognate.oauth.discovery import WellKnown
-from cognate.store.cached import CachingStore as Store
+from cognate.store.cached import CachingStore
 
 log = logging.getLogger("cognate")
 
@@ -86,7 +86,7 @@ def build(settings: config.Settings) -> Front:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        store = Store(settings.database_url)
+        store = CachingStore(settings.database_url)
         state.core = Core(store, core_config(settings, secrets))
         task = asyncio.create_task(purge_loop(state.core))
         try:

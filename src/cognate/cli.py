@@ -70,9 +70,9 @@ async def _prepare(settings: config.Settings, secrets: bootstrap.Secrets) -> Non
     from cognate import seed
     from cognate.app import core_config
     from cognate.core.service import Core
-    from cognate.store.cached import CachingStore as Store
+    from cognate.store.cached import CachingStore
 
-    store = Store(settings.database_url)
+    store = CachingStore(settings.database_url)
     try:
         await store.migrate()
         if settings.seed:

@@ -12,12 +12,12 @@ from cognate import bootstrap, config
 from cognate.app import core_config
 from cognate.core.service import Core
 from cognate.errors import CognateError
-from cognate.store.cached import CachingStore as Store
+from cognate.store.cached import CachingStore
 
 
 async def rotate(settings: config.Settings, pool_id: str) -> int:
     secrets = bootstrap.ensure(settings)
-    store = Store(settings.database_url)
+    store = CachingStore(settings.database_url)
     try:
         await store.migrate()
         core = Core(store, core_config(settings, secrets))

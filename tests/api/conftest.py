@@ -10,7 +10,7 @@ import pytest
 from cognate.core.clock import Clock
 from cognate.core.service import Core, CoreConfig
 from cognate.crypto.sealing import new_master_key
-from cognate.store.cached import CachingStore as Store
+from cognate.store.cached import CachingStore
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 async def core(tmp_path: Path) -> AsyncIterator[Core]:
-    store = Store(f"sqlite:///{tmp_path / 'cognate.db'}")
+    store = CachingStore(f"sqlite:///{tmp_path / 'cognate.db'}")
     await store.migrate()
     config = CoreConfig(
         region="us-east-1",
