@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,9 +15,13 @@ from tests.support.server import Server, running_server
 POSTGRES_URL = os.environ.get("COGNATE_TEST_POSTGRES_URL")
 
 
+FUNCTIONS = str(Path(__file__).parent / "support" / "functions.json")
+
+
 @pytest.fixture(scope="session")
 def server() -> Iterator[Server]:
-    with running_server() as srv:
+    """The shared server; its functions file defines the functions test pools may name."""
+    with running_server("--functions", FUNCTIONS) as srv:
         yield srv
 
 

@@ -22,6 +22,7 @@ from cognate import bootstrap, config
 from cognate.awsjson.dispatch import AwsJsonDoor
 from cognate.awsjson.registry import load_all
 from cognate.core.service import Core, CoreConfig
+from cognate.lambdas.invoker import LambdaInvoker
 from cognate.oauth.discovery import WellKnown
 from cognate.store.cached import CachingStore
 
@@ -30,8 +31,18 @@ log = logging.getLogger("cognate")
 PURGE_INTERVAL_S = 60.0
 
 
+def functions_of(settings: config.Settings) -> dict[str, str]:
+    """The functions file's map (checked again: ``cognate serve`` checked it before starting)."""
+    if not settings.functions:
+        return {}
+    from cognate import functions
+
+    return functions.load(settings.functions)
+
+
 def core_config(settings: config.Settings, secrets: bootstrap.Secrets) -> CoreConfig:
     return CoreConfig(
+        functions=functions_of(settings),
         region=settings.region,
         data_dir=settings.data_dir,
         public_url=settings.public_url,
@@ -87,7 +98,10 @@ def build(settings: config.Settings) -> Front:
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         store = CachingStore(settings.database_url)
-        state.core = Core(store, core_config(settings, secrets))
+        cfg = core_config(settings, secrets)
+        invoker = LambdaInvoker(cfg.functions, timeout_s=settings.lambda_timeout_ms / 1000)
+        await invoker.start()  # warm python workers: a trigger's first call pays no start-up
+        state.core = Core(store, cfg, invoker=invoker)
         task = asyncio.create_task(purge_loop(state.core))
         try:
             yield
@@ -95,6 +109,7 @@ def build(settings: config.Settings) -> Front:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            await invoker.close()
             await store.close()
 
     async def health(_request: Request) -> Response:

@@ -30,6 +30,7 @@ _ENV = {
     "secret_access_key": "COGNATE_SECRET_ACCESS_KEY",
     "master_key": "COGNATE_MASTER_KEY",
     "password_hash_cost": "COGNATE_TEST_PASSWORD_HASH_COST",
+    "lambda_timeout_ms": "COGNATE_TEST_LAMBDA_TIMEOUT_MS",
     "log_level": "COGNATE_LOG_LEVEL",
 }
 
@@ -60,6 +61,8 @@ class Settings:
     master_key: str | None = None
     # Test-only: "low" lowers argon2's cost so test suites run fast. Never a default.
     password_hash_cost: str = "default"
+    # Test-only: shortens Cognito's 5-second wait for a trigger. Never a default.
+    lambda_timeout_ms: int = 5000
     log_level: str = "info"
 
     @property
@@ -74,6 +77,8 @@ class Settings:
             raise ConfigError("--tls-cert and --tls-key go together")
         if self.workers < 1:
             raise ConfigError("--workers must be at least 1")
+        if not (0 < self.lambda_timeout_ms <= 5000):
+            raise ConfigError("COGNATE_TEST_LAMBDA_TIMEOUT_MS must be between 1 and 5000")
         if not (0 < self.port < 65536):
             raise ConfigError("--port must be between 1 and 65535")
         data_dir = Path(self.data_dir).expanduser().absolute()
@@ -99,7 +104,7 @@ class Settings:
 
 
 def _coerce(name: str, raw: str) -> object:
-    if name in ("port", "workers"):
+    if name in ("port", "workers", "lambda_timeout_ms"):
         try:
             return int(raw)
         except ValueError as exc:

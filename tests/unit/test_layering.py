@@ -25,6 +25,7 @@ ABOVE_CORE = (
     "cognate.keys_cli",
     "cognate.seed",
     "cognate.bootstrap",
+    "cognate.lambdas",
 )
 WEB = ("starlette", "uvicorn", "jinja2", "multipart", "python_multipart")
 
@@ -126,6 +127,12 @@ def test_store_knows_nothing_above_the_core() -> None:
 def test_protocol_packages_never_import_each_other(protocol: str) -> None:
     others = tuple(p for p in PROTOCOLS if p != protocol)
     assert violations(protocol, (*others, "cognate.app", "cognate.cli")) == []
+
+
+def test_the_real_invoker_knows_no_door_and_no_store() -> None:
+    """cognate.lambdas runs handlers for the core (through its Invoker protocol), nothing more."""
+    forbidden = (*PROTOCOLS, "cognate.app", "cognate.cli", "cognate.store", *WEB)
+    assert violations("cognate.lambdas", forbidden) == []
 
 
 def test_protocols_reach_storage_through_the_core() -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cognate.core.account import Account
@@ -23,6 +24,7 @@ from cognate.core.resources import Resources
 from cognate.core.sessions import Sessions
 from cognate.core.signup import SignUps
 from cognate.core.tokens import Tokens
+from cognate.core.triggers import Invoker, NullInvoker, Triggers
 from cognate.core.users import Users
 from cognate.crypto.passwords import Passwords
 from cognate.crypto.sealing import Sealer
@@ -39,10 +41,18 @@ class CoreConfig:
     master_key: str
     smtp_url: str | None = None
     password_hash_cost: str = "default"
+    # The functions file: function name or ARN -> handler (what LambdaConfig may name).
+    functions: Mapping[str, str] = field(default_factory=dict)
 
 
 class Core:
-    def __init__(self, store: CachingStore, config: CoreConfig, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        store: CachingStore,
+        config: CoreConfig,
+        clock: Clock | None = None,
+        invoker: Invoker | None = None,
+    ) -> None:
         from urllib.parse import urlsplit
 
         self.store = store
@@ -52,7 +62,8 @@ class Core:
         self.passwords = Passwords(config.password_hash_cost)
         host = urlsplit(config.public_url).hostname or "localhost"
         self.messenger = Messenger(config.data_dir, config.smtp_url, f"no-reply@{host}", self.clock.now)
-        self.pools = Pools(store, self.clock, config.region)
+        self.triggers = Triggers(invoker or NullInvoker(), config.region)
+        self.pools = Pools(store, self.clock, config.region, config.functions)
         self.clients = Clients(store, self.clock, self.sealer)
         self.cpu = ThreadPoolExecutor(
             max_workers=len(os.sched_getaffinity(0)), thread_name_prefix="cognate-cpu"
