@@ -110,7 +110,9 @@ class Worker:
 
     async def wait_exit(self) -> None:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.proc.wait(), 1.0)
+            await asyncio.wait_for(self.proc.wait(), 5.0)
+        if self.stdin.can_write_eof():
+            self.stdin.close()
 
     @property
     def alive(self) -> bool:
@@ -138,18 +140,22 @@ class WorkerPool:
         """Start the warm workers (the runtime's init phase happens now, not on first use)."""
         await asyncio.gather(*(self._add() for _ in range(self.warm - self._count)))
 
-    async def _add(self) -> None:
+    async def _spawn(self) -> Worker:
         self._count += 1
         try:
             worker = await Worker.start(self.handlers)
         except BaseException:
             self._count -= 1
             raise
-        if self._closed:
-            worker.kill()
-            return
         self._all.add(worker)
-        self._idle.put_nowait(worker)
+        if self._closed:
+            self._lost(worker)
+        return worker
+
+    async def _add(self) -> None:
+        worker = await self._spawn()
+        if not self._closed:
+            self._idle.put_nowait(worker)
 
     def _replace_later(self) -> None:
         """A worker was lost: start its replacement in the background (keeps the pool warm)."""
@@ -170,8 +176,7 @@ class WorkerPool:
                 worker = self._idle.get_nowait()
             except asyncio.QueueEmpty:
                 if self._count < self.max_workers:
-                    await self._add()
-                    continue
+                    return await self._spawn()  # all busy: one more, for this caller
                 worker = await asyncio.wait_for(self._idle.get(), timeout_s)
             if worker.alive:
                 return worker
@@ -195,15 +200,18 @@ class WorkerPool:
 
     def _lost(self, worker: Worker) -> None:
         worker.kill()
-        self._all.discard(worker)
-        self._count -= 1
+        if worker in self._all:
+            self._all.discard(worker)
+            self._count -= 1
+        reaper = asyncio.create_task(worker.wait_exit())  # collects the process and its pipes
+        self._starting.add(reaper)
+        reaper.add_done_callback(self._starting.discard)
         self._replace_later()
 
     async def close(self) -> None:
         self._closed = True
-        for task in list(self._starting):
-            task.cancel()
         for worker in list(self._all):
             worker.kill()
             await worker.wait_exit()
         self._all.clear()
+        await asyncio.gather(*self._starting, return_exceptions=True)
