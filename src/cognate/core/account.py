@@ -20,8 +20,10 @@ from cognate.core import password_policy
 from cognate.core.codes import Codes, Delivery, delivery_for
 from cognate.core.context import RequestContext
 from cognate.core.entities import Pool, User, UserStatus
+from cognate.core.migration import FORGOT_PASSWORD, Migration
 from cognate.core.signup import SIMULATED, SignUps, auto_verified_delivery, check_writable
-from cognate.core.users import username_key
+from cognate.core.triggers import LAMBDA_ERRORS
+from cognate.core.users import indexed_values, username_key
 from cognate.errors import (
     CodeMismatchException,
     InvalidParameterException,
@@ -56,6 +58,8 @@ def recovery_delivery(pool: Pool, user: User) -> Delivery | None:
 
 class Account:
     def __init__(self, flows: AuthFlows, codes: Codes, signups: SignUps) -> None:
+        self.triggers = signups.triggers
+        self.migration = Migration(flows.users, signups.triggers)
         self.flows = flows
         self.users = flows.users
         self.codes = codes
@@ -74,20 +78,35 @@ class Account:
         await self.users.set_password(pool, user, proposed, permanent=True)
 
     async def update_attributes(
-        self, access_token: str, updates: list[dict[str, str]]
+        self, access_token: str, updates: list[dict[str, str]], ctx: RequestContext | None = None
     ) -> list[dict[str, str]]:
         pool, user, claims = await self._owner(access_token)
         _, client = await self.flows.client_of(str(claims["client_id"]))
         check_writable(client, {u["Name"]: u.get("Value", "") for u in updates})
-        before = dict(user.attributes)
+        previous = user
         user = await self.users.update_attributes(pool, user, updates, admin=False)
         sent = []
-        for attribute in ("email", "phone_number"):
-            changed = user.attributes.get(attribute) and user.attributes.get(attribute) != before.get(
-                attribute
+        try:
+            for attribute in ("email", "phone_number"):
+                value = user.attributes.get(attribute)
+                changed = value and value != previous.attributes.get(attribute)
+                if changed and attribute in (pool.doc.get("AutoVerifiedAttributes") or []):
+                    sent.append(
+                        await self.codes.send(
+                            pool,
+                            user,
+                            "attribute",
+                            delivery_for(attribute),
+                            ctx=ctx,
+                            source="CustomMessage_UpdateUserAttribute",
+                            client=client,
+                        )
+                    )
+        except LAMBDA_ERRORS:  # the update did not happen
+            await self.users.store.update_user(
+                previous, username_key(pool, previous.username), indexed_values(previous)
             )
-            if changed and attribute in (pool.doc.get("AutoVerifiedAttributes") or []):
-                sent.append(await self.codes.send(pool, user, "attribute", delivery_for(attribute)))
+            raise
         return sent
 
     async def delete_attributes(self, access_token: str, names: list[str]) -> None:
@@ -96,15 +115,26 @@ class Account:
         check_writable(client, dict.fromkeys(names, ""))
         await self.users.delete_attributes(pool, user, names)
 
-    async def attribute_code(self, access_token: str, attribute: str) -> dict[str, str]:
-        pool, user, _ = await self._owner(access_token)
+    async def attribute_code(
+        self, access_token: str, attribute: str, ctx: RequestContext | None = None
+    ) -> dict[str, str]:
+        pool, user, claims = await self._owner(access_token)
+        _, client = await self.flows.client_of(str(claims["client_id"]))
         if attribute not in ("email", "phone_number"):
             raise InvalidParameterException(
                 f"{attribute} cannot be verified: only email and phone_number can."
             )
         if not user.attributes.get(attribute):
             raise InvalidParameterException(f"The user has no {attribute} to verify.")
-        return await self.codes.send(pool, user, "attribute", delivery_for(attribute))
+        return await self.codes.send(
+            pool,
+            user,
+            "attribute",
+            delivery_for(attribute),
+            ctx=ctx,
+            source="CustomMessage_VerifyUserAttribute",
+            client=client,
+        )
 
     async def verify_attribute(self, access_token: str, attribute: str, code: str) -> None:
         pool, user, _ = await self._owner(access_token)
@@ -123,7 +153,12 @@ class Account:
         self, ctx: RequestContext, client_id: str, req: dict[str, Any]
     ) -> dict[str, Any]:
         pool, client = await self.flows.client_of(client_id)
-        user = await self.signups.known_user(pool, client, req["Username"])
+        typed = req["Username"]
+        user = await self.users.find(pool, typed)
+        if user is None:  # a user the pool's UserMigration function may know
+            user = await self.migration.migrate(ctx, pool, client, FORGOT_PASSWORD, typed, None)
+        if user is None:
+            user = await self.signups.known_user(pool, client, typed)
         if user is None:
             return {"CodeDeliveryDetails": dict(SIMULATED)}  # nothing is sent
         if not user.enabled:
@@ -131,7 +166,10 @@ class Account:
         delivery = recovery_delivery(pool, user)
         if delivery is None:
             raise InvalidParameterException(NO_RECOVERY)
-        return {"CodeDeliveryDetails": await self.codes.send(pool, user, "reset", delivery)}
+        sent = await self.codes.send(
+            pool, user, "reset", delivery, ctx=ctx, source="CustomMessage_ForgotPassword", client=client
+        )
+        return {"CodeDeliveryDetails": sent}
 
     async def confirm_forgot_password(self, ctx: RequestContext, client_id: str, req: dict[str, Any]) -> None:
         pool, client = await self.flows.client_of(client_id)
@@ -139,16 +177,27 @@ class Account:
         if user is None:
             raise CodeMismatchException("Invalid verification code provided, please try again.")
         password_policy.check(password_policy.policy_of(pool.doc), req["Password"])
-        await self.codes.redeem(pool, user, "reset", str(req["ConfirmationCode"]))
+
+        known = user
+
+        async def post_confirmation(_doc: dict[str, Any]) -> None:
+            status = known.status if known.status == UserStatus.UNCONFIRMED else UserStatus.CONFIRMED
+            await self.triggers.post_confirmation(
+                ctx, pool, client, "PostConfirmation_ConfirmForgotPassword", replace(known, status=status)
+            )
+
+        await self.codes.redeem(pool, user, "reset", str(req["ConfirmationCode"]), post_confirmation)
         user = await self.users.set_password(pool, user, req["Password"], permanent=True)
         if user.status == UserStatus.RESET_REQUIRED:  # set_password keeps UNCONFIRMED as it is
             user = replace(user, status=UserStatus.CONFIRMED)
             await self.users.store.update_user(user, username_key(pool, user.username))
 
-    async def admin_reset_password(self, pool: Pool, user: User) -> None:
+    async def admin_reset_password(self, pool: Pool, user: User, ctx: RequestContext | None = None) -> None:
         """The user must set a new password with a code before signing in again."""
         delivery = recovery_delivery(pool, user) or auto_verified_delivery(pool, user)
         reset = replace(user, status=UserStatus.RESET_REQUIRED, modified=self.flows.clock.now())
+        if delivery is not None:  # the message first: a failing CustomMessage changes nothing
+            await self.codes.send(
+                pool, reset, "reset", delivery, ctx=ctx, source="CustomMessage_ForgotPassword"
+            )
         await self.users.store.update_user(reset, username_key(pool, user.username))
-        if delivery is not None:
-            await self.codes.send(pool, reset, "reset", delivery)

@@ -12,13 +12,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from cognate.core.clock import Clock
-from cognate.core.entities import Pool, User
+from cognate.core.context import RequestContext, admin_context
+from cognate.core.entities import Client, Pool, User
 from cognate.core.lockout import Lockout
 from cognate.core.messages import Messenger
+from cognate.core.triggers import Message, Triggers
 from cognate.core.users import render
 from cognate.errors import (
     CodeMismatchException,
@@ -40,6 +43,21 @@ DEFAULT_MESSAGE = {
 }
 VERIFY_SUBJECT = "Your verification code"
 VERIFY_MESSAGE = "Your verification code is {####}."
+
+
+CODE_PARAMETER = "{####}"
+
+
+def custom_texts(custom: Message | None, medium: str, subject: str, body: str) -> tuple[str, str]:
+    """A CustomMessage function's text, when it keeps the code's placeholder (else the default)."""
+    if custom is None:
+        return subject, body
+    text = custom.email if medium == "EMAIL" else custom.sms
+    if text and CODE_PARAMETER in text:
+        body = text
+    if medium == "EMAIL" and custom.subject:
+        subject = custom.subject
+    return subject, body
 
 
 def mask(medium: str, destination: str) -> str:
@@ -73,16 +91,44 @@ def delivery_for(attribute: str) -> Delivery:
 
 
 class Codes:
-    def __init__(self, store: Store, clock: Clock, lockout: Lockout, messenger: Messenger) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        lockout: Lockout,
+        messenger: Messenger,
+        triggers: Triggers | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.lockout = lockout
         self.messenger = messenger
+        self.triggers = triggers
 
-    async def send(self, pool: Pool, user: User, purpose: str, delivery: Delivery) -> dict[str, str]:
-        """Make, store and send a code; the CodeDeliveryDetails to answer with."""
+    async def send(
+        self,
+        pool: Pool,
+        user: User,
+        purpose: str,
+        delivery: Delivery,
+        *,
+        ctx: RequestContext | None = None,
+        source: str | None = None,
+        client: Client | None = None,
+    ) -> dict[str, str]:
+        """Make, store and send a code; the CodeDeliveryDetails to answer with.
+
+        With ``source`` (``CustomMessage_SignUp``, ...), the pool's CustomMessage function
+        writes the text first; nothing is stored until it has answered.
+        """
         code = f"{secrets.randbelow(10**6):06d}"
         ttl = LIFETIME_S[purpose]
+        subject, body = self._texts(pool, purpose, delivery.medium)
+        if self.triggers is not None and source is not None:
+            custom = await self.triggers.custom_message(
+                ctx or admin_context(), pool, client, source, user, CODE_PARAMETER
+            )
+            subject, body = custom_texts(custom, delivery.medium, subject, body)
         await self.store.put(
             KIND,
             f"{pool.id}:{user.sub}:{purpose}",
@@ -93,7 +139,6 @@ class Codes:
             },
             ttl,
         )
-        subject, body = self._texts(pool, purpose, delivery.medium)
         await self.messenger.send(
             channel="email" if delivery.medium == "EMAIL" else "sms",
             to=user.attributes[delivery.attribute],
@@ -123,8 +168,19 @@ class Codes:
             ) or VERIFY_MESSAGE
         return "", tpl.get("SmsMessage") or pool.doc.get("SmsVerificationMessage") or VERIFY_MESSAGE
 
-    async def redeem(self, pool: Pool, user: User, purpose: str, given: str) -> dict[str, Any]:
-        """Check ``given`` (attempts limited) and consume the code; its stored doc on success."""
+    async def redeem(
+        self,
+        pool: Pool,
+        user: User,
+        purpose: str,
+        given: str,
+        before: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+    ) -> dict[str, Any]:
+        """Check ``given`` (attempts limited) and consume the code; its stored doc on success.
+
+        ``before`` (a trigger) runs once the code is known right and before it is used up:
+        if it fails, the code stays good for another try.
+        """
         key = f"{pool.id}:{user.sub}:{purpose}"
         try:
             async with self.lockout.attempt(pool.id, f"code:{purpose}:{user.sub}") as attempt:
@@ -136,6 +192,8 @@ class Codes:
                 attempt.success = True
         except NotAuthorizedException:  # the lockout's "Password attempts exceeded"
             raise LimitExceededException(LIMIT) from None
+        if before is not None:
+            await before(doc)
         if await self.store.consume(KIND, key) is None:  # redeemed meanwhile elsewhere
             raise ExpiredCodeException(EXPIRED)
         return doc

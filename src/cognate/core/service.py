@@ -69,14 +69,16 @@ class Core:
         self.cpu = ThreadPoolExecutor(
             max_workers=len(os.sched_getaffinity(0)), thread_name_prefix="cognate-cpu"
         )
-        self.users = Users(store, self.clock, self.passwords, self.sealer, self.messenger, self.cpu)
+        self.users = Users(
+            store, self.clock, self.passwords, self.sealer, self.messenger, self.cpu, self.triggers
+        )
         self.groups = Groups(store, self.clock)
         self.resources = Resources(store)
         self.keys = SigningKeys(store, self.clock, self.sealer)
         self.tokens = Tokens(store, self.clock, self.keys, self.groups, self.issuer_base)
         self.sessions = Sessions(store, self.clock)
         self.lockout = Lockout(AuthStore(store), self.clock)
-        self.codes = Codes(store, self.clock, self.lockout, self.messenger)
+        self.codes = Codes(store, self.clock, self.lockout, self.messenger, self.triggers)
         self.mfa = Mfa(self.pools, self.users, self.codes, self.sealer, self.clock)
         self.auth = AuthFlows(
             self.pools,
@@ -92,7 +94,7 @@ class Core:
         )
         self.client_auth = ClientAuth(self.auth)
 
-        self.signups = SignUps(self.auth, self.codes)
+        self.signups = SignUps(self.auth, self.codes, self.triggers)
         self.account = Account(self.auth, self.codes, self.signups)
 
     @property

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from cognate.core.codes import Codes, Delivery, delivery_for
 from cognate.core.context import RequestContext
 from cognate.core.entities import Client, Pool, User, UserStatus
-from cognate.core.users import username_key
+from cognate.core.triggers import LAMBDA_ERRORS, PreSignUpAnswer, Triggers
+from cognate.core.users import indexed_values, username_key
 from cognate.errors import (
     CodeMismatchException,
     InvalidParameterException,
@@ -38,10 +39,11 @@ def auto_verified_delivery(pool: Pool, user: User) -> Delivery | None:
 
 
 class SignUps:
-    def __init__(self, flows: AuthFlows, codes: Codes) -> None:
+    def __init__(self, flows: AuthFlows, codes: Codes, triggers: Triggers) -> None:
         self.flows = flows
         self.users = flows.users
         self.codes = codes
+        self.triggers = triggers
 
     async def sign_up(self, ctx: RequestContext, client_id: str, req: dict[str, Any]) -> dict[str, Any]:
         pool, client = await self.flows.client_of(client_id)
@@ -50,11 +52,23 @@ class SignUps:
             raise NotAuthorizedException("SignUp is not permitted for this user pool")
         attrs = {a["Name"]: a.get("Value", "") for a in req.get("UserAttributes") or []}
         check_writable(client, attrs)
-        user = await self.users.create(pool, username, password, attrs, UserStatus.UNCONFIRMED, admin=False)
-        out: dict[str, Any] = {"UserConfirmed": False, "UserSub": user.sub}
+        validation = {a["Name"]: a.get("Value", "") for a in req.get("ValidationData") or []}
+        answer = await self.triggers.pre_sign_up(
+            ctx, pool, client, "PreSignUp_SignUp", username, attrs, validation
+        )
+        attrs = auto_verified(answer, attrs)
+        status = UserStatus.CONFIRMED if answer.auto_confirm else UserStatus.UNCONFIRMED
+        user = await self.users.create(pool, username, password, attrs, status, admin=False)
+        out: dict[str, Any] = {"UserConfirmed": answer.auto_confirm, "UserSub": user.sub}
         delivery = auto_verified_delivery(pool, user)
-        if delivery is not None:
-            out["CodeDeliveryDetails"] = await self.codes.send(pool, user, "signup", delivery)
+        if delivery is not None and not answer.auto_confirm:
+            try:
+                out["CodeDeliveryDetails"] = await self.codes.send(
+                    pool, user, "signup", delivery, ctx=ctx, source="CustomMessage_SignUp", client=client
+                )
+            except LAMBDA_ERRORS:
+                await self.users.delete(pool, user)  # the sign-up did not happen
+                raise
         return out
 
     async def known_user(self, pool: Pool, client: Client, typed: str) -> User | None:
@@ -71,12 +85,24 @@ class SignUps:
             raise CodeMismatchException("Invalid verification code provided, please try again.")
         if user.status != UserStatus.UNCONFIRMED:
             raise NotAuthorizedException(f"User cannot be confirmed. Current status is {user.status}")
-        doc = await self.codes.redeem(pool, user, "signup", str(req["ConfirmationCode"]))
-        user = await self.users.update_attributes(
-            pool, user, [{"Name": f"{doc['attribute']}_verified", "Value": "true"}]
+        confirmed = user
+
+        async def post_confirmation(doc: dict[str, Any]) -> None:
+            # The confirmed user, as it will be stored once the function has answered.
+            nonlocal confirmed
+            attributes = {**user.attributes, f"{doc['attribute']}_verified": "true"}
+            await self.users.check_aliases(pool, user, attributes)
+            confirmed = replace(
+                user, attributes=attributes, status=UserStatus.CONFIRMED, modified=self.flows.clock.now()
+            )
+            await self.triggers.post_confirmation(
+                ctx, pool, client, "PostConfirmation_ConfirmSignUp", confirmed
+            )
+
+        await self.codes.redeem(pool, user, "signup", str(req["ConfirmationCode"]), post_confirmation)
+        await self.users.store.update_user(
+            confirmed, username_key(pool, user.username), indexed_values(confirmed)
         )
-        confirmed = replace(user, status=UserStatus.CONFIRMED, modified=self.flows.clock.now())
-        await self.users.store.update_user(confirmed, username_key(pool, user.username))
 
     async def resend(self, ctx: RequestContext, client_id: str, req: dict[str, Any]) -> dict[str, Any]:
         pool, client = await self.flows.client_of(client_id)
@@ -88,7 +114,20 @@ class SignUps:
         delivery = auto_verified_delivery(pool, user)
         if delivery is None:
             raise InvalidParameterException("Auto verification not turned on.")
-        return {"CodeDeliveryDetails": await self.codes.send(pool, user, "signup", delivery)}
+        sent = await self.codes.send(
+            pool, user, "signup", delivery, ctx=ctx, source="CustomMessage_ResendCode", client=client
+        )
+        return {"CodeDeliveryDetails": sent}
+
+
+def auto_verified(answer: PreSignUpAnswer, attrs: dict[str, str]) -> dict[str, str]:
+    """PreSignUp's autoVerifyEmail / autoVerifyPhone mark the given address verified."""
+    out = dict(attrs)
+    if answer.auto_verify_email and out.get("email"):
+        out["email_verified"] = "true"
+    if answer.auto_verify_phone and out.get("phone_number"):
+        out["phone_number_verified"] = "true"
+    return out
 
 
 def check_writable(client: Client, attrs: dict[str, Any]) -> None:

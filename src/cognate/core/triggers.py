@@ -21,11 +21,17 @@ from typing import Any, Protocol
 from cognate.core.context import RequestContext
 from cognate.core.entities import Client, Pool, User
 from cognate.core.token_overrides import TokenClaims, apply_v1, apply_v2
-from cognate.errors import InvalidLambdaResponseException
+from cognate.errors import (
+    InvalidLambdaResponseException,
+    UnexpectedLambdaException,
+    UserLambdaValidationException,
+)
 
 NOT_APPLICABLE = "CLIENT_ID_NOT_APPLICABLE"
 SDK_VERSION = "aws-sdk-unknown-unknown"
 UNRECOGNIZABLE = "Unrecognizable lambda output"
+# What a failing function raises: a flow that stored something before calling it undoes it.
+LAMBDA_ERRORS = (UserLambdaValidationException, UnexpectedLambdaException, InvalidLambdaResponseException)
 
 
 def function_name(arn: str) -> str:

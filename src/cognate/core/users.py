@@ -21,8 +21,10 @@ from typing import Any
 
 from cognate.core import attributes, ids, list_filter, paging, password_policy
 from cognate.core.clock import Clock
+from cognate.core.context import RequestContext, admin_context
 from cognate.core.entities import Pool, User, UserStatus
 from cognate.core.messages import Messenger
+from cognate.core.triggers import Message, Triggers
 from cognate.crypto import srp
 from cognate.crypto.passwords import Passwords
 from cognate.crypto.sealing import Sealer
@@ -78,7 +80,9 @@ class Users:
         sealer: Sealer,
         messenger: Messenger,
         cpu: Executor | None = None,
+        triggers: Triggers | None = None,
     ) -> None:
+        self.triggers = triggers
         self.store = store
         self.clock = clock
         self.passwords = passwords
@@ -169,12 +173,13 @@ class Users:
 
     # --- AdminCreateUser ----------------------------------------------------------
 
-    async def admin_create(self, pool: Pool, req: dict[str, Any]) -> User:
+    async def admin_create(self, pool: Pool, req: dict[str, Any], ctx: RequestContext | None = None) -> User:
+        ctx = ctx or admin_context()
         username: str = req["Username"]
         attrs = {a["Name"]: a.get("Value", "") for a in req.get("UserAttributes") or []}
         action = req.get("MessageAction")
         if action == "RESEND":
-            return await self._resend_invitation(pool, username, req)
+            return await self._resend_invitation(ctx, pool, username, req)
         username, attrs = self._apply_username_attributes(pool, username, attrs)
         attributes.check_writes(pool.doc["SchemaAttributes"], attrs, creating=True)
         attributes.check_required(pool.doc["SchemaAttributes"], attrs)
@@ -188,6 +193,15 @@ class Users:
         mediums = req.get("DesiredDeliveryMediums") or ["SMS"]
         if action != "SUPPRESS":
             self._deliverable(mediums, attrs)
+        if self.triggers is not None:
+            validation = {a["Name"]: a.get("Value", "") for a in req.get("ValidationData") or []}
+            answer = await self.triggers.pre_sign_up(
+                ctx, pool, None, "PreSignUp_AdminCreateUser", username, attrs, validation
+            )
+            if answer.auto_verify_email and attrs.get("email"):
+                attrs["email_verified"] = "true"
+            if answer.auto_verify_phone and attrs.get("phone_number"):
+                attrs["phone_number_verified"] = "true"
         now = self.clock.now()
         sub = self._new_sub(pool, username)
         attrs = {"sub": sub, **attrs}
@@ -204,13 +218,22 @@ class Users:
             password_expires=now + self._temp_validity(pool),
             **creds,
         )
+        custom = await self._invitation_text(ctx, pool, user) if action != "SUPPRESS" else None
         try:
             await self.store.insert_user(user, username_key(pool, username), indexed_values(user))
         except Conflict:
             raise UsernameExistsException("User account already exists") from None
         if action != "SUPPRESS":
-            await self._send_invitation(pool, user, temp, mediums)
+            await self._send_invitation(pool, user, temp, mediums, custom)
         return user
+
+    async def _invitation_text(self, ctx: RequestContext, pool: Pool, user: User) -> Message | None:
+        """CustomMessage_AdminCreateUser: the function's invitation (before anything is stored)."""
+        if self.triggers is None:
+            return None
+        return await self.triggers.custom_message(
+            ctx, pool, None, "CustomMessage_AdminCreateUser", user, "{####}", "{username}"
+        )
 
     def _apply_username_attributes(
         self, pool: Pool, username: str, attrs: dict[str, str]
@@ -283,14 +306,26 @@ class Users:
                     username_key(pool, other.username),
                 )
 
+    async def check_aliases(self, pool: Pool, user: User, attrs: dict[str, str]) -> None:
+        """The aliases ``attrs`` would give ``user`` are free (AliasExistsException otherwise)."""
+        await self._check_aliases(pool, user, attrs, force=False)
+
     @staticmethod
     def _deliverable(mediums: list[str], attrs: dict[str, str]) -> None:
         if ("EMAIL" in mediums and attrs.get("email")) or ("SMS" in mediums and attrs.get("phone_number")):
             return
         raise InvalidParameterException("User has no attribute matching desired delivery mediums")
 
-    async def _send_invitation(self, pool: Pool, user: User, temp: str, mediums: list[str]) -> None:
-        tpl = (pool.doc.get("AdminCreateUserConfig") or {}).get("InviteMessageTemplate") or {}
+    async def _send_invitation(
+        self, pool: Pool, user: User, temp: str, mediums: list[str], custom: Message | None = None
+    ) -> None:
+        tpl = dict((pool.doc.get("AdminCreateUserConfig") or {}).get("InviteMessageTemplate") or {})
+        if custom is not None:  # the function's text, when it keeps the password's placeholder
+            for key, text in (("EmailMessage", custom.email), ("SMSMessage", custom.sms)):
+                if text and "{####}" in text:
+                    tpl[key] = text
+            if custom.subject:
+                tpl["EmailSubject"] = custom.subject
         sender = (pool.doc.get("EmailConfiguration") or {}).get("From")
         if "EMAIL" in mediums and user.attributes.get("email"):
             await self.messenger.send(
@@ -316,7 +351,9 @@ class Users:
                 code=temp,
             )
 
-    async def _resend_invitation(self, pool: Pool, username: str, req: dict[str, Any]) -> User:
+    async def _resend_invitation(
+        self, ctx: RequestContext, pool: Pool, username: str, req: dict[str, Any]
+    ) -> User:
         user = await self.get(pool, username)
         if user.status != UserStatus.FORCE_CHANGE_PASSWORD:
             raise UnsupportedUserStateException(
@@ -327,8 +364,9 @@ class Users:
         password_policy.check(policy, temp)
         mediums = req.get("DesiredDeliveryMediums") or ["SMS"]
         self._deliverable(mediums, user.attributes)
+        custom = await self._invitation_text(ctx, pool, user)
         updated = await self.set_password(pool, user, temp, permanent=False)
-        await self._send_invitation(pool, updated, temp, mediums)
+        await self._send_invitation(pool, updated, temp, mediums, custom)
         return updated
 
     # --- seed: confirmed users with a permanent password ----------------------------
@@ -347,6 +385,7 @@ class Users:
         *,
         required: bool = True,
         admin: bool = True,
+        force_alias: bool = False,
     ) -> User:
         """A user with a permanent password in ``status`` (seed: CONFIRMED; SignUp: UNCONFIRMED)."""
         username, attrs = self._apply_username_attributes(pool, username, attrs)
@@ -354,7 +393,7 @@ class Users:
         if required:
             attributes.check_required(pool.doc["SchemaAttributes"], attrs)
         password_policy.check(password_policy.policy_of(pool.doc), password)
-        await self._check_aliases(pool, None, attrs, force=False)
+        await self._check_aliases(pool, None, attrs, force=force_alias)
         now = self.clock.now()
         sub = self._new_sub(pool, username)
         user = User(
