@@ -211,6 +211,12 @@ def verify_auth_challenge(event: dict[str, Any], context: Any) -> dict[str, Any]
     return event
 
 
+def recorder(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Records the event it got and returns it unchanged."""
+    record(event, context)
+    return event
+
+
 # --- failures -----------------------------------------------------------------------------
 
 
