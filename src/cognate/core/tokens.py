@@ -20,9 +20,11 @@ from typing import Any
 from cognate.core import ids
 from cognate.core.clients import validity_seconds
 from cognate.core.clock import Clock
+from cognate.core.context import RequestContext
 from cognate.core.entities import Client, Group, Pool, RefreshToken, User
 from cognate.core.groups import Groups
 from cognate.core.keys import SigningKeys
+from cognate.core.outcome import Authenticated
 from cognate.crypto import signing
 from cognate.errors import NotAuthorizedException, RefreshTokenReuseException
 from cognate.store.cached import CachingStore
@@ -79,6 +81,29 @@ class Tokens:
 
     # --- issuing -------------------------------------------------------------------
 
+    async def complete(self, ctx: RequestContext, auth: Authenticated) -> Issued:
+        """The AWS door's end of a sign-in: ID, access and refresh tokens for ``auth``.
+
+        After a refresh token, the tokens are issued again within its family (same
+        ``auth_time``, scopes and ``origin_jti``); with the client's RefreshTokenRotation
+        on, a new refresh token replaces the one presented.
+        """
+        pool, client, user = auth.pool, auth.client, auth.user
+        if auth.refresh is not None:
+            rotation = client.doc.get("RefreshTokenRotation") or {}
+            if rotation.get("Feature") != "ENABLED":
+                return await self.reissue(pool, client, user, auth.refresh)
+            grace = float(rotation.get("RetryGracePeriodSeconds") or 0)
+            return await self.rotate(pool, client, user, auth.refresh, grace)
+        return await self.issue(
+            pool,
+            client,
+            user,
+            auth_time=auth.auth_time,
+            scopes=list(auth.scopes) if auth.scopes is not None else None,
+            amr=auth.amr,
+        )
+
     def _id_claims(self, pool: Pool, client: Client, user: User, groups: list[str]) -> dict[str, Any]:
         readable = client.doc.get("ReadAttributes")
         claims: dict[str, Any] = {}
@@ -107,6 +132,7 @@ class Tokens:
         with_refresh: bool = True,
         with_id_token: bool = True,
         nonce: str | None = None,
+        amr: tuple[str, ...] = (),
     ) -> Issued:
         """Sign an ID and an access token; with ``with_refresh``, start a refresh-token family."""
         now = int(self.clock.now())
@@ -155,7 +181,7 @@ class Tokens:
         if with_refresh:
             refresh = ids.opaque_token(48)
             await self.store.insert_refresh_token(
-                self.refresh_record(pool, client, user, refresh, origin, auth_time, scope_list)
+                self.refresh_record(pool, client, user, refresh, origin, auth_time, scope_list, amr)
             )
         return Issued(id_token=id_token, access_token=access, expires_in=access_ttl, refresh_token=refresh)
 
@@ -192,6 +218,7 @@ class Tokens:
             record.origin_jti,
             int(record.doc["auth_time"]),
             record.doc.get("scopes") or [ADMIN_SCOPE],
+            tuple(record.doc.get("amr") or ()),
         )
         if record.rotated_at is None and await self.store.rotate_refresh_token(
             record.token_hash, new_record, now
@@ -213,6 +240,7 @@ class Tokens:
         origin_jti: str,
         auth_time: int,
         scopes: list[str],
+        amr: tuple[str, ...] = (),
     ) -> RefreshToken:
         now = self.clock.now()
         return RefreshToken(
@@ -223,7 +251,7 @@ class Tokens:
             origin_jti=origin_jti,
             created=now,
             expires=now + validity_seconds(client.doc, "RefreshToken"),
-            doc={"auth_time": auth_time, "scopes": scopes, "username": user.username},
+            doc={"auth_time": auth_time, "scopes": scopes, "username": user.username, "amr": list(amr)},
         )
 
     # --- checking --------------------------------------------------------------------
