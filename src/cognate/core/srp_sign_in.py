@@ -69,8 +69,16 @@ class SrpSignIn:
         return await asyncio.get_running_loop().run_in_executor(self.flows.users.cpu, fn, *args)
 
     async def start(
-        self, ctx: RequestContext, pool: Pool, client: Client, typed: str, srp_a: str
+        self,
+        ctx: RequestContext,
+        pool: Pool,
+        client: Client,
+        typed: str,
+        srp_a: str,
+        *,
+        custom: dict[str, Any] | None = None,
     ) -> Challenge:
+        """PASSWORD_VERIFIER; ``custom`` is the state of a CUSTOM_AUTH sign-in this step is part of."""
         if not typed:
             raise InvalidParameterException("Missing required parameter USERNAME")
         if not srp_a:
@@ -78,6 +86,8 @@ class SrpSignIn:
         user = await self.flows.users.find(pool, typed)
         if user is None and client.doc.get("PreventUserExistenceErrors") != "ENABLED":
             raise UserNotFoundException("User does not exist.")
+        if custom is None:  # (a custom sign-in ran PreAuthentication when it began)
+            await self.flows.triggers.pre_authentication(ctx, pool, client, typed, user)
         user_id, salt, verifier = self._material(pool, typed, user)
         try:
             challenge: srp.ServerChallenge = await self._cpu(srp.start, verifier, srp_a)
@@ -98,6 +108,7 @@ class SrpSignIn:
                 "B": challenge.B_hex,
                 "A": challenge.A_hex,
                 "expires_at": self.flows.clock.now() + minutes * 60,
+                "custom": custom,
             },
             minutes * 60,
         )
@@ -175,4 +186,6 @@ class SrpSignIn:
             return ok
 
         user = await self.flows.verify_first_factor(pool, client, state["typed"], user, proof_holds)
+        if state.get("custom") is not None:  # the password step of a CUSTOM_AUTH sign-in
+            return await self.flows.custom.after_password(ctx, pool, client, user, state["custom"])
         return await self.flows.after_first_factor(ctx, pool, client, user, ("pwd",))

@@ -214,4 +214,5 @@ class WorkerPool:
             worker.kill()
             await worker.wait_exit()
         self._all.clear()
-        await asyncio.gather(*self._starting, return_exceptions=True)
+        while self._starting:  # replacements still starting (killed as they come), reapers
+            await asyncio.gather(*list(self._starting), return_exceptions=True)
