@@ -75,7 +75,7 @@ class Core:
         self.groups = Groups(store, self.clock)
         self.resources = Resources(store)
         self.keys = SigningKeys(store, self.clock, self.sealer)
-        self.tokens = Tokens(store, self.clock, self.keys, self.groups, self.issuer_base)
+        self.tokens = Tokens(store, self.clock, self.keys, self.groups, self.issuer_base, self.triggers)
         self.sessions = Sessions(store, self.clock)
         self.lockout = Lockout(AuthStore(store), self.clock)
         self.codes = Codes(store, self.clock, self.lockout, self.messenger, self.triggers)
