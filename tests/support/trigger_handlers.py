@@ -193,6 +193,14 @@ def define_auth_challenge_no_srp(event: dict[str, Any], context: Any) -> dict[st
     return event
 
 
+def define_always_custom(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Never satisfied: asks for one more custom challenge, whatever the answers."""
+    event["response"]["issueTokens"] = False
+    event["response"]["failAuthentication"] = False
+    event["response"]["challengeName"] = "CUSTOM_CHALLENGE"
+    return event
+
+
 def create_auth_challenge(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """ "Create auth challenge Lambda trigger", example: a captcha-like question."""
     if event["request"]["challengeName"] == "CUSTOM_CHALLENGE":

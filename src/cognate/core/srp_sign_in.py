@@ -112,9 +112,15 @@ class SrpSignIn:
             },
             minutes * 60,
         )
+        session = None  # the state travels in SECRET_BLOCK
+        if custom is not None:  # as Cognito, a custom sign-in's every step carries a Session
+            session = await self.flows.sessions.start(
+                {"challenge": "PASSWORD_VERIFIER", "pool_id": pool.id, "client_id": client.id, "sub": None},
+                minutes,
+            )
         return Challenge(
             "PASSWORD_VERIFIER",
-            None,  # the state travels in SECRET_BLOCK
+            session,
             {
                 "SALT": salt,
                 "SRP_B": challenge.B_hex,
