@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -321,3 +322,35 @@ def test_user_migration_on_forgot_password(trig: Server, admin: Any, public: Any
     with pytest.raises(public.exceptions.UserLambdaValidationException) as caught:
         public.forgot_password(ClientId=client_id, Username="nobody-at-all")
     assert caught.value.response["Error"]["Message"] == "UserMigration failed with error User does not exist."
+
+
+def test_a_seed_naming_an_undefined_function_stops_the_start(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from tests.support.server import free_port
+
+    (tmp_path / "functions.json").write_text(json.dumps({"present": "http://127.0.0.1:9/x"}))
+    (tmp_path / "seed.json").write_text(
+        json.dumps({"UserPools": [{"PoolName": "a", "LambdaConfig": {"PreSignUp": arn("missing")}}]})
+    )
+    files = ["--seed", str(tmp_path / "seed.json"), "--functions", str(tmp_path / "functions.json")]
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cognate.cli",
+            "serve",
+            "--port",
+            str(free_port()),
+            "--data-dir",
+            str(tmp_path),
+            *files,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "function:missing (PreSignUp) does not exist" in proc.stderr

@@ -401,7 +401,10 @@ class AuthFlows:
         if updates:
             user = await self.users.update_attributes(pool, user, updates)
         user = await self.users.set_password(pool, user, new_password, permanent=True)
-        return await self.second_factor(ctx, pool, client, user, amr)
+        step = await self.second_factor(ctx, pool, client, user, amr)
+        if isinstance(step, Authenticated):
+            return replace(step, token_source="TokenGeneration_NewPasswordChallenge")
+        return step
 
     # --- refresh -------------------------------------------------------------------
 

@@ -115,6 +115,7 @@ class Tokens:
             scopes=list(auth.scopes) if auth.scopes is not None else None,
             amr=auth.amr,
             ctx=ctx,
+            source=auth.token_source,
         )
 
     def _id_claims(self, pool: Pool, client: Client, user: User, groups: list[str]) -> dict[str, Any]:
