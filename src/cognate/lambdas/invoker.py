@@ -21,11 +21,12 @@ Events are never logged: a UserMigration event carries a password.
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Mapping
 from typing import Any
+
+import orjson
 
 from cognate.core.triggers import function_name, resolve
 from cognate.errors import (
@@ -121,7 +122,7 @@ class LambdaInvoker:
                 "event": event,
             }
             try:
-                answer = await self.pool.invoke(json.dumps(request).encode(), self.timeout_s)
+                answer = await self.pool.invoke(orjson.dumps(request), self.timeout_s)
             except WorkerTimeout:
                 raise _Retry(TIMEOUT_REASON) from None
             except WorkerDied as exc:
@@ -132,7 +133,7 @@ class LambdaInvoker:
                 raise _Failed(str(answer.get("errorMessage") or answer["errorType"]))
             return answer.get("result")
         try:
-            return await self.http.invoke(handler, json.dumps(event).encode(), request_id, self.timeout_s)
+            return await self.http.invoke(handler, orjson.dumps(event), request_id, self.timeout_s)
         except HandlerUnreachable as exc:
             raise _Retry(str(exc)) from None
         except HandlerError as exc:

@@ -1,10 +1,9 @@
 """A warm worker process that runs ``python:`` handlers as AWS Lambda's Python runtime would.
 
 ``main(HANDLERS)`` (pool.py starts it with the server's import path) imports each
-handler's module once (the
-runtime's init phase), then serves invocations one at a time: a 4-byte big-endian length
-and a JSON request ``{"handler", "function_name", "function_arn", "request_id",
-"timeout_ms", "event"}`` on stdin; the same framing with ``{"result": ...}`` or
+handler's module once (the runtime's init phase), then serves invocations one at a
+time: a 4-byte big-endian length and a JSON request ``{"handler", "function_name",
+"function_arn", "request_id", "timeout_ms", "event"}`` on stdin; the same framing with ``{"result": ...}`` or
 ``{"errorType", "errorMessage"}`` back. The protocol has its own copy of the original
 stdout: ``print`` in a handler goes to stderr, which is the server's log, as a Lambda's
 prints go to its log stream. The parent kills the process on a timeout and replaces it,
@@ -14,19 +13,20 @@ Error shapes follow the runtime's: an exception gives its class name and message
 (``errorType``/``errorMessage``); a module that cannot be imported gives
 ``Runtime.ImportModuleError`` with "Unable to import module 'm': ..."; a missing
 function ``Runtime.HandlerNotFound``; a result that is not JSON
-``Runtime.MarshalError``.
+``Runtime.MarshalError``. orjson does the JSON (int keys written as ``json`` would).
 """
 
 from __future__ import annotations
 
 import importlib
-import json
 import os
 import struct
 import sys
 import time
 from collections.abc import Callable
 from typing import Any, BinaryIO
+
+import orjson
 
 from cognate.lambdas.context import LambdaContext
 
@@ -77,12 +77,13 @@ def read_message(stream: BinaryIO) -> dict[str, Any] | None:
     if len(header) < HEADER.size:
         return None
     (size,) = HEADER.unpack(header)
-    doc: dict[str, Any] = json.loads(stream.read(size))
+    doc: dict[str, Any] = orjson.loads(stream.read(size))
     return doc
 
 
 def write_message(stream: BinaryIO, doc: dict[str, Any]) -> None:
-    body = json.dumps(doc, separators=(",", ":")).encode()
+    """One framed message; TypeError if ``doc`` holds what JSON cannot (the caller's to say)."""
+    body = orjson.dumps(doc, option=orjson.OPT_NON_STR_KEYS)  # int keys as json.dumps writes them
     stream.write(HEADER.pack(len(body)) + body)
     stream.flush()
 
@@ -99,10 +100,6 @@ def invoke(loaded: Loaded, request: dict[str, Any]) -> dict[str, Any]:
         result = found(request["event"], context)
     except Exception as exc:  # the handler's own error: the caller maps it, as Cognito does
         return {"errorType": type(exc).__name__, "errorMessage": str(exc)}
-    try:
-        json.dumps(result)
-    except (TypeError, ValueError) as exc:
-        return {"errorType": "Runtime.MarshalError", "errorMessage": f"Unable to marshal response: {exc}"}
     return {"result": result}
 
 
@@ -120,7 +117,12 @@ def main(argv: list[str]) -> int:
         request = read_message(protocol_in)
         if request is None:
             return 0
-        write_message(protocol_out, invoke(loaded, request))
+        answer = invoke(loaded, request)
+        try:
+            write_message(protocol_out, answer)
+        except (TypeError, ValueError) as exc:  # nothing was written: the frame is built first
+            marshal = f"Unable to marshal response: {exc}"
+            write_message(protocol_out, {"errorType": "Runtime.MarshalError", "errorMessage": marshal})
 
 
 if __name__ == "__main__":
