@@ -26,8 +26,7 @@ from cognate.core.tokens import Tokens
 from cognate.core.users import Users
 from cognate.crypto.passwords import Passwords
 from cognate.crypto.sealing import Sealer
-from cognate.store.auth_sql import AuthStore
-from cognate.store.cached import CachingStore
+from cognate.store.base import Store
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,7 @@ class CoreConfig:
 
 
 class Core:
-    def __init__(self, store: CachingStore, config: CoreConfig, clock: Clock | None = None) -> None:
+    def __init__(self, store: Store, config: CoreConfig, clock: Clock | None = None) -> None:
         from urllib.parse import urlsplit
 
         self.store = store
@@ -63,7 +62,7 @@ class Core:
         self.keys = SigningKeys(store, self.clock, self.sealer)
         self.tokens = Tokens(store, self.clock, self.keys, self.groups, self.issuer_base)
         self.sessions = Sessions(store, self.clock)
-        self.lockout = Lockout(AuthStore(store), self.clock)
+        self.lockout = Lockout(store, self.clock)
         self.codes = Codes(store, self.clock, self.lockout, self.messenger)
         self.mfa = Mfa(self.pools, self.users, self.codes, self.sealer, self.clock)
         self.auth = AuthFlows(

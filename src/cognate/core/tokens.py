@@ -25,7 +25,7 @@ from cognate.core.groups import Groups
 from cognate.core.keys import SigningKeys
 from cognate.crypto import signing
 from cognate.errors import NotAuthorizedException, RefreshTokenReuseException
-from cognate.store.cached import CachingStore
+from cognate.store.base import Store
 
 ADMIN_SCOPE = "aws.cognito.signin.user.admin"
 BOOLEAN_CLAIMS = {"email_verified", "phone_number_verified"}
@@ -66,7 +66,7 @@ def _claim_value(name: str, value: str) -> Any:
 
 class Tokens:
     def __init__(
-        self, store: CachingStore, clock: Clock, keys: SigningKeys, groups: Groups, issuer_base: str
+        self, store: Store, clock: Clock, keys: SigningKeys, groups: Groups, issuer_base: str
     ) -> None:
         self.store = store
         self.clock = clock
