@@ -79,7 +79,9 @@ def _flags(args: argparse.Namespace) -> dict[str, object]:
     return {o.name: getattr(args, o.name, None) for o in config.OPTIONS if o.flag}
 
 
-async def _prepare(settings: config.Settings, secrets: bootstrap.Secrets) -> None:
+async def _prepare(
+    settings: config.Settings, secrets: bootstrap.Secrets, seed_doc: dict[str, Any] | None
+) -> None:
     from cognate import seed
     from cognate.app import core_config
     from cognate.core.service import Core
@@ -88,9 +90,9 @@ async def _prepare(settings: config.Settings, secrets: bootstrap.Secrets) -> Non
     store = CachingStore(settings.database_url)
     try:
         await store.migrate()
-        if settings.seed:
+        if seed_doc is not None:
             core = Core(store, core_config(settings, secrets))
-            await seed.apply(core, seed.load(settings.seed))
+            await seed.apply(core, seed_doc)
     finally:
         await store.close()
 
@@ -130,15 +132,17 @@ def serve(settings: config.Settings) -> int:
         from cognate import functions
 
         functions.load(settings.functions)  # checked before anything starts
+    seed_doc = None
     if settings.seed:
-        seed.load(settings.seed)  # the whole file, before anything is written
+        seed_doc = seed.load(settings.seed)  # the whole file, before anything is written
+        seed.check_whole(seed_doc, settings.region, settings.seed)
     sock = startup.bind(settings)
     try:
         bootstrap.check_data_dir(settings.data_dir)
         if _is_postgres(settings):
             asyncio.run(startup.wait_for_database(settings.database_url, settings.database_wait, _say))
         secrets = bootstrap.ensure(settings)
-        asyncio.run(_prepare(settings, secrets))
+        asyncio.run(_prepare(settings, secrets, seed_doc))
         config.export(settings)
         _banner(settings, secrets)
         return _run_uvicorn(settings, sock)
