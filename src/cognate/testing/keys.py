@@ -31,10 +31,13 @@ BATCH = 8
 WAIT_FOR_CHILD_S = 3.0
 
 
+_original: Callable[[], str] | None = None  # the real generator while a reserve stands in for it
+
+
 def _generate() -> str:
     from cognate.crypto import signing
 
-    return signing.generate_private_pem()
+    return (_original or signing.generate_private_pem)()
 
 
 class KeyReserve:
@@ -139,14 +142,19 @@ class KeyReserve:
 @contextlib.contextmanager
 def installed(reserve: KeyReserve) -> Iterator[KeyReserve]:
     """Make this process's key generation draw from ``reserve`` (then put things back and save)."""
+    global _original
     from cognate.crypto import signing
 
-    original: Callable[[], str] = signing.generate_private_pem
+    previous: Callable[[], str] = signing.generate_private_pem
+    if _original is None:
+        _original = previous
     signing.generate_private_pem = reserve.take
     try:
         yield reserve
     finally:
-        signing.generate_private_pem = original
+        signing.generate_private_pem = previous
+        if previous is _original:
+            _original = None
         reserve.save()
 
 
