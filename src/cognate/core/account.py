@@ -23,7 +23,7 @@ from cognate.core.entities import Pool, User, UserStatus
 from cognate.core.migration import FORGOT_PASSWORD, Migration
 from cognate.core.signup import SIMULATED, SignUps, auto_verified_delivery, check_writable
 from cognate.core.triggers import LAMBDA_ERRORS
-from cognate.core.users import indexed_values, username_key
+from cognate.core.users import index_of, username_key
 from cognate.errors import (
     CodeMismatchException,
     InvalidParameterException,
@@ -104,7 +104,7 @@ class Account:
                     )
         except LAMBDA_ERRORS:  # the update did not happen
             await self.users.store.update_user(
-                previous, username_key(pool, previous.username), indexed_values(previous)
+                previous, username_key(pool, previous.username), index_of(pool, previous)
             )
             raise
         return sent

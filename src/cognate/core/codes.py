@@ -29,7 +29,7 @@ from cognate.errors import (
     LimitExceededException,
     NotAuthorizedException,
 )
-from cognate.store.sql import Store
+from cognate.store.base import TtlStore
 
 KIND = "user-code"
 LIMIT = "Attempt limit exceeded, please try after some time."
@@ -93,7 +93,7 @@ def delivery_for(attribute: str) -> Delivery:
 class Codes:
     def __init__(
         self,
-        store: Store,
+        store: TtlStore,
         clock: Clock,
         lockout: Lockout,
         messenger: Messenger,

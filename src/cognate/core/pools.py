@@ -22,8 +22,7 @@ from cognate.errors import (
     InvalidParameterException,
     ResourceNotFoundException,
 )
-from cognate.store.base import Conflict
-from cognate.store.sql import Store
+from cognate.store.base import Conflict, PoolStore
 
 ACCOUNT_ID = "000000000000"
 
@@ -173,7 +172,7 @@ def _check_invitation(template: dict[str, Any]) -> None:
 
 class Pools:
     def __init__(
-        self, store: Store, clock: Clock, region: str, functions: Mapping[str, str] | None = None
+        self, store: PoolStore, clock: Clock, region: str, functions: Mapping[str, str] | None = None
     ) -> None:
         self.store = store
         self.clock = clock

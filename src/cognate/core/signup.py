@@ -15,7 +15,6 @@ from cognate.core.codes import Codes, Delivery, delivery_for
 from cognate.core.context import RequestContext
 from cognate.core.entities import Client, Pool, User, UserStatus
 from cognate.core.triggers import LAMBDA_ERRORS, PreSignUpAnswer, Triggers
-from cognate.core.users import indexed_values, username_key
 from cognate.errors import (
     CodeMismatchException,
     InvalidParameterException,
@@ -85,24 +84,19 @@ class SignUps:
             raise CodeMismatchException("Invalid verification code provided, please try again.")
         if user.status != UserStatus.UNCONFIRMED:
             raise NotAuthorizedException(f"User cannot be confirmed. Current status is {user.status}")
-        confirmed = user
 
         async def post_confirmation(doc: dict[str, Any]) -> None:
             # The confirmed user, as it will be stored once the function has answered.
-            nonlocal confirmed
-            attributes = {**user.attributes, f"{doc['attribute']}_verified": "true"}
-            await self.users.check_aliases(pool, user, attributes)
-            confirmed = replace(
-                user, attributes=attributes, status=UserStatus.CONFIRMED, modified=self.flows.clock.now()
-            )
+            attribute = doc.get("attribute")
+            verified = {f"{attribute}_verified": "true"} if attribute else {}
+            confirmed = replace(user, attributes={**user.attributes, **verified}, status=UserStatus.CONFIRMED)
             await self.triggers.post_confirmation(
                 ctx, pool, client, "PostConfirmation_ConfirmSignUp", confirmed
             )
 
-        await self.codes.redeem(pool, user, "signup", str(req["ConfirmationCode"]), post_confirmation)
-        await self.users.store.update_user(
-            confirmed, username_key(pool, user.username), indexed_values(confirmed)
-        )
+        doc = await self.codes.redeem(pool, user, "signup", str(req["ConfirmationCode"]), post_confirmation)
+        force = bool(req.get("ForceAliasCreation"))
+        await self.users.confirm_sign_up(pool, user, doc.get("attribute"), force_alias=force)
 
     async def resend(self, ctx: RequestContext, client_id: str, req: dict[str, Any]) -> dict[str, Any]:
         pool, client = await self.flows.client_of(client_id)
