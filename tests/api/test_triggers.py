@@ -109,3 +109,37 @@ async def test_a_custom_session_lives_auth_session_validity_minutes(real: Core) 
             answers.append(exc.message)
     assert isinstance(answers[0], Authenticated)
     assert answers[1] == "Invalid session for the user, session is expired."
+
+
+async def test_private_challenge_parameters_are_sealed_at_rest(make_core: MakeCore, tmp_path: Any) -> None:
+    def answer(_arn: str, event: dict[str, Any]) -> dict[str, Any]:
+        source = event["triggerSource"]
+        if source.startswith("Define"):
+            return {**event, "response": {"challengeName": "CUSTOM_CHALLENGE"}}
+        if source.startswith("Create"):
+            private = {"answer": "s3cret-answer-xyz"}
+            return {
+                **event,
+                "response": {"publicChallengeParameters": {"q": "?"}, "privateChallengeParameters": private},
+            }
+        ok = event["request"]["privateChallengeParameters"]["answer"] == event["request"]["challengeAnswer"]
+        return {**event, "response": {"answerCorrect": ok}}
+
+    core = await make_core(RecordingInvoker(answer))
+    lambdas = {
+        k: arn("trigger")
+        for k in ("DefineAuthChallenge", "CreateAuthChallenge", "VerifyAuthChallengeResponse")
+    }
+    pool = await core.pools.create({"PoolName": "p", "LambdaConfig": lambdas})
+    client = await core.clients.create(pool, {"ClientName": "c", "ExplicitAuthFlows": ["ALLOW_CUSTOM_AUTH"]})
+    await core.users.create_confirmed(pool, "ann", "Passw0rd!", {})
+    step = await core.auth.initiate(CTX, client.id, "CUSTOM_AUTH", {"USERNAME": "ann"})
+    assert isinstance(step, Challenge) and step.parameters == {"q": "?", "USERNAME": "ann"}
+    stored = b"".join(p.read_bytes() for p in tmp_path.glob("cognate.db*"))
+    assert b"s3cret-answer-xyz" not in stored
+    with pytest.raises(NotAuthorizedException):  # Define keeps asking; the wrong answer was judged
+        for _ in range(20):
+            step = await core.auth.respond(
+                CTX, client.id, "CUSTOM_CHALLENGE", {"ANSWER": "wrong"}, step.session
+            )
+            assert isinstance(step, Challenge)

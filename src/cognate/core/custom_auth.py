@@ -18,7 +18,8 @@ The Session lives for the client's AuthSessionValidity minutes and is single-use
 step that fails in a function (raise, timeout, bad answer) leaves it as it was, so the
 same answer can be sent again; a step that succeeds redeems it before anything is
 issued, so two answers on one Session never both sign in. Wrong answers count toward
-the user's lockout like wrong passwords. A wrong password in the SRP step ends the
+the user's lockout like wrong passwords. The private parameters (the expected answer)
+are sealed at rest with the master key. A wrong password in the SRP step ends the
 sign-in at once (NotAuthorizedException, counted). A sign-in may present at most
 ``MAX_CHALLENGES`` custom challenges (Cognito documents no bound; this one is
 Cognate's, and past it the sign-in fails as if Define had said so).
@@ -28,6 +29,7 @@ with ``userNotFound: true`` and can never be issued tokens.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -52,6 +54,7 @@ CUSTOM = "CUSTOM_CHALLENGE"
 INCORRECT = "Incorrect username or password."
 NOT_CONFIGURED = "Custom auth lambda trigger is not configured for the user pool."
 MAX_CHALLENGES = 10
+PRIVATE_PURPOSE = "custom-challenge-private"
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,7 @@ class CustomAuth:
             raise InvalidParameterException("Missing required parameter ANSWER")
         who = _Who(str(custom["typed"]), user)
         correct = await self.triggers.verify_auth_challenge_response(
-            ctx, pool, client, who.username, user, custom["private"], answer
+            ctx, pool, client, who.username, user, self._unseal(custom["private"]), answer
         )
         key = user.sub if user else "unknown:" + username_key(pool, who.typed)
         async with self.flows.lockout.attempt(pool.id, key) as attempt:  # wrong answers count
@@ -148,6 +151,10 @@ class CustomAuth:
         ]
         step = await self.triggers.define_auth_challenge(ctx, pool, client, who.username, user, session)
         return await self._decided(ctx, pool, client, who, session, step, session_token, "")
+
+    def _unseal(self, sealed: str) -> dict[str, Any]:
+        private: dict[str, Any] = json.loads(self.flows.clients.sealer.unseal(sealed, PRIVATE_PURPOSE))
+        return private
 
     # --- one decision of DefineAuthChallenge -------------------------------------------------
 
@@ -202,7 +209,8 @@ class CustomAuth:
                 "custom": {
                     "typed": who.typed,
                     "session": session,
-                    "private": created.private,
+                    # The expected answer is a secret: sealed at rest, like SRP's ephemeral.
+                    "private": self.flows.clients.sealer.seal(json.dumps(created.private), PRIVATE_PURPOSE),
                     "metadata": created.metadata,
                 },
             },
