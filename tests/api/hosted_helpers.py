@@ -26,7 +26,7 @@ class Completions:
     def __init__(self) -> None:
         self.calls: list[tuple[dict[str, str], Any]] = []
 
-    async def __call__(self, ctx: Any, params: Mapping[str, str], auth: Any) -> str:
+    async def __call__(self, params: Mapping[str, str], auth: Any, ctx: Any = None) -> str:
         self.calls.append((dict(params), auth))
         query = {"code": f"code-for-{auth.user.username}"}
         if params.get("state"):

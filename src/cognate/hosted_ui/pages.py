@@ -30,9 +30,9 @@ Handler = Callable[[Visit], Awaitable[Response]]
 
 
 class HostedUI:
-    def __init__(self, get_core: Callable[[], Core], complete: Complete | None = None) -> None:
+    def __init__(self, get_core: Callable[[], Core], complete_authorization: Complete | None = None) -> None:
         self.get_core = get_core
-        self.complete = complete
+        self.complete = complete_authorization
         self.env = Environment(
             loader=PackageLoader("cognate.hosted_ui", "templates"),
             autoescape=select_autoescape(default=True, default_for_string=True),

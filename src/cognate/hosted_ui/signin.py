@@ -73,7 +73,7 @@ def _login_page(visit: Visit, *, username: str = "", error: str | None = None, s
 
 
 async def login_form(visit: Visit) -> Response:
-    if visit.params.get("prompt") != "login":
+    if "prompt" not in visit.params and "max_age" not in visit.params:
         cookie = visit.request.cookies.get(browser_sessions.cookie_name(visit.pool.id))
         session = await visit.core.browser_sessions.current(visit.pool.id, cookie)
         if session is not None:

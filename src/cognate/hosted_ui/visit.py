@@ -20,13 +20,15 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from cognate.core import browser_sessions
 from cognate.core.entities import Client, Pool
 from cognate.core.service import Core
+from cognate.errors import CognateError
 from cognate.hosted_ui import detour, security
 from cognate.hosted_ui.calls import SignedIn
 
 log = logging.getLogger("cognate.hosted_ui")
 
-# complete_authorization(ctx, params, auth) -> the redirect URL (code or tokens), from the OAuth door.
-Complete = Callable[[Any, Mapping[str, str], Any], Awaitable[str]]
+# The OAuth door's complete_authorization(params, auth, ctx) -> the URL to send the browser to
+# (code or tokens, or an error the app may receive); app.py hands it over (doors never import each other).
+Complete = Callable[[Mapping[str, str], Any, Any], Awaitable[str]]
 
 NOTICES = {
     "code_resent": "We have sent you a new code.",
@@ -139,7 +141,10 @@ class Visit:
         if self.complete is None:
             response = self.render("message.html", "Signed in", message="You are signed in.")
         else:
-            url = await self.complete(self.context(), self.params, done.auth or done)
+            try:
+                url = await self.complete(self.params, done.auth or done, self.context())
+            except CognateError as exc:  # the request cannot be answered by redirect
+                raise detour.PageError(exc.message) from None
             response = self.answer(RedirectResponse(url, status_code=302))
         if not from_session:
             response.headers.append(
