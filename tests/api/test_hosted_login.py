@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cognate.core import browser_sessions
+from cognate.core.context import admin_context
 from cognate.core.service import Core
 from cognate.hosted_ui.security import BROWSER_COOKIE
 from tests.api.hosted_helpers import (
@@ -199,7 +200,7 @@ async def test_lockout_holds_on_the_page(core: Core) -> None:
 
 async def test_unconfirmed_user_is_sent_to_confirm_the_account(core: Core) -> None:
     _, client = await setup(core)
-    await core.signups.sign_up(client.id, {"Username": "bob", "Password": PASSWORD})
+    await core.signups.sign_up(admin_context(), client.id, {"Username": "bob", "Password": PASSWORD})
     async with browser(core, Completions()) as b:
         f = await open_form(b, "/login", authorize_params(client))
         r = await submit(b, f, username="bob", password=PASSWORD)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pyotp
 import pytest
 
+from cognate.core.context import admin_context
 from cognate.core.service import Core
 from tests.api.hosted_helpers import (
     CALLBACK,
@@ -168,6 +169,7 @@ async def test_confirming_in_another_browser_asks_to_sign_in(core: Core, tmp_pat
 async def test_confirm_user_link(core: Core, tmp_path: Path) -> None:
     _, client = await setup(core, pool_fields={"AutoVerifiedAttributes": ["email"]})
     await core.signups.sign_up(
+        admin_context(),
         client.id,
         {"Username": "erin", "Password": PASSWORD, "UserAttributes": [{"Name": "email", "Value": "e@x.io"}]},
     )

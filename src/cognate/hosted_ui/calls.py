@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from cognate.core.context import RequestContext
 from cognate.core.entities import Client, Pool, User
 from cognate.core.outcome import Outcome
 from cognate.core.service import Core
@@ -48,33 +49,41 @@ async def _result(
     return SignedIn(pool, client, fresh, int(core.clock.now()), amr)
 
 
-async def password_sign_in(core: Core, pool: Pool, client: Client, username: str, password: str) -> Step:
+async def password_sign_in(
+    core: Core, ctx: RequestContext, pool: Pool, client: Client, username: str, password: str
+) -> Step:
     """The login form: the core's password sign-in (lockout, PreventUserExistenceErrors, MFA)."""
+    outcome = await core.auth.password_sign_in(ctx, pool, client, username, password)
     user = await core.users.find(pool, username)
-    user = await core.auth.verify_password(pool, client, username, user, password)
-    return await _result(
-        core, pool, client, user, await core.auth.after_first_factor(pool, client, user), ("pwd",)
-    )
+    if user is None:  # pragma: no cover - the sign-in above proved the user exists
+        raise NotAuthorizedException("Incorrect username or password.")
+    return await _result(core, pool, client, user, outcome, ("pwd",))
 
 
-async def after_confirmation(core: Core, pool: Pool, client: Client, username: str) -> Step:
+async def after_confirmation(
+    core: Core, ctx: RequestContext, pool: Pool, client: Client, username: str
+) -> Step:
     """Signing in the user who just confirmed the sign-up they began in this browser."""
     user = await core.users.find(pool, username)
     if user is None:
         raise NotAuthorizedException("Incorrect username or password.")
-    return await _result(
-        core, pool, client, user, await core.auth.after_first_factor(pool, client, user), ("pwd",)
-    )
+    outcome = await core.auth.after_first_factor(pool, client, user)
+    return await _result(core, pool, client, user, outcome, ("pwd",))
 
 
 async def respond(
-    core: Core, pool: Pool, client: Client, challenge: NextChallenge, responses: dict[str, str]
+    core: Core,
+    ctx: RequestContext,
+    pool: Pool,
+    client: Client,
+    challenge: NextChallenge,
+    responses: dict[str, str],
 ) -> Step:
     """A challenge answered on a page: RespondToAuthChallenge's flow."""
     user = await core.auth.users.store.get_user_by_sub(pool.id, challenge.sub)
     if user is None:
         raise NotAuthorizedException("Invalid session for the user, session is expired.")
-    outcome = await core.auth.respond(client.id, challenge.name, responses, challenge.session)
+    outcome = await core.auth.respond(ctx, client.id, challenge.name, responses, challenge.session)
     amr = ("pwd", "mfa") if challenge.name in ("SOFTWARE_TOKEN_MFA", "SMS_MFA", "MFA_SETUP") else ("pwd",)
     return await _result(core, pool, client, user, outcome, amr)
 
@@ -91,31 +100,31 @@ async def verify_software_token(core: Core, session: str, code: str, device_name
 
 
 async def sign_up(
-    core: Core, client: Client, username: str, password: str, attributes: dict[str, str]
+    core: Core, ctx: RequestContext, client: Client, username: str, password: str, attributes: dict[str, str]
 ) -> dict[str, Any]:
     req = {
         "Username": username,
         "Password": password,
         "UserAttributes": [{"Name": k, "Value": v} for k, v in attributes.items()],
     }
-    return await core.signups.sign_up(client.id, req)
+    return await core.signups.sign_up(ctx, client.id, req)
 
 
-async def confirm_sign_up(core: Core, client: Client, username: str, code: str) -> None:
-    await core.signups.confirm(client.id, {"Username": username, "ConfirmationCode": code})
+async def confirm_sign_up(core: Core, ctx: RequestContext, client: Client, username: str, code: str) -> None:
+    await core.signups.confirm(ctx, client.id, {"Username": username, "ConfirmationCode": code})
 
 
-async def resend_code(core: Core, client: Client, username: str) -> dict[str, Any]:
-    return await core.signups.resend(client.id, {"Username": username})
+async def resend_code(core: Core, ctx: RequestContext, client: Client, username: str) -> dict[str, Any]:
+    return await core.signups.resend(ctx, client.id, {"Username": username})
 
 
-async def forgot_password(core: Core, client: Client, username: str) -> dict[str, Any]:
-    return await core.account.forgot_password(client.id, {"Username": username})
+async def forgot_password(core: Core, ctx: RequestContext, client: Client, username: str) -> dict[str, Any]:
+    return await core.account.forgot_password(ctx, client.id, {"Username": username})
 
 
 async def confirm_forgot_password(
-    core: Core, client: Client, username: str, code: str, password: str
+    core: Core, ctx: RequestContext, client: Client, username: str, code: str, password: str
 ) -> None:
     await core.account.confirm_forgot_password(
-        client.id, {"Username": username, "ConfirmationCode": code, "Password": password}
+        ctx, client.id, {"Username": username, "ConfirmationCode": code, "Password": password}
     )

@@ -41,7 +41,7 @@ async def forgot_post(visit: Visit) -> Response:
     if not username:
         return _forgot_page(visit, error="Enter your username.")
     try:
-        out = await calls.forgot_password(visit.core, visit.client, username)
+        out = await calls.forgot_password(visit.core, visit.context(), visit.client, username)
     except CognateError as exc:
         return _forgot_page(visit, username, exc.message)
     details = out.get("CodeDeliveryDetails") or {}
@@ -110,7 +110,9 @@ async def confirm_post(visit: Visit) -> Response:
             visit, username, delivery, error="The passwords do not match.", field="password_confirm"
         )
     try:
-        await calls.confirm_forgot_password(visit.core, visit.client, username, code, password)
+        await calls.confirm_forgot_password(
+            visit.core, visit.context(), visit.client, username, code, password
+        )
     except InvalidPasswordException as exc:
         return _confirm_page(visit, username, delivery, error=exc.message, field="password")
     except CognateError as exc:
@@ -118,7 +120,9 @@ async def confirm_post(visit: Visit) -> Response:
     if delivery.get("step"):
         await visit.core.detours.consume(visit.browser, str(delivery["step"]))
     try:
-        step = await calls.password_sign_in(visit.core, visit.pool, visit.client, username, password)
+        step = await calls.password_sign_in(
+            visit.core, visit.context(), visit.pool, visit.client, username, password
+        )
     except CognateError:
         return visit.redirect("/login", notice="password_changed")
     return await advance(visit, step, username)

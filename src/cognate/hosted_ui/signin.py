@@ -90,7 +90,9 @@ async def login_post(visit: Visit) -> Response:
     if not username or not password:
         return _login_page(visit, username=username, error="Enter your username and password.", status=400)
     try:
-        step = await calls.password_sign_in(visit.core, visit.pool, visit.client, username, password)
+        step = await calls.password_sign_in(
+            visit.core, visit.context(), visit.pool, visit.client, username, password
+        )
     except UserNotConfirmedException:
         return visit.redirect("/confirm", username=username, notice="not_confirmed")
     except PasswordResetRequiredException:
@@ -152,7 +154,9 @@ def _challenge(record: dict[str, Any]) -> calls.NextChallenge:
 
 async def _answer(visit: Visit, step_id: str, record: dict[str, Any], responses: dict[str, str]) -> Response:
     """Answer the challenge; a new step or the app. Errors go back to the caller."""
-    step = await calls.respond(visit.core, visit.pool, visit.client, _challenge(record), responses)
+    step = await calls.respond(
+        visit.core, visit.context(), visit.pool, visit.client, _challenge(record), responses
+    )
     await visit.core.detours.consume(visit.browser, step_id)
     return await advance(visit, step, str(record.get("username") or ""))
 

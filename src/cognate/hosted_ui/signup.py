@@ -132,7 +132,7 @@ async def signup_post(visit: Visit) -> Response:
         return _signup_page(visit, values=values, error="Enter a password.", field="password")
     sent = {k: v for k, v in values.items() if v and k != "username"}
     try:
-        out = await calls.sign_up(visit.core, visit.client, username, password, sent)
+        out = await calls.sign_up(visit.core, visit.context(), visit.client, username, password, sent)
     except InvalidPasswordException as exc:
         return _signup_page(visit, values=values, error=exc.message, field="password")
     except UsernameExistsException as exc:
@@ -205,13 +205,15 @@ async def confirm_post(visit: Visit) -> Response:
     if not username or not code:
         return _confirm_page(visit, username, step, record, error="Enter your username and the code.")
     try:
-        await calls.confirm_sign_up(visit.core, visit.client, username, code)
+        await calls.confirm_sign_up(visit.core, visit.context(), visit.client, username, code)
     except CognateError as exc:
         return _confirm_page(visit, username, step, record, error=exc.message)
     if step is None or await visit.core.detours.consume(visit.browser, step) is None:
         return visit.redirect("/login", notice="confirmed")
     try:
-        result = await calls.after_confirmation(visit.core, visit.pool, visit.client, username)
+        result = await calls.after_confirmation(
+            visit.core, visit.context(), visit.pool, visit.client, username
+        )
     except CognateError:
         return visit.redirect("/login", notice="confirmed")
     return await advance(visit, result, username)
@@ -226,7 +228,7 @@ async def confirm_user(visit: Visit) -> Response:
             "message.html", "Confirm your account", status=400, message="The confirmation link is incomplete."
         )
     try:
-        await calls.confirm_sign_up(visit.core, visit.client, username, code)
+        await calls.confirm_sign_up(visit.core, visit.context(), visit.client, username, code)
     except CognateError as exc:
         return visit.render("message.html", "Confirm your account", status=400, message=exc.message)
     return visit.redirect("/login", notice="confirmed")
@@ -253,7 +255,7 @@ async def resend_post(visit: Visit) -> Response:
             errors={"username": "Enter your username."},
         )
     try:
-        await calls.resend_code(visit.core, visit.client, username)
+        await calls.resend_code(visit.core, visit.context(), visit.client, username)
     except CognateError as exc:
         return visit.render(
             "resend.html",

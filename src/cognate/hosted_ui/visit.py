@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from cognate.core import browser_sessions
+from cognate.core.context import Door, RequestContext
 from cognate.core.entities import Client, Pool
 from cognate.core.service import Core
 from cognate.errors import CognateError
@@ -64,12 +65,8 @@ class Visit:
         """The hash that binds server-side detour records to this browser."""
         return security.browser_key(self.browser_id)
 
-    def context(self) -> Any:
+    def context(self) -> RequestContext:
         """The RequestContext of the hosted door (source IP, user agent) for the core."""
-        try:
-            from cognate.core.context import Door, RequestContext  # the core's seam (issue 6)
-        except ImportError:  # pragma: no cover - until the seam lands
-            return None
         return RequestContext(
             Door.HOSTED,
             source_ip=self.request.client.host if self.request.client else None,
