@@ -18,14 +18,21 @@ import httpx
 import pyotp
 import pytest
 
-from tests.support.browser import AXE, axe_violations, chromium, read_qr, requires_axe, requires_browser, screenshot
+from tests.support.browser import (
+    AXE,
+    app_server,
+    axe_violations,
+    chromium,
+    read_qr,
+    requires_axe,
+    requires_browser,
+    screenshot,
+)
 from tests.support.server import Server
 
 pytestmark = requires_browser
 __all__ = ["chromium"]  # the module-scoped fixture
 
-APP = "http://localhost:3999"
-CALLBACK = f"{APP}/callback"
 PASSWORD = "Passw0rd!"
 NEW_PASSWORD = "N3w-Passw0rd!"
 
@@ -36,8 +43,14 @@ def oauth_door(server: Server) -> None:
         pytest.skip("the OAuth door (/oauth2/authorize, issue 8) is not in this build")
 
 
+@pytest.fixture(scope="module")
+def app_url() -> Iterator[str]:
+    with app_server() as url:
+        yield url
+
+
 @pytest.fixture
-def app_client(idp: Any, pool: dict[str, Any]) -> dict[str, Any]:
+def app_client(idp: Any, pool: dict[str, Any], app_url: str) -> dict[str, Any]:
     idp.update_user_pool(UserPoolId=pool["Id"], AutoVerifiedAttributes=["email"])
     return idp.create_user_pool_client(
         UserPoolId=pool["Id"],
@@ -45,8 +58,8 @@ def app_client(idp: Any, pool: dict[str, Any]) -> dict[str, Any]:
         AllowedOAuthFlowsUserPoolClient=True,
         AllowedOAuthFlows=["code"],
         AllowedOAuthScopes=["openid", "email", "profile"],
-        CallbackURLs=[CALLBACK],
-        LogoutURLs=[f"{APP}/signed-out"],
+        CallbackURLs=[f"{app_url}/callback"],
+        LogoutURLs=[f"{app_url}/signed-out"],
         SupportedIdentityProviders=["COGNITO"],
         ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
     )["UserPoolClient"]
@@ -56,8 +69,6 @@ def app_client(idp: Any, pool: dict[str, Any]) -> dict[str, Any]:
 def page(chromium: Any, oauth_door: None) -> Iterator[Any]:
     # bypass_csp only lets the test inject axe-core; test_csp_* below checks the policy itself.
     context = chromium.new_context(bypass_csp=True)
-    context.route(f"{APP}/**", lambda route: route.fulfill(status=200, content_type="text/html",
-                                                           body="<!doctype html><title>App</title><p>app</p>"))
     page = context.new_page()
     yield page
     context.close()
@@ -70,11 +81,15 @@ class Pkce:
         self.challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
+def callback(client: dict[str, Any]) -> str:
+    return str(client["CallbackURLs"][0])
+
+
 def authorize(server: Server, client: dict[str, Any], pkce: Pkce, **extra: str) -> str:
     params = {
         "client_id": client["ClientId"],
         "response_type": "code",
-        "redirect_uri": CALLBACK,
+        "redirect_uri": callback(client),
         "scope": "openid email",
         "state": uuid.uuid4().hex,
         "nonce": uuid.uuid4().hex,
@@ -86,14 +101,19 @@ def authorize(server: Server, client: dict[str, Any], pkce: Pkce, **extra: str) 
 
 
 def arrived(server: Server, page: Any, client: dict[str, Any], pkce: Pkce, username: str) -> None:
-    """The browser is at the app's callback with a code that the token endpoint turns into tokens for `username`."""
-    page.wait_for_url(f"{CALLBACK}?**")
+    """The browser is at the app's callback with a code the token endpoint turns into tokens for `username`."""
+    page.wait_for_url(f"{callback(client)}?**")
     query = {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
     assert "error" not in query, query
     tokens = httpx.post(
         f"{server.url}/oauth2/token",
-        data={"grant_type": "authorization_code", "code": query["code"], "redirect_uri": CALLBACK,
-              "client_id": client["ClientId"], "code_verifier": pkce.verifier},
+        data={
+            "grant_type": "authorization_code",
+            "code": query["code"],
+            "redirect_uri": callback(client),
+            "client_id": client["ClientId"],
+            "code_verifier": pkce.verifier,
+        },
     )
     assert tokens.status_code == 200, tokens.text
     claims = json.loads(base64.urlsafe_b64decode(tokens.json()["id_token"].split(".")[1] + "=="))
@@ -113,7 +133,10 @@ def outbox_code(server: Server, username: str, kind: str) -> str:
 
 def make_user(idp: Any, pool_id: str, username: str, password: str = PASSWORD, **attrs: str) -> None:
     idp.admin_create_user(
-        UserPoolId=pool_id, Username=username, MessageAction="SUPPRESS", TemporaryPassword="Temp0rary!",
+        UserPoolId=pool_id,
+        Username=username,
+        MessageAction="SUPPRESS",
+        TemporaryPassword="Temp0rary!",
         UserAttributes=[{"Name": k, "Value": v} for k, v in attrs.items()],
     )
     if password:
@@ -232,7 +255,9 @@ def test_totp_step(
     )
     make_user(idp, pool["Id"], "fay")
     tokens = idp.admin_initiate_auth(
-        UserPoolId=pool["Id"], ClientId=app_client["ClientId"], AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        UserPoolId=pool["Id"],
+        ClientId=app_client["ClientId"],
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": "fay", "PASSWORD": PASSWORD},
     )["AuthenticationResult"]
     public = server.boto(signed=False)
@@ -283,24 +308,30 @@ def test_mfa_set_up_by_scanning_the_qr_code(
 def test_an_unregistered_redirect_uri_gets_an_error_page(
     server: Server, app_client: dict[str, Any], page: Any
 ) -> None:
-    params = {"client_id": app_client["ClientId"], "response_type": "code", "redirect_uri": "https://evil.example/cb"}
+    params = {
+        "client_id": app_client["ClientId"],
+        "response_type": "code",
+        "redirect_uri": "https://evil.example/cb",
+    }
     response = page.goto(f"{server.url}/login?{urlencode(params)}")
     assert response.status == 400 and urlsplit(page.url).netloc == urlsplit(server.url).netloc
     check_page(page, "error-redirect-mismatch")
 
 
-def test_pages_refuse_to_be_framed(server: Server, chromium: Any, app_client: dict[str, Any], oauth_door: None) -> None:
+def test_pages_refuse_to_be_framed(
+    server: Server, chromium: Any, app_client: dict[str, Any], app_url: str, oauth_door: None
+) -> None:
     context = chromium.new_context()
     login = f"{server.url}/login?" + urlencode(
-        {"client_id": app_client["ClientId"], "response_type": "code", "redirect_uri": CALLBACK}
+        {"client_id": app_client["ClientId"], "response_type": "code", "redirect_uri": callback(app_client)}
     )
-    context.route(f"{APP}/**", lambda route: route.fulfill(
-        status=200, content_type="text/html", body=f'<!doctype html><iframe id="f" src="{login}"></iframe>'))
     page = context.new_page()
-    page.goto(f"{APP}/evil")
+    page.goto(f"{app_url}/evil")  # another site frames the login page
+    page.set_content(f'<iframe id="f" src="{login}"></iframe>')
     page.wait_for_timeout(500)
-    frame = page.frames[1] if len(page.frames) > 1 else None
-    assert frame is None or frame.url != login or "<form" not in frame.content()
+    framed = [f for f in page.frames if f != page.main_frame]
+    assert framed, "the iframe element is there"
+    assert all("<form" not in f.content() for f in framed)
     context.close()
 
 
@@ -309,8 +340,16 @@ def test_csp_blocks_a_script_injected_into_a_page(
 ) -> None:
     context = chromium.new_context()  # no CSP bypass here
     page = context.new_page()
-    page.goto(f"{server.url}/login?" + urlencode(
-        {"client_id": app_client["ClientId"], "response_type": "code", "redirect_uri": CALLBACK}))
+    page.goto(
+        f"{server.url}/login?"
+        + urlencode(
+            {
+                "client_id": app_client["ClientId"],
+                "response_type": "code",
+                "redirect_uri": callback(app_client),
+            }
+        )
+    )
     page.evaluate("""() => { const s = document.createElement('script');
                              s.textContent = 'window.injected = true'; document.body.appendChild(s); }""")
     assert page.evaluate("() => window.injected === true") is False

@@ -6,7 +6,10 @@ from __future__ import annotations
 import base64
 import os
 import shutil
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +45,9 @@ requires_browser = [
         not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)),
         reason=f"Debian's chromium is not installed at {CHROMIUM} (apt-get install chromium; .ci/run does)",
     ),
-    pytest.mark.skipif(_playwright_missing(), reason="playwright is not installed (pip install -e '.[test]')"),
+    pytest.mark.skipif(
+        _playwright_missing(), reason="playwright is not installed (pip install -e '.[test]')"
+    ),
 ]
 requires_axe = pytest.mark.skipif(
     not AXE.exists(), reason="axe-core is not installed (run `npm ci` in tests/js; .ci/run does)"
@@ -115,3 +120,29 @@ def read_qr(page: Any, selector: str) -> str:
     found = zxingcpp.read_barcode(pixels)
     assert found is not None, "no QR code could be read from the page"
     return str(found.text)
+
+
+class _AppPage(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b"<!doctype html><html lang='en'><title>App</title><main><h1>The app</h1></main></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def app_server() -> Iterator[str]:
+    """The relying party's own pages (http://localhost:PORT): whatever the browser is sent to, 200."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _AppPage)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://localhost:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
