@@ -101,7 +101,7 @@ def authorize(server: Server, client: dict[str, Any], pkce: Pkce, **extra: str) 
 
 
 def arrived(server: Server, page: Any, client: dict[str, Any], pkce: Pkce, username: str) -> None:
-    """The browser is at the app's callback with a code the token endpoint turns into tokens for `username`."""
+    """At the app's callback with a code that the token endpoint turns into tokens for `username`."""
     page.wait_for_url(f"{callback(client)}?**")
     query = {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
     assert "error" not in query, query
