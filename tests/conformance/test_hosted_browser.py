@@ -45,7 +45,7 @@ def oauth_door(server: Server) -> None:
 
 @pytest.fixture(scope="module")
 def app_url() -> Iterator[str]:
-    with app_server() as url:
+    with app_server() as (url, _):
         yield url
 
 

@@ -122,27 +122,38 @@ def read_qr(page: Any, selector: str) -> str:
     return str(found.text)
 
 
-class _AppPage(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = b"<!doctype html><html lang='en'><title>App</title><main><h1>The app</h1></main></html>"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+_DEFAULT_PAGE = b"<!doctype html><html lang='en'><title>App</title><main><h1>The app</h1></main></html>"
 
-    def log_message(self, *args: Any) -> None:
-        pass
+
+def _handler(files: dict[str, tuple[bytes, str]]) -> type[BaseHTTPRequestHandler]:
+    class AppPage(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            path = self.path.split("?", 1)[0]
+            body, kind = files.get(path) or files.get("/") or (_DEFAULT_PAGE, "text/html")
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    return AppPage
 
 
 @contextmanager
-def app_server() -> Iterator[str]:
-    """The relying party's own pages (http://localhost:PORT): whatever the browser is sent to, 200."""
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _AppPage)
+def app_server(
+    files: dict[str, tuple[bytes, str]] | None = None,
+) -> Iterator[tuple[str, dict[str, tuple[bytes, str]]]]:
+    """The relying party's own site (http://localhost:PORT): ``files`` by path (``/`` for any
+    other path, as a single-page app), else a plain page. The dict may be filled in later."""
+    served = files if files is not None else {}
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(served))
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://localhost:{httpd.server_address[1]}"
+        yield f"http://localhost:{httpd.server_address[1]}", served
     finally:
         httpd.shutdown()
         httpd.server_close()
