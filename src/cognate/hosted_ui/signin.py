@@ -67,7 +67,6 @@ def _login_page(visit: Visit, *, username: str = "", error: str | None = None, s
         status=status,
         username=username,
         error=error,
-        errors={"password": error} if error else {},
         can_sign_up=signup_allowed,
     )
 
