@@ -9,8 +9,8 @@ import pytest
 from cognate.core import browser_sessions
 from cognate.core.context import admin_context
 from cognate.core.service import Core
-from cognate.store.cached import CachingStore
 from cognate.hosted_ui.security import BROWSER_COOKIE
+from cognate.store.cached import CachingStore
 from tests.api.hosted_helpers import (
     CALLBACK,
     PASSWORD,
