@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pyotp
 import pytest
@@ -227,3 +229,37 @@ async def test_forgot_password_of_an_unknown_user_looks_the_same(core: Core) -> 
             password_confirm=NEW_PASSWORD,
         )
         assert r.status_code == 400 and "Invalid verification code provided" in r.text
+
+
+async def test_a_pool_that_confirms_by_link_emails_a_working_confirm_user_link(
+    core: Core, tmp_path: Path
+) -> None:
+    pool, client = await setup(
+        core,
+        pool_fields={
+            "AutoVerifiedAttributes": ["email"],
+            "VerificationMessageTemplate": {
+                "DefaultEmailOption": "CONFIRM_WITH_LINK",
+                "EmailSubjectByLink": "Welcome",
+                "EmailMessageByLink": "Hello {username}, {##confirm your account##}.",
+            },
+        },
+    )
+    async with browser(core, Completions()) as b:
+        f = await open_form(b, "/signup", authorize_params(client))
+        await submit(b, f, username="lena", email="lena@example.com", password=PASSWORD)
+    mail = json.loads((tmp_path / "outbox.jsonl").read_text().splitlines()[-1])
+    assert mail["subject"] == "Welcome"
+    link = re.search(r'Hello lena, <a href="([^"]+)">confirm your account</a>\.', mail["body"])
+    assert link is not None and link.group(1).startswith("http://cognate.test/confirmUser?")
+    assert parse_qs(urlsplit(link.group(1)).query) == {
+        "client_id": [client.id],
+        "user_name": ["lena"],
+        "confirmation_code": [mail["code"]],
+    }
+    async with browser(core) as mail_reader:  # another browser: the email's link alone
+        r = await mail_reader.get(link.group(1).removeprefix("http://cognate.test"))
+        assert r.status_code == 200 and "Your account is confirmed" in r.text
+        assert (await mail_reader.get(link.group(1).removeprefix("http://cognate.test"))).status_code == 400
+    user = await core.users.find(pool, "lena")
+    assert user is not None and user.status == "CONFIRMED" and user.attributes["email_verified"] == "true"

@@ -49,7 +49,7 @@ class HostedUI:
             self._csrf = security.Csrf(key)
         return self._csrf
 
-    async def open(self, request: Request, *, post: bool) -> Visit:
+    async def open(self, request: Request, *, post: bool, link: bool = False) -> Visit:
         core = self.get_core()
         cookie = request.cookies.get(security.BROWSER_COOKIE)
         known = security.valid_browser_id(cookie)
@@ -69,7 +69,7 @@ class HostedUI:
                     "The form has expired or was not sent by this page: reload it and try again.", 403
                 )
         params = detour.carried(form if post else request.query_params)
-        pool, client = await detour.client_for(core, params)
+        pool, client = await (detour.client_of_link if link else detour.client_for)(core, params)
         return Visit(
             request=request,
             core=core,
@@ -84,11 +84,13 @@ class HostedUI:
             form=form,
         )
 
-    def page(self, handler: Handler, *, post: bool) -> Callable[[Request], Awaitable[Response]]:
+    def page(
+        self, handler: Handler, *, post: bool, link: bool = False
+    ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             secure = request.url.scheme == "https"
             try:
-                visit = await self.open(request, post=post)
+                visit = await self.open(request, post=post, link=link)
                 return await handler(visit)
             except detour.PageError as exc:
                 return error_page(self.env, exc.message, exc.status, secure=secure)
@@ -117,7 +119,8 @@ class HostedUI:
         ]
         routes: list[Any] = []
         for path, get, post in pages:
-            routes.append(Route(path, self.page(get, post=False), methods=["GET"]))
+            link = path == "/confirmUser"  # an email's link carries client_id alone
+            routes.append(Route(path, self.page(get, post=False, link=link), methods=["GET"]))
             if post is not None:
                 routes.append(Route(path, self.page(post, post=True), methods=["POST"]))
         routes.extend(assets.routes(self.get_core))
