@@ -143,6 +143,22 @@ def make_user(idp: Any, pool_id: str, username: str, password: str = PASSWORD, *
         idp.admin_set_user_password(UserPoolId=pool_id, Username=username, Password=password, Permanent=True)
 
 
+def submit_login(server: Server, page: Any, client: dict[str, Any], username: str, password: str) -> Pkce:
+    """Go to the app's authorize URL and sign in on the login page; the PKCE pair of that authorize."""
+    pkce = Pkce()
+    page.goto(authorize(server, client, pkce))
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    return pkce
+
+
+def totp_pool(idp: Any, pool_id: str, mode: str) -> None:
+    idp.set_user_pool_mfa_config(
+        UserPoolId=pool_id, MfaConfiguration=mode, SoftwareTokenMfaConfiguration={"Enabled": True}
+    )
+
+
 def test_sign_in_then_the_next_authorize_passes_without_the_form(
     server: Server, idp: Any, pool: dict[str, Any], app_client: dict[str, Any], page: Any
 ) -> None:
@@ -234,11 +250,7 @@ def test_new_password_step(
     server: Server, idp: Any, pool: dict[str, Any], app_client: dict[str, Any], page: Any
 ) -> None:
     make_user(idp, pool["Id"], "erin", password="")
-    pkce = Pkce()
-    page.goto(authorize(server, app_client, pkce))
-    page.get_by_label("Username").fill("erin")
-    page.get_by_label("Password").fill("Temp0rary!")
-    page.get_by_role("button", name="Sign in").click()
+    pkce = submit_login(server, page, app_client, "erin", "Temp0rary!")
     page.wait_for_url("**/forceChangePassword?**")
     check_page(page, "new-password")
     page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
@@ -250,9 +262,7 @@ def test_new_password_step(
 def test_totp_step(
     server: Server, idp: Any, pool: dict[str, Any], app_client: dict[str, Any], page: Any
 ) -> None:
-    idp.set_user_pool_mfa_config(
-        UserPoolId=pool["Id"], MfaConfiguration="OPTIONAL", SoftwareTokenMfaConfiguration={"Enabled": True}
-    )
+    totp_pool(idp, pool["Id"], "OPTIONAL")
     make_user(idp, pool["Id"], "fay")
     tokens = idp.admin_initiate_auth(
         UserPoolId=pool["Id"],
@@ -266,11 +276,7 @@ def test_totp_step(
     public.set_user_mfa_preference(
         AccessToken=tokens["AccessToken"], SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True}
     )
-    pkce = Pkce()
-    page.goto(authorize(server, app_client, pkce))
-    page.get_by_label("Username").fill("fay")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    pkce = submit_login(server, page, app_client, "fay", PASSWORD)
     page.wait_for_url("**/mfa?**")
     check_page(page, "mfa-totp")
     page.get_by_label("Code from your authenticator app").fill(pyotp.TOTP(secret).now())
@@ -281,15 +287,9 @@ def test_totp_step(
 def test_mfa_set_up_by_scanning_the_qr_code(
     server: Server, idp: Any, pool: dict[str, Any], app_client: dict[str, Any], page: Any
 ) -> None:
-    idp.set_user_pool_mfa_config(
-        UserPoolId=pool["Id"], MfaConfiguration="ON", SoftwareTokenMfaConfiguration={"Enabled": True}
-    )
+    totp_pool(idp, pool["Id"], "ON")
     make_user(idp, pool["Id"], "gus")
-    pkce = Pkce()
-    page.goto(authorize(server, app_client, pkce))
-    page.get_by_label("Username").fill("gus")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    pkce = submit_login(server, page, app_client, "gus", PASSWORD)
     page.wait_for_url("**/mfaSetup?**")
     check_page(page, "mfa-setup")
     uri = read_qr(page, ".qr svg")
