@@ -22,6 +22,7 @@ from cognate import bootstrap, config
 from cognate.awsjson.dispatch import AwsJsonDoor
 from cognate.awsjson.registry import load_all
 from cognate.core.service import Core, CoreConfig
+from cognate.hosted_ui.pages import HostedUI
 from cognate.logs import RequestLog
 from cognate.oauth.discovery import WellKnown
 from cognate.store.cached import CachingStore
@@ -109,6 +110,7 @@ def build(settings: config.Settings) -> RequestLog:
             "/{pool_id}/.well-known/openid-configuration", well_known.openid_configuration, methods=["GET"]
         ),
         Route("/{pool_id}/.well-known/{name}", well_known.preflight, methods=["OPTIONS"]),
+        *HostedUI(get_core).routes(),
     ]
     return RequestLog(Front(door, Starlette(routes=routes, lifespan=lifespan)))
 
