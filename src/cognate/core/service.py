@@ -10,6 +10,7 @@ from pathlib import Path
 
 from cognate.core.account import Account
 from cognate.core.auth_flows import AuthFlows
+from cognate.core.browser_sessions import BrowserSessions, Detours
 from cognate.core.client_auth import ClientAuth
 from cognate.core.clients import Clients
 from cognate.core.clock import Clock
@@ -24,6 +25,8 @@ from cognate.core.resources import Resources
 from cognate.core.sessions import Sessions
 from cognate.core.signup import SignUps
 from cognate.core.tokens import Tokens
+from cognate.core.triggers import Invoker, NullInvoker, Triggers
+from cognate.core.ui_customization import UiCustomizations
 from cognate.core.users import Users
 from cognate.crypto.passwords import Passwords
 from cognate.crypto.sealing import Sealer
@@ -42,7 +45,13 @@ class CoreConfig:
 
 
 class Core:
-    def __init__(self, store: Store, config: CoreConfig, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        config: CoreConfig,
+        clock: Clock | None = None,
+        invoker: Invoker | None = None,
+    ) -> None:
         from urllib.parse import urlsplit
 
         self.store = store
@@ -52,6 +61,7 @@ class Core:
         self.passwords = Passwords(config.password_hash_cost)
         host = urlsplit(config.public_url).hostname or "localhost"
         self.messenger = Messenger(config.data_dir, config.smtp_url, f"no-reply@{host}", self.clock.now)
+        self.triggers = Triggers(invoker or NullInvoker(), config.region)
         self.pools = Pools(store, self.clock, config.region)
         self.clients = Clients(store, self.clock, self.sealer)
         self.cpu = ThreadPoolExecutor(
@@ -59,12 +69,15 @@ class Core:
         )
         self.users = Users(store, self.clock, self.passwords, self.sealer, self.messenger, self.cpu)
         self.groups = Groups(store, self.clock)
+        self.ui_customizations = UiCustomizations(self.pools, store, self.clock)
         self.resources = Resources(store)
         self.keys = SigningKeys(store, self.clock, self.sealer)
-        self.tokens = Tokens(store, self.clock, self.keys, self.groups, self.issuer_base)
+        self.tokens = Tokens(store, self.clock, self.keys, self.groups, self.issuer_base, self.triggers)
         self.sessions = Sessions(store, self.clock)
+        self.browser_sessions = BrowserSessions(store, self.clock)
+        self.detours = Detours(store, self.clock)
         self.lockout = Lockout(store, self.clock)
-        self.codes = Codes(store, self.clock, self.lockout, self.messenger)
+        self.codes = Codes(store, self.clock, self.lockout, self.messenger, config.public_url)
         self.mfa = Mfa(self.pools, self.users, self.codes, self.sealer, self.clock)
         self.auth = AuthFlows(
             self.pools,
