@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -26,8 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -49,6 +48,24 @@ from cognate.store import schema as t
 from cognate.store.base import Conflict
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
+_REVISION_RE = re.compile(r'^(down_revision|revision) = (?:"([^"]+)"|None)$', re.MULTILINE)
+
+
+def head_revision() -> str:
+    """The newest migration's revision, read from the version files as Alembic would find it:
+    the one revision that is no other's ``down_revision`` (a branched history is an error)."""
+    revisions, parents = set(), set()
+    for path in (_MIGRATIONS / "versions").glob("*.py"):
+        found = dict((m[1], m[2]) for m in _REVISION_RE.finditer(path.read_text()))
+        if found.get("revision"):
+            revisions.add(found["revision"])
+            if found.get("down_revision"):
+                parents.add(found["down_revision"])
+    heads = revisions - parents
+    if len(heads) != 1:
+        raise RuntimeError(f"the migrations have {len(heads)} heads: {sorted(heads)}")
+    return heads.pop()
+
 
 # Access and ID tokens live at most one day (Cognito's limit); a revoked refresh-token
 # family is kept that long past its expiry so ``origin_revoked`` still refuses them.
@@ -238,8 +255,24 @@ class Store:
 
     # --- migrations -------------------------------------------------------------
 
+    async def schema_version(self) -> str | None:
+        """The Alembic revision the database is at (None for a new database)."""
+        async with self.read() as conn:
+            try:
+                row = (await conn.execute(sa.text("SELECT version_num FROM alembic_version"))).first()
+            except sa.exc.DBAPIError:  # no such table yet
+                return None
+        return str(row[0]) if row else None
+
     async def migrate(self) -> None:
-        """Bring the schema to the newest version (versioned Alembic migrations)."""
+        """Bring the schema to the newest version (versioned Alembic migrations).
+
+        A database already at the newest revision is left alone without loading Alembic
+        (a third of a start-up's imports)."""
+        if await self.schema_version() == head_revision():
+            return
+        from alembic import command
+        from alembic.config import Config
 
         def run(sync_conn: sa.Connection) -> None:
             cfg = Config()
