@@ -9,25 +9,24 @@ error responses" (PreventUserExistenceErrors), "Refresh tokens" (rotation).
 
 from __future__ import annotations
 
-import hmac
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
 from cognate.core import password_policy
 from cognate.core.clients import SECRET_PURPOSE, Clients
 from cognate.core.clock import Clock
+from cognate.core.context import RequestContext
 from cognate.core.entities import Client, Pool, User, UserStatus
 from cognate.core.lockout import Lockout
 from cognate.core.mfa import SMS, TOTP, Mfa
-from cognate.core.outcome import Outcome, names_of
+from cognate.core.outcome import Authenticated, Challenge, SignInStep, names_of
 from cognate.core.pools import Pools
 from cognate.core.sessions import Sessions
 from cognate.core.srp_sign_in import SrpSignIn
-from cognate.core.tokens import ADMIN_SCOPE, Issued, Tokens, refresh_hash
+from cognate.core.tokens import ADMIN_SCOPE, Tokens, refresh_hash
 from cognate.core.users import Users, username_key
-from cognate.crypto.secret_hash import check_secret_hash
 from cognate.errors import (
     InvalidParameterException,
     NotAuthorizedException,
@@ -119,16 +118,8 @@ class AuthFlows:
             raise ResourceNotFoundException(f"User pool {client.pool_id} does not exist.")
         return pool, client
 
-    async def initiate(
-        self,
-        client_id: str,
-        flow: str,
-        params: dict[str, str],
-        *,
-        admin_pool_id: str | None = None,
-    ) -> Outcome:
-        admin = admin_pool_id is not None
-        pool, client = await self.client_of(client_id, admin_pool_id)
+    def admit(self, client: Client, flow: str, params: Mapping[str, str], *, admin: bool) -> None:
+        """The flow is one this entry point serves and the client allows, with its parameters."""
         allowed = ADMIN_FLOWS if admin else PUBLIC_FLOWS
         if flow not in allowed:
             raise InvalidParameterException(
@@ -138,40 +129,57 @@ class AuthFlows:
             )
         if not flow_enabled(client, flow):
             raise InvalidParameterException(f"{flow} flow not enabled for this client")
-        if flow in ("USER_PASSWORD_AUTH", "ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"):
-            return await self._password(pool, client, params)
         if flow in ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"):
-            return await self._refresh(pool, client, params)
+            if not params.get("REFRESH_TOKEN"):
+                raise InvalidParameterException("Missing required parameter REFRESH_TOKEN")
+            if (client.doc.get("RefreshTokenRotation") or {}).get("Feature") == "ENABLED":
+                raise NotAuthorizedException(
+                    "Refresh token rotation is enabled for this client: use GetTokensFromRefreshToken"
+                )
+            return
+        if flow in ("USER_PASSWORD_AUTH", "ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH", "USER_SRP_AUTH"):
+            if not params.get("USERNAME"):
+                raise InvalidParameterException("Missing required parameter USERNAME")
+            second = "SRP_A" if flow == "USER_SRP_AUTH" else "PASSWORD"
+            if not params.get(second):
+                raise InvalidParameterException(f"Missing required parameter {second}")
+
+    async def initiate(
+        self,
+        ctx: RequestContext,
+        client_id: str,
+        flow: str,
+        params: Mapping[str, str],
+        *,
+        admin_pool_id: str | None = None,
+    ) -> SignInStep:
+        """InitiateAuth / AdminInitiateAuth, once the door has checked the client's proof."""
+        pool, client = await self.client_of(client_id, admin_pool_id)
+        self.admit(client, flow, params, admin=admin_pool_id is not None)
+        if flow in ("USER_PASSWORD_AUTH", "ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"):
+            return await self.password_sign_in(ctx, pool, client, params["USERNAME"], params["PASSWORD"])
+        if flow in ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"):
+            return await self.refresh(ctx, pool, client, params["REFRESH_TOKEN"])
         if flow == "USER_SRP_AUTH":
-            return await self.srp.start(pool, client, params)
+            return await self.srp.start(ctx, pool, client, params["USERNAME"], params["SRP_A"])
         raise InvalidParameterException(f"{flow} flow is not supported yet by this server")
 
-    def check_secret_hash(self, client: Client, username: str, given: str | None, *alternates: str) -> None:
-        """Clients with a secret must send SECRET_HASH = HMAC(secret, username + client id)."""
-        if client.secret is None:
-            return
-        if not given:
-            raise NotAuthorizedException(
-                f"Client {client.id} is configured for secret but secret was not received"
-            )
-        for name in (username, *alternates):
-            if name and check_secret_hash(client.secret, name, client.id, given):
-                return
-        raise NotAuthorizedException(f"Unable to verify secret hash for client {client.id}")
+    async def user_by_sub(self, pool: Pool, sub: str) -> User | None:
+        return await self.users.store.get_user_by_sub(pool.id, sub)
 
     # --- password flows -------------------------------------------------------------
 
-    async def _password(self, pool: Pool, client: Client, params: dict[str, str]) -> Outcome:
-        username = params.get("USERNAME") or ""
-        password = params.get("PASSWORD") or ""
+    async def password_sign_in(
+        self, ctx: RequestContext, pool: Pool, client: Client, username: str, password: str
+    ) -> SignInStep:
+        """A username and password (USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH, the hosted login)."""
         if not username:
             raise InvalidParameterException("Missing required parameter USERNAME")
         if not password:
             raise InvalidParameterException("Missing required parameter PASSWORD")
         user = await self.users.find(pool, username)
-        self.check_secret_hash(client, username, params.get("SECRET_HASH"), *(names_of(user)))
         user = await self.verify_password(pool, client, username, user, password)
-        return await self.after_first_factor(pool, client, user)
+        return await self.after_first_factor(ctx, pool, client, user, ("pwd",))
 
     async def verify_password(
         self, pool: Pool, client: Client, typed: str, user: User | None, password: str
@@ -212,43 +220,51 @@ class AuthFlows:
             raise PasswordResetRequiredException("Password reset required for the user")
         return user
 
-    async def after_first_factor(self, pool: Pool, client: Client, user: User) -> Outcome:
-        """The password is right: a pending NEW_PASSWORD_REQUIRED, or tokens."""
+    async def after_first_factor(
+        self, ctx: RequestContext, pool: Pool, client: Client, user: User, amr: tuple[str, ...]
+    ) -> SignInStep:
+        """The password is right: a pending NEW_PASSWORD_REQUIRED, the MFA step, or signed in."""
         now = self.clock.now()
         if user.status == UserStatus.FORCE_CHANGE_PASSWORD:
             if user.password_expires is not None and user.password_expires < now:
                 raise NotAuthorizedException(
                     "Temporary password has expired and must be reset by an administrator."
                 )
-            session = await self.sessions.start(
-                {
-                    "challenge": "NEW_PASSWORD_REQUIRED",
-                    "pool_id": pool.id,
-                    "client_id": client.id,
-                    "sub": user.sub,
-                    "username": user.username,
-                },
-                int(client.doc.get("AuthSessionValidity") or 3),
-            )
+            session = await self._session(pool, client, user, "NEW_PASSWORD_REQUIRED", amr)
             writable = {k: v for k, v in user.attributes.items() if k != "sub"}
-            return Outcome(
-                challenge="NEW_PASSWORD_REQUIRED",
-                session=session,
-                parameters={
+            return Challenge(
+                "NEW_PASSWORD_REQUIRED",
+                session,
+                {
                     "USER_ID_FOR_SRP": user.username,
                     "requiredAttributes": "[]",
                     "userAttributes": json.dumps(writable),
                 },
             )
-        return await self.second_factor(pool, client, user)
+        return await self.second_factor(ctx, pool, client, user, amr)
 
-    async def second_factor(self, pool: Pool, client: Client, user: User) -> Outcome:
-        """Tokens, or the MFA challenge the pool and the user call for (SMS code sent now)."""
+    async def _session(
+        self, pool: Pool, client: Client, user: User, challenge: str, amr: tuple[str, ...]
+    ) -> str:
+        return await self.sessions.start(
+            {
+                "challenge": challenge,
+                "pool_id": pool.id,
+                "client_id": client.id,
+                "sub": user.sub,
+                "username": user.username,
+                "amr": list(amr),
+            },
+            int(client.doc.get("AuthSessionValidity") or 3),
+        )
+
+    async def second_factor(
+        self, ctx: RequestContext, pool: Pool, client: Client, user: User, amr: tuple[str, ...]
+    ) -> SignInStep:
+        """Signed in, or the MFA challenge the pool and the user call for (SMS code sent now)."""
         challenge = self.mfa.challenge_for(pool, user)
         if challenge is None:
-            return Outcome(
-                tokens=await self.tokens.issue(pool, client, user, auth_time=int(self.clock.now()))
-            )
+            return await self._authenticated(ctx, pool, client, user, amr)
         parameters: dict[str, str] = {}
         if challenge == SMS:
             sent = await self.mfa.send_sms_code(pool, user)
@@ -258,59 +274,58 @@ class AuthFlows:
             }
         elif challenge == "MFA_SETUP":
             parameters = {"MFAS_CAN_SETUP": json.dumps([TOTP])}
-        session = await self.sessions.start(
-            {
-                "challenge": challenge,
-                "pool_id": pool.id,
-                "client_id": client.id,
-                "sub": user.sub,
-                "username": user.username,
-            },
-            int(client.doc.get("AuthSessionValidity") or 3),
-        )
-        return Outcome(challenge=challenge, session=session, parameters=parameters)
+        session = await self._session(pool, client, user, challenge, amr)
+        return Challenge(challenge, session, parameters)
+
+    async def _authenticated(
+        self, ctx: RequestContext, pool: Pool, client: Client, user: User, amr: tuple[str, ...]
+    ) -> Authenticated:
+        """The end of every interactive sign-in: the user, now, and how they proved it."""
+        return Authenticated(pool, client, user, auth_time=int(self.clock.now()), amr=amr)
 
     # --- challenges --------------------------------------------------------------
 
     async def respond(
         self,
+        ctx: RequestContext,
         client_id: str,
         challenge: str,
-        responses: dict[str, str],
+        responses: Mapping[str, str],
         session: str | None,
         *,
         admin_pool_id: str | None = None,
-    ) -> Outcome:
+    ) -> SignInStep:
+        """Respond/AdminRespondToAuthChallenge, once the door has checked the client's proof."""
         pool, client = await self.client_of(client_id, admin_pool_id)
         if challenge == "PASSWORD_VERIFIER":  # its state travels in SECRET_BLOCK, not in a Session
-            return await self.srp.verify(pool, client, responses)
+            return await self.srp.verify(ctx, pool, client, responses)
         state = await self.sessions.peek(session)
         if state.get("client_id") != client.id or state.get("challenge") != challenge:
             raise NotAuthorizedException("Invalid session for the user, session is expired.")
         username = responses.get("USERNAME") or ""
-        user = await self.users.store.get_user_by_sub(pool.id, state["sub"])
+        user = await self.user_by_sub(pool, state["sub"])
         if user is None:
             raise NotAuthorizedException("Invalid session for the user, session is expired.")
         if username and username not in names_of(user):
             raise NotAuthorizedException("Invalid session for the user, session is expired.")
-        self.check_secret_hash(
-            client, username or user.username, responses.get("SECRET_HASH"), *names_of(user)
-        )
+        amr = tuple(str(m) for m in state.get("amr") or ("pwd",))
         if challenge == "NEW_PASSWORD_REQUIRED":
-            return await self._new_password(pool, client, user, responses, session)
+            return await self._new_password(ctx, pool, client, user, responses, session, amr)
         if challenge in (TOTP, SMS, "MFA_SETUP"):
-            return await self._mfa_answer(pool, client, user, challenge, responses, session)
+            return await self._mfa_answer(ctx, pool, client, user, challenge, responses, session, amr)
         raise InvalidParameterException(f"Challenge {challenge} is not supported")
 
     async def _mfa_answer(
         self,
+        ctx: RequestContext,
         pool: Pool,
         client: Client,
         user: User,
         challenge: str,
-        responses: dict[str, str],
+        responses: Mapping[str, str],
         session: str | None,
-    ) -> Outcome:
+        amr: tuple[str, ...],
+    ) -> SignInStep:
         """A wrong code leaves the session usable (attempts are limited); a right one redeems it."""
         if challenge == SMS:
             await self.mfa.check_sms_code(pool, user, responses.get("SMS_MFA_CODE") or "")
@@ -325,7 +340,8 @@ class AuthFlows:
                 )
             user = await self.mfa.set_preference(pool, user, None, {"Enabled": True, "PreferredMfa": True})
         await self.sessions.redeem(session)
-        return Outcome(tokens=await self.tokens.issue(pool, client, user, auth_time=int(self.clock.now())))
+        method = {SMS: "sms", TOTP: "otp", "MFA_SETUP": "otp"}[challenge]
+        return await self._authenticated(ctx, pool, client, user, (*amr, method, "mfa"))
 
     async def mfa_setup_user(self, session: str) -> tuple[Pool, User]:
         """The user of an MFA_SETUP session (AssociateSoftwareToken / VerifySoftwareToken by Session)."""
@@ -339,8 +355,15 @@ class AuthFlows:
         return pool, user
 
     async def _new_password(
-        self, pool: Pool, client: Client, user: User, responses: dict[str, str], session: str | None
-    ) -> Outcome:
+        self,
+        ctx: RequestContext,
+        pool: Pool,
+        client: Client,
+        user: User,
+        responses: Mapping[str, str],
+        session: str | None,
+        amr: tuple[str, ...],
+    ) -> SignInStep:
         new_password = responses.get("NEW_PASSWORD")
         if not new_password:
             raise InvalidParameterException("Missing required parameter NEW_PASSWORD")
@@ -354,27 +377,32 @@ class AuthFlows:
         if updates:
             user = await self.users.update_attributes(pool, user, updates)
         user = await self.users.set_password(pool, user, new_password, permanent=True)
-        return await self.second_factor(pool, client, user)
+        return await self.second_factor(ctx, pool, client, user, amr)
 
     # --- refresh -------------------------------------------------------------------
 
-    async def _refresh(self, pool: Pool, client: Client, params: dict[str, str]) -> Outcome:
-        token = params.get("REFRESH_TOKEN") or ""
-        if not token:
-            raise InvalidParameterException("Missing required parameter REFRESH_TOKEN")
-        if (client.doc.get("RefreshTokenRotation") or {}).get("Feature") == "ENABLED":
-            raise NotAuthorizedException(
-                "Refresh token rotation is enabled for this client: use GetTokensFromRefreshToken"
-            )
-        record = await self.tokens.find_refresh(token, client)
-        user = await self._refresh_user(pool, record.sub)
-        self.check_secret_hash(
-            client, params.get("USERNAME") or user.username, params.get("SECRET_HASH"), *names_of(user)
-        )
-        issued = await self.tokens.reissue(pool, client, user, record)
-        return Outcome(tokens=issued)
+    async def refresh(self, ctx: RequestContext, pool: Pool, client: Client, token: str) -> Authenticated:
+        """A live refresh token of ``client``: its user, signed in when the family began.
 
-    async def _refresh_user(self, pool: Pool, sub: str) -> User:
+        ``Tokens.complete`` issues again within the token's family (and rotates it when the
+        client asks for rotation); REFRESH_TOKEN_AUTH, GetTokensFromRefreshToken and the
+        token endpoint's ``refresh_token`` grant all come through here.
+        """
+        record = await self.tokens.find_refresh(token, client)
+        user = await self.refresh_user(pool, record.sub)
+        scopes = record.doc.get("scopes")
+        return Authenticated(
+            pool,
+            client,
+            user,
+            auth_time=int(record.doc["auth_time"]),
+            amr=tuple(record.doc.get("amr") or ()),
+            scopes=tuple(scopes) if scopes is not None else None,
+            refresh=record,
+        )
+
+    async def refresh_user(self, pool: Pool, sub: str) -> User:
+        """The live user behind a refresh token."""
         user = await self.tokens.store.cached_user_by_sub(pool.id, sub)
         if user is None:
             raise NotAuthorizedException("Invalid Refresh Token")
@@ -382,33 +410,20 @@ class AuthFlows:
             raise NotAuthorizedException("User is disabled.")
         return user
 
-    async def get_tokens_from_refresh(self, client_id: str, token: str, client_secret: str | None) -> Issued:
-        """GetTokensFromRefreshToken: with rotation on, a new refresh token replaces the old one."""
+    async def get_tokens_from_refresh(self, ctx: RequestContext, client_id: str, token: str) -> Authenticated:
+        """GetTokensFromRefreshToken (the door has checked ClientSecret); with rotation on,
+        ``Tokens.complete`` replaces the refresh token with a new one."""
         pool, client = await self.client_of(client_id)
-        self._check_client_secret(client, client_secret)
         if not flow_enabled(client, "REFRESH_TOKEN_AUTH"):
             raise InvalidParameterException("REFRESH_TOKEN_AUTH flow not enabled for this client")
-        record = await self.tokens.find_refresh(token, client)
-        user = await self._refresh_user(pool, record.sub)
-        rotation = client.doc.get("RefreshTokenRotation") or {}
-        if rotation.get("Feature") != "ENABLED":
-            return await self.tokens.reissue(pool, client, user, record)
-        return await self.tokens.rotate(
-            pool, client, user, record, float(rotation.get("RetryGracePeriodSeconds") or 0)
-        )
-
-    def _check_client_secret(self, client: Client, given: str | None) -> None:
-        if client.secret is None:
-            return
-        if not given or not hmac.compare_digest(client.secret.encode(), given.encode()):
-            raise NotAuthorizedException(f"Unable to verify secret hash for client {client.id}")
+        return await self.refresh(ctx, pool, client, token)
 
     # --- sign-out and revocation ---------------------------------------------------------
 
-    async def revoke(self, client_id: str, token: str, client_secret: str | None) -> None:
-        """RevokeToken: the refresh token and every access/ID token issued from it."""
+    async def revoke(self, ctx: RequestContext, client_id: str, token: str) -> None:
+        """RevokeToken (the door has checked ClientSecret): the refresh token and every
+        access/ID token issued from it."""
         _, client = await self.client_of(client_id)
-        self._check_client_secret(client, client_secret)
         if not client.doc.get("EnableTokenRevocation", True):
             raise UnsupportedOperationException("Token revocation is not enabled for this app client")
         if token.count(".") == 2:
