@@ -156,6 +156,23 @@ _USER_BY_SUB = t.users.select().where(
     t.users.c.sub == sa.bindparam("b_sub"), t.users.c.pool_id == sa.bindparam("b_pool_id")
 )
 _REFRESH_BY_HASH = t.refresh_tokens.select().where(t.refresh_tokens.c.token_hash == sa.bindparam("b_hash"))
+_TTL = t.ttl_items.c
+_TTL_WHERE = sa.and_(_TTL.kind == sa.bindparam("b_kind"), _TTL.key == sa.bindparam("b_key"))
+_TTL_GET = sa.select(_TTL.doc).where(_TTL_WHERE, _TTL.expires > sa.bindparam("b_now", type_=sa.Float))
+_TTL_CONSUME = t.ttl_items.delete().where(_TTL_WHERE).returning(_TTL.doc, _TTL.expires)
+_TTL_DELETE = t.ttl_items.delete().where(_TTL_WHERE)
+_GROUPS_OF_USER = (
+    sa.select(t.groups)
+    .select_from(
+        t.groups.join(
+            t.user_groups,
+            sa.and_(
+                t.user_groups.c.pool_id == t.groups.c.pool_id, t.user_groups.c.group_name == t.groups.c.name
+            ),
+        )
+    )
+    .where(t.user_groups.c.sub == sa.bindparam("b_sub"), t.groups.c.pool_id == sa.bindparam("b_pool_id"))
+)
 
 
 class Store:
@@ -180,6 +197,17 @@ class Store:
             self._write_lock = asyncio.Lock()
         else:
             self._pg = create_async_engine(self.url, pool_size=8, max_overflow=8, pool_pre_ping=False)
+        # The TTL store's upsert, built once per dialect (the sign-in and SRP paths use it).
+        put = self._insert(t.ttl_items).values(
+            kind=sa.bindparam("b_kind"),
+            key=sa.bindparam("b_key"),
+            doc=sa.bindparam("b_doc", type_=_TTL.doc.type),
+            expires=sa.bindparam("b_expires", type_=sa.Float),
+        )
+        self._ttl_put = put.on_conflict_do_update(
+            index_elements=[_TTL.kind, _TTL.key],
+            set_={"doc": put.excluded.doc, "expires": put.excluded.expires},
+        )
 
     @property
     def _writer(self) -> sa.Engine:
@@ -602,19 +630,9 @@ class Store:
             )
 
     async def groups_of_user(self, pool_id: str, sub: str) -> list[Group]:
-        j = t.groups.join(
-            t.user_groups,
-            sa.and_(
-                t.user_groups.c.pool_id == t.groups.c.pool_id, t.user_groups.c.group_name == t.groups.c.name
-            ),
-        )
-        q = (
-            sa.select(t.groups)
-            .select_from(j)
-            .where(t.user_groups.c.sub == sub, t.groups.c.pool_id == pool_id)
-        )
         async with self.read() as conn:
-            return [self._group(r) for r in await conn.execute(q)]
+            rows = await conn.execute(_GROUPS_OF_USER, {"b_sub": sub, "b_pool_id": pool_id})
+            return [self._group(r) for r in rows]
 
     async def users_in_group(
         self, pool_id: str, group_name: str, limit: int, after: str | None
@@ -696,41 +714,25 @@ class Store:
 
     async def put(self, kind: str, key: str, doc: Mapping[str, Any], ttl_s: float) -> None:
         """Store ``doc`` under (kind, key) for ``ttl_s`` seconds, replacing what was there."""
-        stmt = self._insert(t.ttl_items).values(
-            kind=kind, key=key, doc=dict(doc), expires=self._now() + ttl_s
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[t.ttl_items.c.kind, t.ttl_items.c.key],
-            set_={"doc": stmt.excluded.doc, "expires": stmt.excluded.expires},
-        )
+        params = {"b_kind": kind, "b_key": key, "b_doc": dict(doc), "b_expires": self._now() + ttl_s}
         async with self.write() as conn:
-            await conn.execute(stmt)
+            await conn.execute(self._ttl_put, params)
 
     async def get(self, kind: str, key: str) -> dict[str, Any] | None:
-        q = sa.select(t.ttl_items.c.doc).where(
-            t.ttl_items.c.kind == kind, t.ttl_items.c.key == key, t.ttl_items.c.expires > self._now()
-        )
         async with self.read() as conn:
-            row = (await conn.execute(q)).first()
+            row = (await conn.execute(_TTL_GET, {"b_kind": kind, "b_key": key, "b_now": self._now()})).first()
         return dict(row.doc) if row else None
 
     async def consume(self, kind: str, key: str) -> dict[str, Any] | None:
-        q = (
-            t.ttl_items.delete()
-            .where(t.ttl_items.c.kind == kind, t.ttl_items.c.key == key)
-            .returning(t.ttl_items.c.doc, t.ttl_items.c.expires)
-        )
         async with self.write() as conn:
-            row = (await conn.execute(q)).first()
+            row = (await conn.execute(_TTL_CONSUME, {"b_kind": kind, "b_key": key})).first()
         if row is None or row.expires <= self._now():
             return None
         return dict(row.doc)
 
     async def delete(self, kind: str, key: str) -> None:
         async with self.write() as conn:
-            await conn.execute(
-                t.ttl_items.delete().where(t.ttl_items.c.kind == kind, t.ttl_items.c.key == key)
-            )
+            await conn.execute(_TTL_DELETE, {"b_kind": kind, "b_key": key})
 
     async def purge_expired(self) -> int:
         now = self._now()
