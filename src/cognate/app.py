@@ -22,6 +22,8 @@ from cognate import bootstrap, config
 from cognate.awsjson.dispatch import AwsJsonDoor
 from cognate.awsjson.registry import load_all
 from cognate.core.service import Core, CoreConfig
+from cognate.hosted_ui.pages import HostedUI
+from cognate.logs import RequestLog
 from cognate.oauth.discovery import WellKnown, is_jwks_request
 from cognate.store.cached import CachingStore
 
@@ -64,7 +66,7 @@ class Front:
             await self.app(scope, receive, send)
 
 
-def build(settings: config.Settings) -> Front:
+def build(settings: config.Settings) -> RequestLog:
     secrets = bootstrap.ensure(settings)
     load_all()
     state = State()
@@ -112,10 +114,11 @@ def build(settings: config.Settings) -> Front:
             "/{pool_id}/.well-known/openid-configuration", well_known.openid_configuration, methods=["GET"]
         ),
         Route("/{pool_id}/.well-known/{name}", well_known.preflight, methods=["OPTIONS"]),
+        *HostedUI(get_core).routes(),
     ]
-    return Front(door, Starlette(routes=routes, lifespan=lifespan), well_known)
+    return RequestLog(Front(door, Starlette(routes=routes, lifespan=lifespan), well_known))
 
 
-def create_app() -> Front:
+def create_app() -> RequestLog:
     """uvicorn factory: settings from the environment ``cognate serve`` prepared."""
     return build(config.load())

@@ -32,6 +32,10 @@ def test_document_headers_and_keys(server: Any, pool: dict[str, Any]) -> None:
         assert isinstance(public, rsa.RSAPublicKey) and public.key_size == 2048
     again = httpx.get(_url(server, pool["Id"]))
     assert again.content == resp.content and again.headers["etag"] == etag
+    # the prepared response is never changed by what is added to one (the request id)
+    assert len(again.headers.get_list("x-request-id")) <= 1
+    if "x-request-id" in resp.headers:
+        assert again.headers["x-request-id"] != resp.headers["x-request-id"]
 
 
 def test_conditional_and_head(server: Any, pool: dict[str, Any]) -> None:

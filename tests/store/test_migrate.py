@@ -11,7 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from cognate.store import schema
-from cognate.store.sql import Store, async_url, db_file, head_revision
+from cognate.store.engine import head_revision
+from cognate.store.sql import Store, async_url, db_file
 from tests.store import factories as f
 from tests.store.conftest import StoreFactory
 

@@ -28,7 +28,7 @@ from contextlib import asynccontextmanager
 
 from cognate.core.clock import Clock
 from cognate.errors import NotAuthorizedException
-from cognate.store.auth_sql import AuthStore, Verdict
+from cognate.store.base import AttemptStore, Verdict
 
 THRESHOLD = 5
 MAX_LOCK_S = 900.0
@@ -51,7 +51,7 @@ class Outcome:
 
 
 class Lockout:
-    def __init__(self, auth_store: AuthStore, clock: Clock) -> None:
+    def __init__(self, auth_store: AttemptStore, clock: Clock) -> None:
         self.auth_store = auth_store
         self.clock = clock
         # This process's attempts waiting for a place, by user, oldest first.

@@ -19,8 +19,7 @@ from cognate.errors import (
     InvalidParameterException,
     ResourceNotFoundException,
 )
-from cognate.store.base import Conflict
-from cognate.store.sql import Store
+from cognate.store.base import Conflict, PoolStore
 
 ACCOUNT_ID = "000000000000"
 
@@ -52,7 +51,7 @@ UPDATABLE = (
 )
 CREATE_ONLY = ("AliasAttributes", "UsernameAttributes", "UsernameConfiguration")
 # Set by their own operations (SetUserPoolMfaConfig), kept by UpdateUserPool, not in UserPoolType.
-INTERNAL = ("MfaConfig",)
+INTERNAL = ("MfaConfig", "UICustomization")
 # What a pool's document may hold: CreateUserPool's members other than PoolName and Schema.
 # Anything else in a request (Id, Arn, EstimatedNumberOfUsers, ...) is ignored, as AWS does.
 STORED = UPDATABLE + CREATE_ONLY
@@ -114,7 +113,7 @@ def _check_invitation(template: dict[str, Any]) -> None:
 
 
 class Pools:
-    def __init__(self, store: Store, clock: Clock, region: str) -> None:
+    def __init__(self, store: PoolStore, clock: Clock, region: str) -> None:
         self.store = store
         self.clock = clock
         self.region = region

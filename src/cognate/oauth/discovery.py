@@ -38,9 +38,9 @@ class _Document:
     keys: PoolKeys
     kids: tuple[str, ...]
     etag: bytes
-    start: dict[str, Any]
+    headers: list[tuple[bytes, bytes]]
     body: dict[str, Any]
-    not_modified: dict[str, Any]
+    not_modified_headers: list[tuple[bytes, bytes]]
 
 
 def _document(keys: PoolKeys) -> _Document:
@@ -55,17 +55,13 @@ def _document(keys: PoolKeys) -> _Document:
         keys=keys,
         kids=tuple(k["kid"] for k in keys.jwks),
         etag=etag,
-        start={
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                *common,
-            ],
-        },
+        headers=[
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            *common,
+        ],
         body={"type": "http.response.body", "body": body},
-        not_modified={"type": "http.response.start", "status": 304, "headers": common},
+        not_modified_headers=common,
     )
 
 
@@ -153,7 +149,7 @@ class WellKnown:
             return doc
         kids = tuple(k["kid"] for k in keys.jwks)
         if doc is not None and doc.kids == kids:  # the key cache reloaded the same key set
-            doc = _Document(keys, kids, doc.etag, doc.start, doc.body, doc.not_modified)
+            doc = _Document(keys, kids, doc.etag, doc.headers, doc.body, doc.not_modified_headers)
         else:
             doc = _document(keys)
         self._jwks[pool_id] = doc
@@ -166,12 +162,15 @@ class WellKnown:
         if doc is None:
             await _not_found(pool_id)(scope, receive, send)
             return
+        # A new start message each time (middleware may add headers to it); the lists are shared.
         for name, value in scope["headers"]:
             if name == b"if-none-match" and _etag_matches(value, doc.etag):
-                await send(doc.not_modified)
+                await send(
+                    {"type": "http.response.start", "status": 304, "headers": doc.not_modified_headers}
+                )
                 await send({"type": "http.response.body", "body": b""})
                 return
-        await send(doc.start)
+        await send({"type": "http.response.start", "status": 200, "headers": doc.headers})
         await send(doc.body if scope["method"] == "GET" else {"type": "http.response.body", "body": b""})
 
     async def jwks(self, request: Request) -> Response:
@@ -180,7 +179,7 @@ class WellKnown:
         doc = await self._jwks_document(pool_id)
         if doc is None:
             return _not_found(pool_id)
-        headers = {k.decode(): v.decode() for k, v in doc.start["headers"] if k != b"content-length"}
+        headers = {k.decode(): v.decode() for k, v in doc.headers if k != b"content-length"}
         return Response(doc.body["body"], headers=headers)
 
     async def openid_configuration(self, request: Request) -> Response:
