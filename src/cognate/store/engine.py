@@ -22,6 +22,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from cognate.store.base import Tx
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
+
+# The transaction ``transaction()`` holds open in this task (and the tasks it starts).
+_OPEN: ContextVar[SqlTx | None] = ContextVar("cognate_open_transaction", default=None)
 
 # How long a write waits, in all, for another process to release SQLite's write lock.
 SQLITE_WRITE_WAIT_S = 15.0
@@ -183,6 +187,10 @@ class Database:
         if tx is not None:
             yield _conn_of(tx)
             return
+        if _OPEN.get() is not None:
+            # It would wait for the transaction this very task holds (SQLite's write lock,
+            # PostgreSQL's row locks): a deadlock, refused at once instead.
+            raise RuntimeError("a write inside store.transaction() must be given tx=")
         if not self.is_sqlite:
             async with self._pg.begin() as conn:
                 yield conn
@@ -207,7 +215,11 @@ class Database:
         """
         async with self.write() as conn:
             tx = SqlTx(conn)
-            yield tx
+            token = _OPEN.set(tx)
+            try:
+                yield tx
+            finally:
+                _OPEN.reset(token)
         for fn in tx._after_commit:
             fn()
 
