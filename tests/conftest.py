@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.postgres import fresh_database
 from tests.support.server import Server, running_server
 
 POSTGRES_URL = os.environ.get("COGNATE_TEST_POSTGRES_URL")
@@ -20,7 +21,16 @@ FUNCTIONS = str(Path(__file__).parent / "support" / "functions.json")
 
 @pytest.fixture(scope="session")
 def server() -> Iterator[Server]:
-    """The shared server; its functions file defines the functions test pools may name."""
+    """The shared server (its functions file defines the functions test pools may name): on
+    SQLite; on a PostgreSQL database of its own when ``COGNATE_TEST_SERVER_DATABASE=postgresql``
+    (with COGNATE_TEST_POSTGRES_URL)."""
+    if os.environ.get("COGNATE_TEST_SERVER_DATABASE") == "postgresql":
+        with (
+            fresh_database("cognate_suite") as url,
+            running_server("--functions", FUNCTIONS, env={"COGNATE_DATABASE_URL": url}) as srv,
+        ):
+            yield srv
+        return
     with running_server("--functions", FUNCTIONS) as srv:
         yield srv
 

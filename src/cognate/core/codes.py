@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from cognate.core.clock import Clock
 from cognate.core.context import RequestContext, admin_context
@@ -43,17 +45,25 @@ DEFAULT_MESSAGE = {
 }
 VERIFY_SUBJECT = "Your verification code"
 VERIFY_MESSAGE = "Your verification code is {####}."
+# VerificationMessageTemplate.DefaultEmailOption CONFIRM_WITH_LINK: the email carries a link to the
+# hosted /confirmUser page instead of the code; {##text##} becomes the link (Cognito's defaults).
+LINK_SUBJECT = "Your verification link"
+LINK_MESSAGE = "Please click the link below to verify your email address. {##Verify Email##}"
+_LINK_TEXT = re.compile(r"\{##(.*?)##\}", re.S)
 
 
 CODE_PARAMETER = "{####}"
 
 
-def custom_texts(custom: Message | None, medium: str, subject: str, body: str) -> tuple[str, str]:
-    """A CustomMessage function's text, when it keeps the code's placeholder (else the default)."""
+def custom_texts(
+    custom: Message | None, medium: str, subject: str, body: str, *, link: bool = False
+) -> tuple[str, str]:
+    """A CustomMessage function's text, when it keeps the code's placeholder (or, for a
+    confirmation link, the link's ``{##text##}``); else the default text."""
     if custom is None:
         return subject, body
     text = custom.email if medium == "EMAIL" else custom.sms
-    if text and CODE_PARAMETER in text:
+    if text and (CODE_PARAMETER in text or (link and _LINK_TEXT.search(text))):
         body = text
     if medium == "EMAIL" and custom.subject:
         subject = custom.subject
@@ -97,12 +107,14 @@ class Codes:
         clock: Clock,
         lockout: Lockout,
         messenger: Messenger,
+        public_url: str = "",
         triggers: Triggers | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.lockout = lockout
         self.messenger = messenger
+        self.public_url = public_url
         self.triggers = triggers
 
     async def send(
@@ -112,23 +124,37 @@ class Codes:
         purpose: str,
         delivery: Delivery,
         *,
+        client_id: str | None = None,
         ctx: RequestContext | None = None,
         source: str | None = None,
         client: Client | None = None,
     ) -> dict[str, str]:
         """Make, store and send a code; the CodeDeliveryDetails to answer with.
 
+        A sign-up code of a pool that confirms by link (and of a known app client) goes as a
+        link to ``/confirmUser?client_id=..&user_name=..&confirmation_code=..``, as Cognito's.
         With ``source`` (``CustomMessage_SignUp``, ...), the pool's CustomMessage function
         writes the text first; nothing is stored until it has answered.
         """
         code = f"{secrets.randbelow(10**6):06d}"
         ttl = LIFETIME_S[purpose]
+        client_id = client_id or (client.id if client else None)
         subject, body = self._texts(pool, purpose, delivery.medium)
+        template = pool.doc.get("VerificationMessageTemplate") or {}
+        by_link = bool(
+            purpose == "signup"
+            and client_id
+            and delivery.medium == "EMAIL"
+            and template.get("DefaultEmailOption") == "CONFIRM_WITH_LINK"
+        )
+        if by_link:
+            subject = template.get("EmailSubjectByLink") or LINK_SUBJECT
+            body = template.get("EmailMessageByLink") or LINK_MESSAGE
         if self.triggers is not None and source is not None:
             custom = await self.triggers.custom_message(
                 ctx or admin_context(), pool, client, source, user, CODE_PARAMETER
             )
-            subject, body = custom_texts(custom, delivery.medium, subject, body)
+            subject, body = custom_texts(custom, delivery.medium, subject, body, link=by_link)
         await self.store.put(
             KIND,
             f"{pool.id}:{user.sub}:{purpose}",
@@ -139,11 +165,16 @@ class Codes:
             },
             ttl,
         )
+        body = render(body, user.username, code)
+        if by_link:
+            query = urlencode({"client_id": client_id, "user_name": user.username, "confirmation_code": code})
+            url = f"{self.public_url}/confirmUser?{query}"
+            body = _LINK_TEXT.sub(lambda m: f'<a href="{url}">{m.group(1)}</a>', body)
         await self.messenger.send(
             channel="email" if delivery.medium == "EMAIL" else "sms",
             to=user.attributes[delivery.attribute],
             subject=subject if delivery.medium == "EMAIL" else "",
-            body=render(body, user.username, code),
+            body=body,
             kind={"reset": "reset", "mfa": "mfa"}.get(purpose, "verification"),
             pool_id=pool.id,
             username=user.username,
