@@ -101,6 +101,7 @@ class AuthFlows:
         self.clock = clock
         self.srp = SrpSignIn(self, secret_seed)
         self.mfa = mfa
+        self.triggers = tokens.triggers
 
     # --- entry points ------------------------------------------------------------
 
@@ -178,7 +179,10 @@ class AuthFlows:
         if not password:
             raise InvalidParameterException("Missing required parameter PASSWORD")
         user = await self.users.find(pool, username)
-        user = await self.verify_password(pool, client, username, user, password)
+        found = user
+        user = await self.sign_in_first_factor(
+            ctx, pool, client, username, user, lambda: self.users.check_password(found, password)
+        )
         return await self.after_first_factor(ctx, pool, client, user, ("pwd",))
 
     async def verify_password(
@@ -188,6 +192,25 @@ class AuthFlows:
         return await self.verify_first_factor(
             pool, client, typed, user, lambda: self.users.check_password(user, password)
         )
+
+    async def sign_in_first_factor(
+        self,
+        ctx: RequestContext,
+        pool: Pool,
+        client: Client,
+        typed: str,
+        user: User | None,
+        check: Callable[[], Awaitable[bool]],
+    ) -> User:
+        """A sign-in's password (or SRP proof): the pool's PreAuthentication function first.
+
+        The function may deny the attempt by raising (UserLambdaValidationException). It
+        hears of an unknown user only under PreventUserExistenceErrors, as Cognito's
+        ``userNotFound`` flag documents; otherwise the unknown user is refused as before.
+        """
+        if user is not None or client.doc.get("PreventUserExistenceErrors") == "ENABLED":
+            await self.triggers.pre_authentication(ctx, pool, client, typed, user)
+        return await self.verify_first_factor(pool, client, typed, user, check)
 
     async def verify_first_factor(
         self,
@@ -280,7 +303,9 @@ class AuthFlows:
     async def _authenticated(
         self, ctx: RequestContext, pool: Pool, client: Client, user: User, amr: tuple[str, ...]
     ) -> Authenticated:
-        """The end of every interactive sign-in: the user, now, and how they proved it."""
+        """The end of every interactive sign-in: the pool's PostAuthentication function, then
+        the user, now, and how they proved it (a refresh is not a sign-in and skips this)."""
+        await self.triggers.post_authentication(ctx, pool, client, user)
         return Authenticated(pool, client, user, auth_time=int(self.clock.now()), amr=amr)
 
     # --- challenges --------------------------------------------------------------
