@@ -21,6 +21,7 @@ from starlette.routing import Route
 from cognate import bootstrap, config
 from cognate.awsjson.dispatch import AwsJsonDoor
 from cognate.awsjson.registry import load_all
+from cognate.core.clock import Clock
 from cognate.core.service import Core, CoreConfig
 from cognate.oauth.discovery import WellKnown
 from cognate.store.cached import CachingStore
@@ -60,7 +61,8 @@ class Front:
             await self.app(scope, receive, send)
 
 
-def build(settings: config.Settings) -> Front:
+def build(settings: config.Settings, *, clock: Clock | None = None) -> Front:
+    """The whole application; ``clock`` lets in-process tests pin time."""
     secrets = bootstrap.ensure(settings)
     load_all()
     state = State()
@@ -87,7 +89,7 @@ def build(settings: config.Settings) -> Front:
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         store = CachingStore(settings.database_url)
-        state.core = Core(store, core_config(settings, secrets))
+        state.core = Core(store, core_config(settings, secrets), clock=clock)
         task = asyncio.create_task(purge_loop(state.core))
         try:
             yield

@@ -167,6 +167,10 @@ class Pools:
         await self.store.update_pool(updated)
         return updated
 
+    async def estimated_users(self, pool: Pool) -> int:
+        """DescribeUserPool's EstimatedNumberOfUsers (exact here)."""
+        return await self.store.count_users(pool.id)
+
     async def list(self, limit: int, token: str | None) -> tuple[list[Pool], str | None]:
         pools = await self.store.list_pools(limit + 1, paging.decode(token) if token else None)
         more = len(pools) > limit

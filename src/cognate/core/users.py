@@ -439,8 +439,18 @@ class Users:
     # --- ListUsers ---------------------------------------------------------------
 
     async def list(
-        self, pool: Pool, filter_text: str | None, limit: int, token: str | None
+        self,
+        pool: Pool,
+        filter_text: str | None,
+        limit: int,
+        token: str | None,
+        attributes_to_get: builtins.list[str] | None = None,
     ) -> tuple[list[User], str | None]:
+        """One page of ListUsers; ``attributes_to_get`` must name attributes of the pool."""
+        if attributes_to_get:
+            known = {a["Name"].removeprefix("dev:") for a in pool.doc["SchemaAttributes"]}
+            if not set(attributes_to_get) <= known:
+                raise InvalidParameterException("One or more requested attributes do not exist.")
         flt = list_filter.parse(filter_text)
         after = paging.decode(token) if token else None
         attr = column = None
