@@ -25,7 +25,7 @@ from cognate.core.outcome import Authenticated, Challenge, SignInStep, names_of
 from cognate.core.pools import Pools
 from cognate.core.sessions import Sessions
 from cognate.core.srp_sign_in import SrpSignIn
-from cognate.core.tokens import ADMIN_SCOPE, Tokens, refresh_hash
+from cognate.core.tokens import ADMIN_SCOPE, Tokens
 from cognate.core.users import Users, username_key
 from cognate.errors import (
     InvalidParameterException,
@@ -166,7 +166,7 @@ class AuthFlows:
         raise InvalidParameterException(f"{flow} flow is not supported yet by this server")
 
     async def user_by_sub(self, pool: Pool, sub: str) -> User | None:
-        return await self.users.store.get_user_by_sub(pool.id, sub)
+        return await self.users.by_sub(pool, sub)
 
     # --- password flows -------------------------------------------------------------
 
@@ -374,7 +374,7 @@ class AuthFlows:
         if state.get("challenge") != "MFA_SETUP":
             raise NotAuthorizedException("Invalid session for the user, session is expired.")
         pool = await self.pools.get(state["pool_id"])
-        user = await self.users.store.get_user_by_sub(pool.id, state["sub"])
+        user = await self.users.by_sub(pool, state["sub"])
         if user is None:
             raise NotAuthorizedException("Invalid session for the user, session is expired.")
         return pool, user
@@ -453,9 +453,7 @@ class AuthFlows:
             raise UnsupportedOperationException("Token revocation is not enabled for this app client")
         if token.count(".") == 2:
             raise UnsupportedTokenTypeException("Only refresh tokens can be revoked")
-        record = (
-            await self.tokens.store.get_refresh_token(refresh_hash(token)) if len(token) <= 4096 else None
-        )
+        record = await self.tokens.lookup_refresh(token)
         if record is None:
             return  # RFC 7009 2.2: an invalid token is not an error
         if record.client_id != client.id:

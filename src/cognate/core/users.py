@@ -117,6 +117,10 @@ class Users:
             return True
         return user.attributes.get(f"{attr}_verified") == "true"
 
+    async def by_sub(self, pool: Pool, sub: str) -> User | None:
+        """The user whose ``sub`` this is (a token's, a code's, a session's), or None."""
+        return await self.store.get_user_by_sub(pool.id, sub)
+
     async def get(self, pool: Pool, name: str) -> User:
         user = await self.find(pool, name)
         if user is None:

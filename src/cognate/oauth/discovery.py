@@ -76,7 +76,7 @@ class WellKnown:
     async def jwks(self, request: Request) -> Response:
         core: Core = self._core()
         pool_id = request.path_params["pool_id"]
-        if await core.store.cached_pool(pool_id) is None:
+        if await core.pools.find(pool_id) is None:
             return _not_found(pool_id)
         keys = await core.keys.get(pool_id)
         return JSONResponse(
