@@ -67,6 +67,17 @@ async def test_a_bad_client_proof_is_cognitos_not_authorized(api: InProcessApi) 
     assert "Unable to verify" in await api.error("RevokeToken", refresh, "NotAuthorizedException")
 
 
+async def test_an_errors_detail_is_logged_and_never_sent(
+    api: InProcessApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, cid, _ = await setup(api, GenerateSecret=True)
+    body = {"ClientId": cid, "Token": "x" * 40, "ClientSecret": "w" * 51}
+    with caplog.at_level("INFO", logger="cognate.awsjson"):
+        resp = await api.call("RevokeToken", body)
+    assert "ClientSecret does not match" in caplog.text
+    assert "does not match" not in resp.text and "w" * 51 not in caplog.text
+
+
 async def test_access_token_expires_on_the_pinned_clock(api: InProcessApi) -> None:
     _, cid, _ = await setup(api)
     tokens = await sign_in(api, cid)
