@@ -23,6 +23,7 @@ from cognate.awsjson.dispatch import AwsJsonDoor
 from cognate.awsjson.registry import load_all
 from cognate.core.clock import Clock
 from cognate.core.service import Core, CoreConfig
+from cognate.logs import RequestLog
 from cognate.oauth.discovery import WellKnown
 from cognate.store.cached import CachingStore
 
@@ -61,7 +62,7 @@ class Front:
             await self.app(scope, receive, send)
 
 
-def build(settings: config.Settings, *, clock: Clock | None = None) -> Front:
+def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLog:
     """The whole application; ``clock`` lets in-process tests pin time."""
     secrets = bootstrap.ensure(settings)
     load_all()
@@ -111,9 +112,9 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> Front:
         ),
         Route("/{pool_id}/.well-known/{name}", well_known.preflight, methods=["OPTIONS"]),
     ]
-    return Front(door, Starlette(routes=routes, lifespan=lifespan))
+    return RequestLog(Front(door, Starlette(routes=routes, lifespan=lifespan)))
 
 
-def create_app() -> Front:
+def create_app() -> RequestLog:
     """uvicorn factory: settings from the environment ``cognate serve`` prepared."""
     return build(config.load())

@@ -96,7 +96,10 @@ async def inprocess_api(tmp: Path, *, clock: Clock | None = None) -> AsyncIterat
     clock = clock or Clock.pinned()
     front = app.build(settings, clock=clock)
     credentials = json.loads((settings.data_dir / "credentials.json").read_text())
-    async with front.app.router.lifespan_context(front.app):
+    starlette: Any = front
+    while not hasattr(starlette, "router"):  # under the middlewares, the app whose lifespan it is
+        starlette = starlette.app
+    async with starlette.router.lifespan_context(starlette):
         transport = httpx.ASGITransport(app=front, client=("192.0.2.10", 4711))
         async with httpx.AsyncClient(transport=transport, base_url=URL) as http:
             yield InProcessApi(http, clock, settings.data_dir, credentials)
