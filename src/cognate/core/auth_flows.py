@@ -20,7 +20,7 @@ from cognate.core.clock import Clock
 from cognate.core.context import RequestContext
 from cognate.core.entities import Client, Pool, User, UserStatus
 from cognate.core.lockout import Lockout
-from cognate.core.mfa import SMS, TOTP, Mfa
+from cognate.core.mfa import SMS, TOTP, Mfa, Preference
 from cognate.core.outcome import Authenticated, Challenge, SignInStep, names_of
 from cognate.core.pools import Pools
 from cognate.core.sessions import Sessions
@@ -370,7 +370,7 @@ class AuthFlows:
                 raise InvalidParameterException(
                     "Verify a software token with this session first (VerifySoftwareToken)."
                 )
-            user = await self.mfa.set_preference(pool, user, None, {"Enabled": True, "PreferredMfa": True})
+            user = await self.mfa.set_preference(pool, user, None, Preference(enabled=True, preferred=True))
         await self.sessions.redeem(session)
         method = {SMS: "sms", TOTP: "otp", "MFA_SETUP": "otp"}[challenge]
         return await self._authenticated(ctx, pool, client, user, (*amr, method, "mfa"))
