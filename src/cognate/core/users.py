@@ -29,95 +29,34 @@ from typing import Any
 from cognate.core import attributes, ids, list_filter, paging, password_policy
 from cognate.core.clock import Clock
 from cognate.core.entities import Pool, User, UserStatus
+from cognate.core.invitations import deliverable, send_invitation
+from cognate.core.invitations import render as render  # re-exported
 from cognate.core.messages import Messenger
+from cognate.core.sign_in_names import (
+    ALIASES,
+    alias_key,
+    alias_taken,
+    case_sensitive,
+    index_of,
+    usable_aliases,
+)
+from cognate.core.sign_in_names import indexed_values as indexed_values  # re-exported
+from cognate.core.sign_in_names import username_key as username_key  # re-exported
 from cognate.crypto import srp
 from cognate.crypto.passwords import Passwords
 from cognate.crypto.sealing import Sealer
 from cognate.errors import (
-    AliasExistsException,
-    CognateError,
     InvalidParameterException,
     NotAuthorizedException,
     UnsupportedUserStateException,
     UsernameExistsException,
     UserNotFoundException,
 )
-from cognate.store.base import AliasConflict, Conflict, Store, Tx, UserIndex
+from cognate.store.base import AliasConflict, Conflict, Store, Tx
 
-# Attributes kept in the attribute index: the ones ListUsers filters on and the aliases.
-INDEXED = ("email", "phone_number", "name", "given_name", "family_name", "preferred_username", "sub")
-ALIASES = ("email", "phone_number", "preferred_username")
 SRP_PURPOSE = "srp-verifier"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _PHONE = re.compile(r"^\+[0-9]{4,15}$")
-
-DEFAULT_INVITE_SUBJECT = "Your temporary password"
-DEFAULT_INVITE_EMAIL = "Your username is {username} and temporary password is {####}."
-DEFAULT_INVITE_SMS = "Your username is {username} and temporary password is {####}."
-
-
-def case_sensitive(pool: Pool) -> bool:
-    return bool((pool.doc.get("UsernameConfiguration") or {}).get("CaseSensitive", True))
-
-
-def username_key(pool: Pool, username: str) -> str:
-    return username if case_sensitive(pool) else username.lower()
-
-
-def alias_key(pool: Pool, attribute: str, value: str) -> str:
-    """An alias as its unique index keys it: in a case-insensitive pool, email and
-    preferred_username ignore case (Cognito: "This option also enables both
-    preferred_username and email alias to be case insensitive")."""
-    if attribute != "phone_number" and not case_sensitive(pool):
-        return value.lower()
-    return value
-
-
-def usable_aliases(pool: Pool, attrs: dict[str, str]) -> list[tuple[str, str]]:
-    """The (attribute, key) pairs a user with ``attrs`` signs in with besides the username.
-
-    With UsernameAttributes, the email or phone number itself (verified or not); with
-    AliasAttributes, a verified email or phone number (an unverified one may sit on
-    several accounts, as in Cognito) and any preferred_username.
-    """
-    username_attrs = pool.doc.get("UsernameAttributes") or []
-    alias_attrs = pool.doc.get("AliasAttributes") or []
-    out = []
-    for attr in ALIASES:
-        value = attrs.get(attr)
-        if not value:
-            continue
-        if attr in username_attrs or (
-            attr in alias_attrs and (attr == "preferred_username" or attrs.get(f"{attr}_verified") == "true")
-        ):
-            out.append((attr, alias_key(pool, attr, value)))
-    return out
-
-
-def index_of(pool: Pool, user: User) -> UserIndex:
-    """What the store finds ``user`` by: the filterable attributes and the usable aliases."""
-    return UserIndex(indexed_values(user), usable_aliases(pool, user.attributes))
-
-
-def alias_taken(pool: Pool, conflict: AliasConflict, *, creating: bool) -> CognateError:
-    """Cognito's error for an alias another user holds: at creation, a sign-in name (UsernameAttributes)
-    is a taken username; otherwise the alias exists."""
-    message = f"An account with the given {conflict.attribute} already exists."
-    if creating and conflict.attribute in (pool.doc.get("UsernameAttributes") or []):
-        return UsernameExistsException(message)
-    return AliasExistsException(message)
-
-
-def indexed_values(user: User) -> list[tuple[str, str]]:
-    out = [("sub", user.sub)]
-    for name in INDEXED:
-        if name != "sub" and user.attributes.get(name):
-            out.append((name, user.attributes[name]))
-    return out
-
-
-def render(template: str, username: str, code: str) -> str:
-    return template.replace("{username}", username).replace("{####}", code)
 
 
 class Users:
@@ -237,7 +176,7 @@ class Users:
             temp = password_policy.generate(policy)
         mediums = req.get("DesiredDeliveryMediums") or ["SMS"]
         if action != "SUPPRESS":
-            self._deliverable(mediums, attrs)
+            deliverable(mediums, attrs)
         now = self.clock.now()
         sub = self._new_sub(pool, username)
         attrs = {"sub": sub, **attrs}
@@ -258,7 +197,7 @@ class Users:
             pool, user, "User account already exists", force=bool(req.get("ForceAliasCreation"))
         )
         if action != "SUPPRESS":
-            await self._send_invitation(pool, user, temp, mediums)
+            await send_invitation(self.messenger, pool, user, temp, mediums)
         return user
 
     def _apply_username_attributes(
@@ -335,39 +274,6 @@ class Users:
                 moved, username_key(pool, other.username), index_of(pool, moved), tx=tx
             )
 
-    @staticmethod
-    def _deliverable(mediums: list[str], attrs: dict[str, str]) -> None:
-        if ("EMAIL" in mediums and attrs.get("email")) or ("SMS" in mediums and attrs.get("phone_number")):
-            return
-        raise InvalidParameterException("User has no attribute matching desired delivery mediums")
-
-    async def _send_invitation(self, pool: Pool, user: User, temp: str, mediums: list[str]) -> None:
-        tpl = (pool.doc.get("AdminCreateUserConfig") or {}).get("InviteMessageTemplate") or {}
-        sender = (pool.doc.get("EmailConfiguration") or {}).get("From")
-        if "EMAIL" in mediums and user.attributes.get("email"):
-            await self.messenger.send(
-                channel="email",
-                to=user.attributes["email"],
-                subject=tpl.get("EmailSubject") or DEFAULT_INVITE_SUBJECT,
-                body=render(tpl.get("EmailMessage") or DEFAULT_INVITE_EMAIL, user.username, temp),
-                kind="temporary-password",
-                pool_id=pool.id,
-                username=user.username,
-                code=temp,
-                sender=sender,
-            )
-        if "SMS" in mediums and user.attributes.get("phone_number"):
-            await self.messenger.send(
-                channel="sms",
-                to=user.attributes["phone_number"],
-                subject="",
-                body=render(tpl.get("SMSMessage") or DEFAULT_INVITE_SMS, user.username, temp),
-                kind="temporary-password",
-                pool_id=pool.id,
-                username=user.username,
-                code=temp,
-            )
-
     async def _resend_invitation(self, pool: Pool, username: str, req: dict[str, Any]) -> User:
         user = await self.get(pool, username)
         if user.status != UserStatus.FORCE_CHANGE_PASSWORD:
@@ -378,9 +284,9 @@ class Users:
         temp = req.get("TemporaryPassword") or password_policy.generate(policy)
         password_policy.check(policy, temp)
         mediums = req.get("DesiredDeliveryMediums") or ["SMS"]
-        self._deliverable(mediums, user.attributes)
+        deliverable(mediums, user.attributes)
         updated = await self.set_password(pool, user, temp, permanent=False)
-        await self._send_invitation(pool, updated, temp, mediums)
+        await send_invitation(self.messenger, pool, updated, temp, mediums)
         return updated
 
     # --- seed: confirmed users with a permanent password ----------------------------
