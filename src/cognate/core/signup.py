@@ -52,7 +52,9 @@ class SignUps:
         out: dict[str, Any] = {"UserConfirmed": False, "UserSub": user.sub}
         delivery = auto_verified_delivery(pool, user)
         if delivery is not None:
-            out["CodeDeliveryDetails"] = await self.codes.send(pool, user, "signup", delivery)
+            out["CodeDeliveryDetails"] = await self.codes.send(
+                pool, user, "signup", delivery, client_id=client.id
+            )
         return out
 
     async def known_user(self, pool: Pool, client: Client, typed: str) -> User | None:
@@ -83,7 +85,9 @@ class SignUps:
         delivery = auto_verified_delivery(pool, user)
         if delivery is None:
             raise InvalidParameterException("Auto verification not turned on.")
-        return {"CodeDeliveryDetails": await self.codes.send(pool, user, "signup", delivery)}
+        return {
+            "CodeDeliveryDetails": await self.codes.send(pool, user, "signup", delivery, client_id=client.id)
+        }
 
 
 def check_writable(client: Client, attrs: dict[str, Any]) -> None:
