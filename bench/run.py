@@ -466,6 +466,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="also run node's oidc-provider (jwks) and cognito-local (getuser), back to back",
     )
     p.add_argument(
+        "--server-log-level",
+        help="cognate serve --log-level (default: the server's, info: one log line per request)",
+    )
+    p.add_argument(
         "--srp-connections", type=int, default=16, help="connections for srp and srp1 (default 16)"
     )
     p.add_argument("--starts", type=int, default=5, help="startup: starts of each kind (default 5)")
@@ -614,7 +618,9 @@ def main(argv: list[str] | None = None) -> int:
                 t0 = time.perf_counter()
                 loaded = asyncio.run(load(data_dir, args.users))
                 log(f"bulk-loaded {loaded['users']} users in {time.perf_counter() - t0:.1f}s: {loaded}")
-            srv = servers.start_cognate(data_dir, server_cores, args.workers, work / "cognate.log")
+            srv = servers.start_cognate(
+                data_dir, server_cores, args.workers, work / "cognate.log", args.server_log_level
+            )
             started.append(srv)
             cognate = Target("cognate", srv)
             if loaded:
