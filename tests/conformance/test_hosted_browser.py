@@ -66,12 +66,18 @@ def app_client(idp: Any, pool: dict[str, Any], app_url: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def page(chromium: Any, oauth_door: None) -> Iterator[Any]:
+def plain_page(chromium: Any) -> Iterator[Any]:
     # bypass_csp only lets the test inject axe-core; test_csp_* below checks the policy itself.
     context = chromium.new_context(bypass_csp=True)
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def page(plain_page: Any, oauth_door: None) -> Any:
+    """A page for the flows that begin at the app's /oauth2/authorize."""
+    return plain_page
 
 
 class Pkce:
@@ -306,8 +312,9 @@ def test_mfa_set_up_by_scanning_the_qr_code(
 
 
 def test_an_unregistered_redirect_uri_gets_an_error_page(
-    server: Server, app_client: dict[str, Any], page: Any
+    server: Server, app_client: dict[str, Any], plain_page: Any
 ) -> None:
+    page = plain_page
     params = {
         "client_id": app_client["ClientId"],
         "response_type": "code",
@@ -319,7 +326,7 @@ def test_an_unregistered_redirect_uri_gets_an_error_page(
 
 
 def test_pages_refuse_to_be_framed(
-    server: Server, chromium: Any, app_client: dict[str, Any], app_url: str, oauth_door: None
+    server: Server, chromium: Any, app_client: dict[str, Any], app_url: str
 ) -> None:
     context = chromium.new_context()
     login = f"{server.url}/login?" + urlencode(
@@ -336,7 +343,7 @@ def test_pages_refuse_to_be_framed(
 
 
 def test_csp_blocks_a_script_injected_into_a_page(
-    server: Server, chromium: Any, app_client: dict[str, Any], oauth_door: None
+    server: Server, chromium: Any, app_client: dict[str, Any]
 ) -> None:
     context = chromium.new_context()  # no CSP bypass here
     page = context.new_page()
@@ -359,3 +366,48 @@ def test_csp_blocks_a_script_injected_into_a_page(
 @requires_axe
 def test_axe_core_is_installed_for_the_page_checks() -> None:
     """The flows above run axe-core in every page; this test says so when it cannot."""
+
+
+def test_branding_is_applied_to_the_page(
+    server: Server, idp: Any, pool: dict[str, Any], app_client: dict[str, Any], plain_page: Any
+) -> None:
+    page = plain_page
+    from tests.conformance.test_ui_customization import png
+
+    idp.create_user_pool_domain(UserPoolId=pool["Id"], Domain=f"d{uuid.uuid4().hex[:12]}")
+    idp.set_ui_customization(
+        UserPoolId=pool["Id"],
+        ClientId=app_client["ClientId"],
+        CSS=".submitButton-customizable { background-color: #5b21b6; }\n"
+        ".banner-customizable { background-color: #ede9fe; }",
+        ImageFile=png(8, 4),
+    )
+    params = {
+        "client_id": app_client["ClientId"],
+        "response_type": "code",
+        "redirect_uri": callback(app_client),
+    }
+    page.goto(f"{server.url}/login?{urlencode(params)}")
+    button = page.get_by_role("button", name="Sign in")
+    assert button.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(91, 33, 182)"
+    logo = page.get_by_role("img", name="Example app")
+    assert logo.evaluate("img => img.complete && img.naturalWidth") == 8
+    check_page(page, "login-branded")
+
+
+def test_the_other_pages_are_accessible_too(
+    server: Server, pool: dict[str, Any], app_client: dict[str, Any], plain_page: Any
+) -> None:
+    page = plain_page
+    params = {
+        "client_id": app_client["ClientId"],
+        "response_type": "code",
+        "redirect_uri": callback(app_client),
+    }
+    page.goto(f"{server.url}/resendcode?{urlencode(params)}")
+    check_page(page, "resend-code")
+    page.goto(
+        f"{server.url}/confirmUser?{urlencode({**params, 'user_name': 'nobody', 'confirmation_code': '1'})}"
+    )
+    assert page.get_by_role("heading", level=1).inner_text() == "Confirm your account"
+    check_page(page, "confirm-user-link-refused")

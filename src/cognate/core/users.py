@@ -160,6 +160,14 @@ class Users:
     def _sign_in_attributes(pool: Pool) -> list[str]:
         return list(pool.doc.get("UsernameAttributes") or []) + list(pool.doc.get("AliasAttributes") or [])
 
+    async def count(self, pool: Pool) -> int:
+        """DescribeUserPool's EstimatedNumberOfUsers (exact here)."""
+        return await self.store.count_users(pool.id)
+
+    async def by_sub(self, pool: Pool, sub: str) -> User | None:
+        """The user whose ``sub`` this is (a token's, a code's, a session's), or None."""
+        return await self.store.get_user_by_sub(pool.id, sub)
+
     async def get(self, pool: Pool, name: str) -> User:
         user = await self.find(pool, name)
         if user is None:
@@ -535,8 +543,18 @@ class Users:
     # --- ListUsers ---------------------------------------------------------------
 
     async def list(
-        self, pool: Pool, filter_text: str | None, limit: int, token: str | None
+        self,
+        pool: Pool,
+        filter_text: str | None,
+        limit: int,
+        token: str | None,
+        attributes_to_get: builtins.list[str] | None = None,
     ) -> tuple[list[User], str | None]:
+        """One page of ListUsers; ``attributes_to_get`` must name attributes of the pool."""
+        if attributes_to_get:
+            known = {a["Name"].removeprefix("dev:") for a in pool.doc["SchemaAttributes"]}
+            if not set(attributes_to_get) <= known:
+                raise InvalidParameterException("One or more requested attributes do not exist.")
         flt = list_filter.parse(filter_text)
         after = paging.decode(token) if token else None
         attr = column = None

@@ -14,6 +14,7 @@ import hmac
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import parse_qsl
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
@@ -56,8 +57,7 @@ class HostedUI:
         browser_id = cookie if known and cookie else security.new_browser_id()
         form: dict[str, str] = {}
         if post:
-            data = await request.form(max_files=0, max_fields=MAX_FIELDS)
-            form = {k: v for k, v in data.items() if isinstance(v, str)}
+            form = await read_form(request)
             if not known:
                 raise detour.PageError(
                     "Your browser did not send this page's cookie: "
@@ -128,3 +128,27 @@ class HostedUI:
 
 
 MAX_FIELDS = 64
+MAX_BODY = 64 * 1024
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """The posted fields (``application/x-www-form-urlencoded``, as the pages' forms send them),
+    read with a size cap; the first value of a repeated field counts."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/x-www-form-urlencoded":
+        raise detour.PageError("The form must be sent as application/x-www-form-urlencoded.", 415)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise detour.PageError("The form is too large.", 413)
+    try:
+        pairs = parse_qsl(
+            body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS, strict_parsing=False
+        )
+    except (UnicodeDecodeError, ValueError):
+        raise detour.PageError("The form could not be read.") from None
+    form: dict[str, str] = {}
+    for name, value in pairs:
+        form.setdefault(name, value)
+    return form
