@@ -257,3 +257,21 @@ async def test_a_pool_that_confirms_by_link_emails_a_working_confirm_user_link(
         assert (await mail_reader.get(link.group(1).removeprefix("http://cognate.test"))).status_code == 400
     user = await core.users.find(pool, "lena")
     assert user is not None and user.status == "CONFIRMED" and user.attributes["email_verified"] == "true"
+
+
+async def test_a_pool_that_signs_in_by_email_asks_no_username(core: Core, tmp_path: Path) -> None:
+    pool, client = await setup(
+        core, pool_fields={"UsernameAttributes": ["email"], "AutoVerifiedAttributes": ["email"]}
+    )
+    async with browser(core, Completions()) as b:
+        f = await open_form(b, "/signup", authorize_params(client))
+        assert "username" not in f.fields and "email" in f.fields
+        r = await submit(b, f, email="mia@example.com", password=PASSWORD)
+        path, query = follow_path(r)
+        assert path == "/confirm" and query["username"] == "mia@example.com"
+        page = await b.get(r.headers["location"])
+        assert '<label class="label-customizable" for="username">Email</label>' in page.text
+        r = await submit(b, form(page.text, "/confirm"), code=outbox_codes(tmp_path)[-1])
+        assert r.status_code == 302 and r.headers["location"].startswith(CALLBACK + "?code=")
+    user = await core.users.find(pool, "mia@example.com")
+    assert user is not None and user.status == "CONFIRMED"
