@@ -21,6 +21,7 @@ from starlette.routing import Route
 from cognate import bootstrap, config
 from cognate.awsjson.dispatch import AwsJsonDoor
 from cognate.awsjson.registry import load_all
+from cognate.core.clock import Clock
 from cognate.core.service import Core, CoreConfig
 from cognate.hosted_ui.pages import HostedUI
 from cognate.lambdas.invoker import LambdaInvoker
@@ -77,7 +78,8 @@ class Front:
             await self.app(scope, receive, send)
 
 
-def build(settings: config.Settings) -> RequestLog:
+def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLog:
+    """The whole application; ``clock`` lets in-process tests pin time."""
     secrets = bootstrap.ensure(settings)
     load_all()
     state = State()
@@ -107,7 +109,7 @@ def build(settings: config.Settings) -> RequestLog:
         cfg = core_config(settings, secrets)
         invoker = LambdaInvoker(cfg.functions, timeout_s=settings.lambda_timeout_ms / 1000)
         await invoker.start()  # warm python workers: a trigger's first call pays no start-up
-        state.core = Core(store, cfg, invoker=invoker)
+        state.core = Core(store, cfg, clock=clock, invoker=invoker)
         task = asyncio.create_task(purge_loop(state.core))
         try:
             yield

@@ -12,6 +12,7 @@ from cognate.core.service import Core, CoreConfig
 from cognate.core.triggers import Invoker
 from cognate.crypto.sealing import new_master_key
 from cognate.store.cached import CachingStore
+from tests.support.inprocess import InProcessApi, inprocess_api
 
 MakeCore = Callable[..., Awaitable[Core]]
 
@@ -48,9 +49,28 @@ async def make_core(tmp_path: Path) -> AsyncIterator[MakeCore]:
 
 
 MASTER_KEY = new_master_key()
-TEST_FUNCTIONS = {name: f"python:tests.support.trigger_handlers:{name}" for name in ("pre-token", "trigger")}
+
+
+class EveryFunction(dict[str, str]):
+    """A functions file that defines every function: a RecordingInvoker stands in for them."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def __getitem__(self, key: str) -> str:
+        return "python:tests.support.trigger_handlers:recorder"
+
+
+TEST_FUNCTIONS = EveryFunction()
 
 
 @pytest.fixture
 async def core(make_core: MakeCore) -> Core:
     return await make_core()
+
+
+@pytest.fixture
+async def api(tmp_path: Path) -> AsyncIterator[InProcessApi]:
+    """The whole application in-process (httpx ASGI transport) with a pinned clock."""
+    async with inprocess_api(tmp_path) as running:
+        yield running

@@ -21,9 +21,9 @@ from cognate.core.codes import Codes, Delivery, delivery_for
 from cognate.core.context import RequestContext
 from cognate.core.entities import Pool, User, UserStatus
 from cognate.core.migration import FORGOT_PASSWORD, Migration
+from cognate.core.sign_in_names import index_of, username_key
 from cognate.core.signup import SIMULATED, SignUps, auto_verified_delivery, check_writable
 from cognate.core.triggers import LAMBDA_ERRORS
-from cognate.core.users import index_of, username_key
 from cognate.errors import (
     CodeMismatchException,
     InvalidParameterException,
@@ -182,7 +182,7 @@ class Account:
 
         async def post_confirmation(_doc: dict[str, Any]) -> None:
             status = known.status if known.status == UserStatus.UNCONFIRMED else UserStatus.CONFIRMED
-            await self.triggers.post_confirmation(
+            await self.signups.post_confirmation(
                 ctx, pool, client, "PostConfirmation_ConfirmForgotPassword", replace(known, status=status)
             )
 

@@ -22,15 +22,14 @@ from cognate.core.custom_auth import CUSTOM as CUSTOM_CHALLENGE
 from cognate.core.custom_auth import CustomAuth
 from cognate.core.entities import Client, Pool, User, UserStatus
 from cognate.core.lockout import Lockout
-from cognate.core.mfa import SMS, TOTP, Mfa
+from cognate.core.mfa import SMS, TOTP, Mfa, Preference
 from cognate.core.migration import AUTHENTICATION as MIGRATE_ON_SIGN_IN
 from cognate.core.migration import Migration
 from cognate.core.outcome import Authenticated, Challenge, SignInStep, names_of
 from cognate.core.pools import Pools
 from cognate.core.sessions import Sessions
 from cognate.core.srp_sign_in import SrpSignIn
-from cognate.core.tokens import ADMIN_SCOPE, Tokens, refresh_hash
-from cognate.core.triggers import NullInvoker, Triggers
+from cognate.core.tokens import ADMIN_SCOPE, Tokens
 from cognate.core.users import Users, username_key
 from cognate.errors import (
     InvalidParameterException,
@@ -101,9 +100,7 @@ class AuthFlows:
         clock: Clock,
         secret_seed: bytes,
         mfa: Mfa,
-        triggers: Triggers | None = None,
     ) -> None:
-        self.triggers = triggers or Triggers(NullInvoker(), "")
         self.pools = pools
         self.clients = clients
         self.users = users
@@ -113,6 +110,7 @@ class AuthFlows:
         self.clock = clock
         self.srp = SrpSignIn(self, secret_seed)
         self.mfa = mfa
+        self.triggers = tokens.triggers
         self.custom = CustomAuth(self)
         self.migration = Migration(users, self.triggers)
 
@@ -185,7 +183,7 @@ class AuthFlows:
         raise InvalidParameterException(f"{flow} flow is not supported yet by this server")
 
     async def user_by_sub(self, pool: Pool, sub: str) -> User | None:
-        return await self.users.store.get_user_by_sub(pool.id, sub)
+        return await self.users.by_sub(pool, sub)
 
     # --- password flows -------------------------------------------------------------
 
@@ -200,9 +198,10 @@ class AuthFlows:
         user = await self.users.find(pool, username)
         if user is None:  # a user the pool's UserMigration function may bring (migration.py)
             user = await self.migration.migrate(ctx, pool, client, MIGRATE_ON_SIGN_IN, username, password)
-        if user is not None or client.doc.get("PreventUserExistenceErrors") == "ENABLED":
-            await self.triggers.pre_authentication(ctx, pool, client, username, user)
-        user = await self.verify_password(pool, client, username, user, password)
+        found = user
+        user = await self.sign_in_first_factor(
+            ctx, pool, client, username, user, lambda: self.users.check_password(found, password)
+        )
         return await self.after_first_factor(ctx, pool, client, user, ("pwd",))
 
     async def verify_password(
@@ -212,6 +211,31 @@ class AuthFlows:
         return await self.verify_first_factor(
             pool, client, typed, user, lambda: self.users.check_password(user, password)
         )
+
+    async def sign_in_first_factor(
+        self,
+        ctx: RequestContext,
+        pool: Pool,
+        client: Client,
+        typed: str,
+        user: User | None,
+        check: Callable[[], Awaitable[bool]],
+    ) -> User:
+        """A sign-in's password (or SRP proof): the pool's PreAuthentication function first.
+
+        The function may deny the attempt by raising (UserLambdaValidationException). It
+        hears of an unknown user only under PreventUserExistenceErrors, as Cognito's
+        ``userNotFound`` flag documents; otherwise the unknown user is refused as before.
+        """
+        await self.pre_authentication(ctx, pool, client, typed, user)
+        return await self.verify_first_factor(pool, client, typed, user, check)
+
+    async def pre_authentication(
+        self, ctx: RequestContext, pool: Pool, client: Client, typed: str, user: User | None
+    ) -> None:
+        """The pool's PreAuthentication function (password, SRP and custom sign-ins)."""
+        if user is not None or client.doc.get("PreventUserExistenceErrors") == "ENABLED":
+            await self.triggers.pre_authentication(ctx, pool, client, typed, user)
 
     async def verify_first_factor(
         self,
@@ -304,11 +328,8 @@ class AuthFlows:
     async def authenticated(
         self, ctx: RequestContext, pool: Pool, client: Client, user: User, amr: tuple[str, ...]
     ) -> Authenticated:
-        """The end of every interactive sign-in: the user, now, and how they proved it.
-
-        The pool's PostAuthentication function runs here, before anything is issued: if it
-        fails, the sign-in fails.
-        """
+        """The end of every interactive sign-in: the pool's PostAuthentication function, then
+        the user, now, and how they proved it (a refresh is not a sign-in and skips this)."""
         await self.triggers.post_authentication(ctx, pool, client, user)
         return Authenticated(pool, client, user, auth_time=int(self.clock.now()), amr=amr)
 
@@ -369,7 +390,7 @@ class AuthFlows:
                 raise InvalidParameterException(
                     "Verify a software token with this session first (VerifySoftwareToken)."
                 )
-            user = await self.mfa.set_preference(pool, user, None, {"Enabled": True, "PreferredMfa": True})
+            user = await self.mfa.set_preference(pool, user, None, Preference(enabled=True, preferred=True))
         await self.sessions.redeem(session)
         method = {SMS: "sms", TOTP: "otp", "MFA_SETUP": "otp"}[challenge]
         return await self.authenticated(ctx, pool, client, user, (*amr, method, "mfa"))
@@ -380,7 +401,7 @@ class AuthFlows:
         if state.get("challenge") != "MFA_SETUP":
             raise NotAuthorizedException("Invalid session for the user, session is expired.")
         pool = await self.pools.get(state["pool_id"])
-        user = await self.users.store.get_user_by_sub(pool.id, state["sub"])
+        user = await self.users.by_sub(pool, state["sub"])
         if user is None:
             raise NotAuthorizedException("Invalid session for the user, session is expired.")
         return pool, user
@@ -462,9 +483,7 @@ class AuthFlows:
             raise UnsupportedOperationException("Token revocation is not enabled for this app client")
         if token.count(".") == 2:
             raise UnsupportedTokenTypeException("Only refresh tokens can be revoked")
-        record = (
-            await self.tokens.store.get_refresh_token(refresh_hash(token)) if len(token) <= 4096 else None
-        )
+        record = await self.tokens.lookup_refresh(token)
         if record is None:
             return  # RFC 7009 2.2: an invalid token is not an error
         if record.client_id != client.id:

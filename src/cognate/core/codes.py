@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 
 from cognate.core.clock import Clock
 from cognate.core.context import RequestContext, admin_context
+from cognate.core.custom_messages import CustomMessages
 from cognate.core.entities import Client, Pool, User
 from cognate.core.lockout import Lockout
 from cognate.core.messages import Messenger
@@ -151,8 +152,8 @@ class Codes:
             subject = template.get("EmailSubjectByLink") or LINK_SUBJECT
             body = template.get("EmailMessageByLink") or LINK_MESSAGE
         if self.triggers is not None and source is not None:
-            custom = await self.triggers.custom_message(
-                ctx or admin_context(), pool, client, source, user, CODE_PARAMETER
+            custom = await CustomMessages(self.triggers).text(
+                ctx or admin_context(), pool, client, source, user
             )
             subject, body = custom_texts(custom, delivery.medium, subject, body, link=by_link)
         await self.store.put(

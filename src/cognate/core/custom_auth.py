@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from cognate.core.context import RequestContext
 from cognate.core.entities import Client, Pool, User, UserStatus
 from cognate.core.outcome import Challenge, SignInStep
-from cognate.core.triggers import CreatedChallenge
+from cognate.core.triggers import ChallengeStep, CreatedChallenge
 from cognate.core.users import username_key
 from cognate.errors import (
     InvalidLambdaResponseException,
@@ -91,13 +91,13 @@ class CustomAuth:
                 raise UserNotConfirmedException("User is not confirmed.")
             if not user.enabled:
                 raise NotAuthorizedException("User is disabled.")
-        await self.triggers.pre_authentication(ctx, pool, client, typed, user)
+        await self.flows.pre_authentication(ctx, pool, client, typed, user)
         srp_a = params.get("SRP_A") or ""
         session: list[dict[str, Any]] = []
         if srp_a:
             session.append({"challengeName": "SRP_A", "challengeResult": True, "challengeMetadata": None})
         who = _Who(typed, user)
-        step = await self.triggers.define_auth_challenge(ctx, pool, client, who.username, user, session)
+        step = await self._define(ctx, pool, client, who, session)
         return await self._decided(ctx, pool, client, who, session, step, None, srp_a)
 
     # --- after the SRP step of a custom sign-in -----------------------------------------
@@ -111,7 +111,7 @@ class CustomAuth:
             {"challengeName": "PASSWORD_VERIFIER", "challengeResult": True, "challengeMetadata": None},
         ]
         who = _Who(str(custom["typed"]), user)
-        step = await self.triggers.define_auth_challenge(ctx, pool, client, who.username, user, session)
+        step = await self._define(ctx, pool, client, who, session)
         return await self._decided(ctx, pool, client, who, session, step, None, "")
 
     # --- RespondToAuthChallenge(CUSTOM_CHALLENGE) -----------------------------------------
@@ -149,8 +149,13 @@ class CustomAuth:
                 "challengeMetadata": custom.get("metadata"),
             },
         ]
-        step = await self.triggers.define_auth_challenge(ctx, pool, client, who.username, user, session)
+        step = await self._define(ctx, pool, client, who, session)
         return await self._decided(ctx, pool, client, who, session, step, session_token, "")
+
+    async def _define(
+        self, ctx: RequestContext, pool: Pool, client: Client, who: _Who, session: list[dict[str, Any]]
+    ) -> ChallengeStep:
+        return await self.triggers.define_auth_challenge(ctx, pool, client, who.username, who.user, session)
 
     def _unseal(self, sealed: str) -> dict[str, Any]:
         private: dict[str, Any] = json.loads(self.flows.clients.sealer.unseal(sealed, PRIVATE_PURPOSE))

@@ -177,7 +177,7 @@ class Pools:
         self.store = store
         self.clock = clock
         self.region = region
-        self.functions = functions or {}
+        self.functions = functions if functions is not None else {}
 
     def arn(self, pool_id: str) -> str:
         return f"arn:aws:cognito-idp:{self.region}:{ACCOUNT_ID}:userpool/{pool_id}"
@@ -228,6 +228,10 @@ class Pools:
         updated = Pool(id=pool.id, name=pool.name, created=pool.created, modified=self.clock.now(), doc=doc)
         await self.store.update_pool(updated)
         return updated
+
+    async def find(self, pool_id: str) -> Pool | None:
+        """The pool, or None (a hot read: through the store's one-second cache)."""
+        return await self.store.cached_pool(pool_id)
 
     async def list(self, limit: int, token: str | None) -> tuple[list[Pool], str | None]:
         pools = await self.store.list_pools(limit + 1, paging.decode(token) if token else None)

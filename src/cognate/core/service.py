@@ -95,7 +95,6 @@ class Core:
             # Seeds the simulated SRP answers for unknown users (stable, never guessable).
             hashlib.sha256(b"cognate-srp-unknown-users\0" + config.master_key.encode()).digest(),
             self.mfa,
-            self.triggers,
         )
         self.client_auth = ClientAuth(self.auth)
 

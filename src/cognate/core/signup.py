@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from cognate.core.codes import Codes, Delivery, delivery_for
 from cognate.core.context import RequestContext
 from cognate.core.entities import Client, Pool, User, UserStatus
-from cognate.core.triggers import LAMBDA_ERRORS, PreSignUpAnswer, Triggers
+from cognate.core.triggers import LAMBDA_ERRORS, Triggers
 from cognate.errors import (
     CodeMismatchException,
     InvalidParameterException,
@@ -52,10 +52,9 @@ class SignUps:
         attrs = {a["Name"]: a.get("Value", "") for a in req.get("UserAttributes") or []}
         check_writable(client, attrs)
         validation = {a["Name"]: a.get("Value", "") for a in req.get("ValidationData") or []}
-        answer = await self.triggers.pre_sign_up(
+        attrs, answer = await self.users.pre_sign_up(
             ctx, pool, client, "PreSignUp_SignUp", username, attrs, validation
         )
-        attrs = auto_verified(answer, attrs)
         status = UserStatus.CONFIRMED if answer.auto_confirm else UserStatus.UNCONFIRMED
         user = await self.users.create(pool, username, password, attrs, status, admin=False)
         out: dict[str, Any] = {"UserConfirmed": answer.auto_confirm, "UserSub": user.sub}
@@ -69,6 +68,13 @@ class SignUps:
                 await self.users.delete(pool, user)  # the sign-up did not happen
                 raise
         return out
+
+    async def post_confirmation(
+        self, ctx: RequestContext, pool: Pool, client: Client, source: str, confirmed: User
+    ) -> None:
+        """The pool's PostConfirmation function, for ConfirmSignUp and ConfirmForgotPassword,
+        with the user as they will be stored once it has answered."""
+        await self.triggers.post_confirmation(ctx, pool, client, source, confirmed)
 
     async def known_user(self, pool: Pool, client: Client, typed: str) -> User | None:
         """The user a public operation names; None only when PreventUserExistenceErrors hides it."""
@@ -90,9 +96,7 @@ class SignUps:
             attribute = doc.get("attribute")
             verified = {f"{attribute}_verified": "true"} if attribute else {}
             confirmed = replace(user, attributes={**user.attributes, **verified}, status=UserStatus.CONFIRMED)
-            await self.triggers.post_confirmation(
-                ctx, pool, client, "PostConfirmation_ConfirmSignUp", confirmed
-            )
+            await self.post_confirmation(ctx, pool, client, "PostConfirmation_ConfirmSignUp", confirmed)
 
         doc = await self.codes.redeem(pool, user, "signup", str(req["ConfirmationCode"]), post_confirmation)
         force = bool(req.get("ForceAliasCreation"))
@@ -112,16 +116,6 @@ class SignUps:
             pool, user, "signup", delivery, ctx=ctx, source="CustomMessage_ResendCode", client=client
         )
         return {"CodeDeliveryDetails": sent}
-
-
-def auto_verified(answer: PreSignUpAnswer, attrs: dict[str, str]) -> dict[str, str]:
-    """PreSignUp's autoVerifyEmail / autoVerifyPhone mark the given address verified."""
-    out = dict(attrs)
-    if answer.auto_verify_email and out.get("email"):
-        out["email_verified"] = "true"
-    if answer.auto_verify_phone and out.get("phone_number"):
-        out["phone_number_verified"] = "true"
-    return out
 
 
 def check_writable(client: Client, attrs: dict[str, Any]) -> None:

@@ -6,7 +6,7 @@ brings ``PASSWORD_CLAIM_SIGNATURE`` over that secret block and a ``TIMESTAMP``. 
 server's half of the exchange (its ephemeral ``b``, sealed) is kept in the store under
 the secret block's hash and redeemed once, atomically, so a claim cannot be replayed
 and any worker or node can check it. The proof then goes through the same lockout and
-state checks as a password (``AuthFlows.verify_first_factor``).
+state checks as a password (``AuthFlows.sign_in_first_factor``, PreAuthentication first).
 
 With PreventUserExistenceErrors ENABLED an unknown user gets a simulated challenge with a
 stable salt and internal id, as Cognito documents ("Managing error responses"), and the
@@ -86,8 +86,6 @@ class SrpSignIn:
         user = await self.flows.users.find(pool, typed)
         if user is None and client.doc.get("PreventUserExistenceErrors") != "ENABLED":
             raise UserNotFoundException("User does not exist.")
-        if custom is None:  # (a custom sign-in ran PreAuthentication when it began)
-            await self.flows.triggers.pre_authentication(ctx, pool, client, typed, user)
         user_id, salt, verifier = self._material(pool, typed, user)
         try:
             challenge: srp.ServerChallenge = await self._cpu(srp.start, verifier, srp_a)
@@ -191,7 +189,9 @@ class SrpSignIn:
             )
             return ok
 
-        user = await self.flows.verify_first_factor(pool, client, state["typed"], user, proof_holds)
         if state.get("custom") is not None:  # the password step of a CUSTOM_AUTH sign-in
+            # (PreAuthentication ran when the custom sign-in began)
+            user = await self.flows.verify_first_factor(pool, client, state["typed"], user, proof_holds)
             return await self.flows.custom.after_password(ctx, pool, client, user, state["custom"])
+        user = await self.flows.sign_in_first_factor(ctx, pool, client, state["typed"], user, proof_holds)
         return await self.flows.after_first_factor(ctx, pool, client, user, ("pwd",))
