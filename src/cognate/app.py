@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from cognate import bootstrap, config
+from cognate import bootstrap, config, http_deadline
 from cognate.awsjson.dispatch import AwsJsonDoor
 from cognate.awsjson.registry import load_all
 from cognate.core.service import Core, CoreConfig
@@ -61,6 +61,7 @@ class Front:
 
 
 def build(settings: config.Settings) -> Front:
+    http_deadline.configure(settings.read_timeout)
     secrets = bootstrap.ensure(settings)
     load_all()
     state = State()

@@ -36,6 +36,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--functions")
     serve.add_argument("--workers", type=int)
     serve.add_argument("--smtp-url")
+    serve.add_argument("--read-timeout", type=float, help="seconds a request may take to arrive (30)")
+    serve.add_argument(
+        "--trusted-proxies",
+        help="comma-separated proxy addresses or networks whose X-Forwarded-For is believed",
+    )
     serve.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"])
     keys = sub.add_parser("keys", help="manage signing keys")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
@@ -62,6 +67,8 @@ def _flags(args: argparse.Namespace) -> dict[str, object]:
         "workers",
         "smtp_url",
         "log_level",
+        "read_timeout",
+        "trusted_proxies",
     )
     return {n: getattr(args, n, None) for n in names}
 
@@ -123,8 +130,11 @@ def _stop_on_sigterm(_signum: int, _frame: object) -> None:
 def _run_uvicorn(settings: config.Settings) -> None:
     import uvicorn
 
+    from cognate.http_deadline import DeadlineProtocol
+
     uvicorn.run(
         "cognate.app:create_app",
+        http=DeadlineProtocol,  # a request must arrive whole within --read-timeout
         factory=True,
         host=settings.host,
         port=settings.port,
@@ -135,7 +145,8 @@ def _run_uvicorn(settings: config.Settings) -> None:
         access_log=False,
         timeout_graceful_shutdown=5,
         server_header=False,
-        # Cognate builds every link from --public-url; it reads no X-Forwarded-* header.
+        # Cognate builds every link from --public-url; X-Forwarded-For is read by the app,
+        # and only from the proxies of --trusted-proxies (sources.py).
         proxy_headers=False,
     )
 

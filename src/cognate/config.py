@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 # (field, env var, default) -- the contract's table.
@@ -31,6 +32,8 @@ _ENV = {
     "master_key": "COGNATE_MASTER_KEY",
     "password_hash_cost": "COGNATE_TEST_PASSWORD_HASH_COST",
     "log_level": "COGNATE_LOG_LEVEL",
+    "read_timeout": "COGNATE_READ_TIMEOUT",
+    "trusted_proxies": "COGNATE_TRUSTED_PROXIES",
 }
 
 WILDCARD_HOSTS = {"0.0.0.0", "::", "[::]", ""}  # noqa: S104 - we only compare against it
@@ -61,6 +64,26 @@ class Settings:
     # Test-only: "low" lowers argon2's cost so test suites run fast. Never a default.
     password_hash_cost: str = "default"
     log_level: str = "info"
+    # Seconds a request (line, headers, body) may take to arrive; slower ones are cut off.
+    read_timeout: float = 30.0
+    # Comma-separated addresses or networks (CIDR) of the reverse proxies whose
+    # X-Forwarded-For is believed; from anyone else, the peer's address is the source.
+    trusted_proxies: str | None = None
+
+    def trusted_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """The trusted proxies as networks (``--trusted-proxies``)."""
+        if not self.trusted_proxies:
+            return ()
+        out = []
+        for item in self.trusted_proxies.split(","):
+            if item.strip():
+                try:
+                    out.append(ip_network(item.strip(), strict=False))
+                except ValueError:
+                    raise ConfigError(
+                        f"--trusted-proxies: {item.strip()!r} is not an IP address or network"
+                    ) from None
+        return tuple(out)
 
     @property
     def tls(self) -> bool:
@@ -76,6 +99,9 @@ class Settings:
             raise ConfigError("--workers must be at least 1")
         if not (0 < self.port < 65536):
             raise ConfigError("--port must be between 1 and 65535")
+        if not (0 < self.read_timeout <= 3600):
+            raise ConfigError("--read-timeout must be more than 0 and at most 3600 seconds")
+        self.trusted_networks()  # refuses what is not an address or a network
         data_dir = Path(self.data_dir).expanduser().absolute()
         db = self.database_url or f"sqlite:///{data_dir / 'cognate.db'}"
         if not db.startswith(("sqlite:///", "postgresql://", "postgres://", "postgresql+asyncpg://")):
@@ -104,6 +130,11 @@ def _coerce(name: str, raw: str) -> object:
             return int(raw)
         except ValueError as exc:
             raise ConfigError(f"{_ENV[name]} must be an integer, not {raw!r}") from exc
+    if name == "read_timeout":
+        try:
+            return float(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{_ENV[name]} must be a number of seconds, not {raw!r}") from exc
     if name == "data_dir":
         return Path(raw)
     return raw

@@ -230,14 +230,20 @@ class Tokens:
 
     async def _load_key(self, token: str) -> tuple[str, Any]:
         """The pool and key for a kid this process has not cached: the pool comes from the
-        (unverified) issuer, the key only from that pool's own key set."""
+        (unverified) issuer, the key only from that pool's own key set.
+
+        Nothing is created here: an issuer that is not exactly one of our pools', or a
+        pool that does not exist, is refused before any key is read.
+        """
         invalid = signing.InvalidToken("unknown key")
         header = signing.unverified_header(token)
         kid = header.get("kid")
         iss = signing.unverified_claims(token).get("iss")
-        if not isinstance(kid, str) or not isinstance(iss, str) or "/" not in iss:
+        if not isinstance(kid, str) or not isinstance(iss, str) or "/" not in iss or len(kid) > 128:
             raise invalid
         pool_id = iss.rsplit("/", 1)[1]
+        if iss != self.issuer(pool_id) or await self.store.cached_pool(pool_id) is None:
+            raise invalid
         key = await self.keys.public_key(pool_id, kid)
         if key is None:
             raise invalid
