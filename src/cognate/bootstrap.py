@@ -1,4 +1,4 @@
-"""First start: the data dir, the master key and the admin access key pair.
+"""First start: the data dir, the database file's mode, the master key and the admin key pair.
 
 Both secrets are generated once into the data dir (mode 0600) unless given by
 ``COGNATE_MASTER_KEY`` / ``COGNATE_ACCESS_KEY_ID`` + ``COGNATE_SECRET_ACCESS_KEY``;
@@ -52,10 +52,35 @@ def _new_credentials() -> dict[str, str]:
     }
 
 
+def _sqlite_path(database_url: str) -> Path | None:
+    if not database_url.startswith("sqlite:///"):
+        return None
+    path = database_url[len("sqlite:///") :].split("?", 1)[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
+def secure_database_files(database_url: str) -> None:
+    """Make the SQLite file (and its WAL and shared-memory files) readable by the owner only.
+
+    The file is created here, mode 0600, before SQLite opens it: SQLite gives the
+    ``-wal`` and ``-shm`` files it creates later the mode of the database file. Files
+    that already exist (made by an earlier version, or copied in) are set to 0600.
+    """
+    path = _sqlite_path(database_url)
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        if name.exists():
+            os.chmod(name, 0o600)
+
+
 def ensure(settings: Settings) -> Secrets:
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(data_dir, 0o700)
+    secure_database_files(settings.database_url)
     master = settings.master_key
     source = "COGNATE_MASTER_KEY"
     if not master:

@@ -1,18 +1,20 @@
 """One-time codes sent to a user: sign-up confirmation, attribute verification, password reset.
 
 Six random digits, sent by email (SMTP or the outbox) or SMS (the outbox), stored only
-as a hash under the user and purpose, expiring as Cognito's do (developer guide,
-"Quotas": sign-up and attribute codes 24 hours, reset codes 1 hour). A new code
-replaces the previous one. Guessing is limited per user and purpose with the sign-in
-lockout's counter: after five wrong codes, LimitExceededException with a growing wait.
+as an HMAC under a key derived from the master key (a copy of the database alone
+cannot try the million codes), under the user and purpose, expiring as Cognito's do
+(developer guide, "Quotas": sign-up and attribute codes 24 hours, reset codes 1 hour).
+A new code replaces the previous one. A code is bound to the address it was sent to:
+once the attribute holds another value, the code is expired. Guessing is limited per
+user and purpose with the sign-in lockout's counter: after five wrong codes,
+LimitExceededException with a growing wait.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cognate.core.clock import Clock
@@ -20,6 +22,7 @@ from cognate.core.entities import Pool, User
 from cognate.core.lockout import Lockout
 from cognate.core.messages import Messenger
 from cognate.core.users import render
+from cognate.crypto.sealing import Sealer
 from cognate.errors import (
     CodeMismatchException,
     ExpiredCodeException,
@@ -50,8 +53,7 @@ def mask(medium: str, destination: str) -> str:
     return "+" + "*" * max(0, len(destination) - 5) + destination[-4:]
 
 
-def _hash(sub: str, purpose: str, code: str) -> str:
-    return hashlib.sha256(f"{sub}:{purpose}:{code}".encode()).hexdigest()
+DIGEST_PURPOSE = "one-time-code"
 
 
 @dataclass(frozen=True)
@@ -73,22 +75,39 @@ def delivery_for(attribute: str) -> Delivery:
 
 
 class Codes:
-    def __init__(self, store: Store, clock: Clock, lockout: Lockout, messenger: Messenger) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, lockout: Lockout, messenger: Messenger, sealer: Sealer
+    ) -> None:
         self.store = store
         self.clock = clock
         self.lockout = lockout
         self.messenger = messenger
+        self.sealer = sealer
 
-    async def send(self, pool: Pool, user: User, purpose: str, delivery: Delivery) -> dict[str, str]:
-        """Make, store and send a code; the CodeDeliveryDetails to answer with."""
+    def _code_digest(self, user: User, purpose: str, code: str) -> str:
+        return self.sealer.digest(f"{user.pool_id}:{user.sub}:{purpose}:{code}", DIGEST_PURPOSE)
+
+    def _destination_digest(self, user: User, attribute: str, value: str) -> str:
+        return self.sealer.digest(f"{user.pool_id}:{user.sub}:{attribute}={value}", DIGEST_PURPOSE)
+
+    async def send(
+        self, pool: Pool, user: User, purpose: str, delivery: Delivery, to: str | None = None
+    ) -> dict[str, str]:
+        """Make, store and send a code; the CodeDeliveryDetails to answer with.
+
+        ``to`` is the address the code goes to and is bound to (by default the user's
+        current value of the delivery attribute).
+        """
+        destination = user.attributes[delivery.attribute] if to is None else to
         code = f"{secrets.randbelow(10**6):06d}"
         ttl = LIFETIME_S[purpose]
         await self.store.put(
             KIND,
             f"{pool.id}:{user.sub}:{purpose}",
             {
-                "hash": _hash(user.sub, purpose, code),
+                "hash": self._code_digest(user, purpose, code),
                 "attribute": delivery.attribute,
+                "to": self._destination_digest(user, delivery.attribute, destination),
                 "expires_at": self.clock.now() + ttl,
             },
             ttl,
@@ -96,7 +115,7 @@ class Codes:
         subject, body = self._texts(pool, purpose, delivery.medium)
         await self.messenger.send(
             channel="email" if delivery.medium == "EMAIL" else "sms",
-            to=user.attributes[delivery.attribute],
+            to=destination,
             subject=subject if delivery.medium == "EMAIL" else "",
             body=render(body, user.username, code),
             kind={"reset": "reset", "mfa": "mfa"}.get(purpose, "verification"),
@@ -107,7 +126,9 @@ class Codes:
             if delivery.medium == "EMAIL"
             else None,
         )
-        return delivery.details(user)
+        return delivery.details(
+            replace(user, attributes={**user.attributes, delivery.attribute: destination})
+        )
 
     @staticmethod
     def _texts(pool: Pool, purpose: str, medium: str) -> tuple[str, str]:
@@ -123,15 +144,28 @@ class Codes:
             ) or VERIFY_MESSAGE
         return "", tpl.get("SmsMessage") or pool.doc.get("SmsVerificationMessage") or VERIFY_MESSAGE
 
-    async def redeem(self, pool: Pool, user: User, purpose: str, given: str) -> dict[str, Any]:
-        """Check ``given`` (attempts limited) and consume the code; its stored doc on success."""
+    async def redeem(
+        self, pool: Pool, user: User, purpose: str, given: str, to: str | None = None
+    ) -> dict[str, Any]:
+        """Check ``given`` (attempts limited) and consume the code; its stored doc on success.
+
+        The code must still match where it was sent: ``to`` (by default the user's current
+        value of the attribute the code went to). A code sent to an address the user no
+        longer has is expired, whatever its digits.
+        """
         key = f"{pool.id}:{user.sub}:{purpose}"
         try:
             async with self.lockout.attempt(pool.id, f"code:{purpose}:{user.sub}") as attempt:
                 doc = await self.store.get(KIND, key)
                 if doc is None or float(doc.get("expires_at", 0)) <= self.clock.now():
                     raise ExpiredCodeException(EXPIRED)
-                if not hmac.compare_digest(_hash(user.sub, purpose, str(given)), str(doc["hash"])):
+                attribute = str(doc.get("attribute", ""))
+                current = user.attributes.get(attribute, "") if to is None else to
+                if not hmac.compare_digest(
+                    self._destination_digest(user, attribute, current), str(doc.get("to", ""))
+                ):
+                    raise ExpiredCodeException(EXPIRED)
+                if not hmac.compare_digest(self._code_digest(user, purpose, str(given)), str(doc["hash"])):
                     raise CodeMismatchException(MISMATCH)
                 attempt.success = True
         except NotAuthorizedException:  # the lockout's "Password attempts exceeded"

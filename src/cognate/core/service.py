@@ -64,7 +64,7 @@ class Core:
         self.tokens = Tokens(store, self.clock, self.keys, self.groups, self.issuer_base)
         self.sessions = Sessions(store, self.clock)
         self.lockout = Lockout(AuthStore(store), self.clock)
-        self.codes = Codes(store, self.clock, self.lockout, self.messenger)
+        self.codes = Codes(store, self.clock, self.lockout, self.messenger, self.sealer)
         self.mfa = Mfa(self.pools, self.users, self.codes, self.sealer, self.clock)
         self.auth = AuthFlows(
             self.pools,
