@@ -220,5 +220,10 @@ class AwsJsonDoor:
             )
         validation.validate(op.name, body)
         client = scope.get("client")
-        params = Params(body, access_key_id=access_key, source_ip=client[0] if client else "")
+        params = Params(
+            body,
+            access_key_id=access_key,
+            source_ip=client[0] if client else "",
+            user_agent=headers.get("user-agent"),
+        )
         return await op.handler(core, params)
