@@ -75,7 +75,7 @@ def build(settings: config.Settings) -> Front:
             return secrets.secret_access_key
         return None
 
-    door = AwsJsonDoor(get_core, lookup_secret)
+    door = AwsJsonDoor(get_core, lookup_secret, settings.trusted_networks())
 
     async def purge_loop(core: Core) -> None:
         while True:

@@ -134,3 +134,100 @@ def test_codes_in_a_copy_of_the_database_cannot_be_recovered(
         "AccessToken"
         in sign_in(public_idp, client["ClientId"], name, "N3w-Passw0rd!")["AuthenticationResult"]
     )
+
+
+# --- 13: how many codes are sent -------------------------------------------------------------
+
+
+def _recovery_pool(idp: Any, users: int, **client: Any) -> tuple[str, str, list[str]]:
+    pool_id = idp.create_user_pool(PoolName=f"rl{uuid.uuid4().hex[:8]}")["UserPool"]["Id"]
+    client_id = make_client(idp, pool_id, ExplicitAuthFlows=FLOWS, **client)["ClientId"]
+    names = []
+    for i in range(users):
+        names.append(
+            make_user(
+                idp,
+                pool_id,
+                UserAttributes=[
+                    {"Name": "email", "Value": f"u{i}@example.com"},
+                    {"Name": "email_verified", "Value": "true"},
+                ],
+            )
+        )
+    return pool_id, client_id, names
+
+
+def _resets(server: Server, pool_id: str) -> list[dict[str, Any]]:
+    return [m for m in server.outbox() if m["pool_id"] == pool_id and m["kind"] == "reset"]
+
+
+def test_twenty_five_forgot_password_calls_do_not_send_twenty_five_emails(
+    server: Server, idp: Any, public_idp: Any
+) -> None:
+    pool_id, client_id, (name,) = _recovery_pool(idp, 1, PreventUserExistenceErrors="ENABLED")
+    try:
+        answers = []
+        for _ in range(25):
+            try:
+                public_idp.forgot_password(ClientId=client_id, Username=name)
+                answers.append("sent")
+            except public_idp.exceptions.LimitExceededException as exc:
+                assert (
+                    exc.response["Error"]["Message"] == "Attempt limit exceeded, please try after some time."
+                )
+                answers.append("limited")
+        assert answers == ["sent"] * 5 + ["limited"] * 20
+        assert len(_resets(server, pool_id)) == 5
+        # An unknown user is limited alike: the limit tells nobody who exists.
+        unknown = []
+        for _ in range(7):
+            try:
+                public_idp.forgot_password(ClientId=client_id, Username="nobody-" + name)
+                unknown.append("sent")
+            except public_idp.exceptions.LimitExceededException:
+                unknown.append("limited")
+        assert unknown == ["sent"] * 5 + ["limited"] * 2
+        # The code that was sent still works.
+        code = str(_resets(server, pool_id)[-1]["code"])
+        public_idp.confirm_forgot_password(
+            ClientId=client_id, Username=name, ConfirmationCode=code, Password="N3w-Passw0rd!"
+        )
+    finally:
+        idp.delete_user_pool(UserPoolId=pool_id)
+
+
+def _forgot(server: Server, client_id: str, name: str, forwarded: str | None = None) -> str:
+    from tests.conformance.helpers import raw_post
+
+    headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+    r = raw_post(server, "ForgotPassword", {"ClientId": client_id, "Username": name}, headers=headers)
+    return "sent" if r.status_code == 200 else r.json()["__type"]
+
+
+def test_one_address_cannot_mail_a_whole_pool_and_a_forged_forwarded_for_does_not_help(
+    server: Server, idp: Any
+) -> None:
+    pool_id, client_id, names = _recovery_pool(idp, 32)
+    try:
+        got = [_forgot(server, client_id, n, forwarded=f"198.51.100.{i}") for i, n in enumerate(names)]
+        assert got == ["sent"] * 30 + ["LimitExceededException"] * 2
+        assert len(_resets(server, pool_id)) == 30
+    finally:
+        idp.delete_user_pool(UserPoolId=pool_id)
+
+
+def test_behind_a_trusted_proxy_each_client_address_has_its_own_budget() -> None:
+    with running_server("--trusted-proxies", "127.0.0.0/8, ::1") as srv:
+        idp = srv.boto()
+        pool_id, client_id, names = _recovery_pool(idp, 34)
+        got = [
+            _forgot(srv, client_id, n, forwarded=f"203.0.113.7, 198.51.100.{i}")
+            for i, n in enumerate(names[:32])
+        ]
+        assert got == ["sent"] * 32  # 32 addresses, one code each
+        # One forwarded address (the rightmost untrusted hop) is limited like a peer.
+        one = [_forgot(srv, client_id, n, forwarded="192.0.2.1") for n in names[:31]]
+        assert one.count("sent") == 30 and one[-1] == "LimitExceededException"
+        # Forged hops to the left of the proxy's entry change nothing.
+        assert _forgot(srv, client_id, names[32], forwarded="10.9.9.9, 192.0.2.1") == "LimitExceededException"
+        assert len(_resets(srv, pool_id)) == 32 + 30

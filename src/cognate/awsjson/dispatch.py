@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
@@ -30,6 +30,7 @@ from cognate.errors import (
     SerializationException,
     UnknownOperationException,
 )
+from cognate.forwarded import Network, source_address
 
 log = logging.getLogger("cognate.awsjson")
 
@@ -139,9 +140,15 @@ def _too_deep(value: Any, limit: int) -> bool:
 
 
 class AwsJsonDoor:
-    def __init__(self, core_getter: Callable[[], Core], credentials: Callable[[str], str | None]) -> None:
+    def __init__(
+        self,
+        core_getter: Callable[[], Core],
+        credentials: Callable[[str], str | None],
+        trusted_proxies: Sequence[Network] = (),
+    ) -> None:
         self._core = core_getter
         self._credentials = credentials
+        self._trusted_proxies = tuple(trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope["method"]
@@ -220,10 +227,13 @@ class AwsJsonDoor:
             )
         validation.validate(op.name, body)
         client = scope.get("client")
+        source = source_address(
+            client[0] if client else None, headers.get("x-forwarded-for"), self._trusted_proxies
+        )
         params = Params(
             body,
             access_key_id=access_key,
-            source_ip=client[0] if client else "",
+            source_ip=source or "",
             user_agent=headers.get("user-agent"),
         )
         return await op.handler(core, params)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from cognate.core import password_policy
 from cognate.core.codes import Codes, Delivery, delivery_for
-from cognate.core.context import RequestContext
+from cognate.core.context import RequestContext, admin_context
 from cognate.core.entities import Pool, User, UserStatus
 from cognate.core.signup import SIMULATED, SignUps, auto_verified_delivery, check_writable
 from cognate.core.users import username_key
@@ -125,13 +125,14 @@ class Account:
         pool, client = await self.flows.client_of(client_id)
         user = await self.signups.known_user(pool, client, req["Username"])
         if user is None:
+            await self.codes.simulate(ctx, pool, "reset", req["Username"])  # limited alike
             return {"CodeDeliveryDetails": dict(SIMULATED)}  # nothing is sent
         if not user.enabled:
             raise NotAuthorizedException("User is disabled.")
         delivery = recovery_delivery(pool, user)
         if delivery is None:
             raise InvalidParameterException(NO_RECOVERY)
-        return {"CodeDeliveryDetails": await self.codes.send(pool, user, "reset", delivery)}
+        return {"CodeDeliveryDetails": await self.codes.send(pool, user, "reset", delivery, ctx=ctx)}
 
     async def confirm_forgot_password(self, ctx: RequestContext, client_id: str, req: dict[str, Any]) -> None:
         pool, client = await self.flows.client_of(client_id)
@@ -151,4 +152,4 @@ class Account:
         reset = replace(user, status=UserStatus.RESET_REQUIRED, modified=self.flows.clock.now())
         await self.users.store.update_user(reset, username_key(pool, user.username))
         if delivery is not None:
-            await self.codes.send(pool, reset, "reset", delivery)
+            await self.codes.send(pool, reset, "reset", delivery, ctx=admin_context())

@@ -18,9 +18,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from cognate.core.clock import Clock
+from cognate.core.context import RequestContext
 from cognate.core.entities import Pool, User
 from cognate.core.lockout import Lockout
 from cognate.core.messages import Messenger
+from cognate.core.send_limits import SendLimits
 from cognate.core.users import render
 from cognate.crypto.sealing import Sealer
 from cognate.errors import (
@@ -83,6 +85,7 @@ class Codes:
         self.lockout = lockout
         self.messenger = messenger
         self.sealer = sealer
+        self.limits = SendLimits(lockout.auth_store, clock)
 
     def _code_digest(self, user: User, purpose: str, code: str) -> str:
         return self.sealer.digest(f"{user.pool_id}:{user.sub}:{purpose}:{code}", DIGEST_PURPOSE)
@@ -91,14 +94,23 @@ class Codes:
         return self.sealer.digest(f"{user.pool_id}:{user.sub}:{attribute}={value}", DIGEST_PURPOSE)
 
     async def send(
-        self, pool: Pool, user: User, purpose: str, delivery: Delivery, to: str | None = None
+        self,
+        pool: Pool,
+        user: User,
+        purpose: str,
+        delivery: Delivery,
+        to: str | None = None,
+        ctx: RequestContext | None = None,
     ) -> dict[str, str]:
         """Make, store and send a code; the CodeDeliveryDetails to answer with.
 
         ``to`` is the address the code goes to and is bound to (by default the user's
-        current value of the delivery attribute).
+        current value of the delivery attribute). Sends are limited per user and per
+        source address (send_limits.py; ``ctx`` names the source, and the admin door
+        is not limited): LimitExceededException, and nothing is sent.
         """
         destination = user.attributes[delivery.attribute] if to is None else to
+        await self.limits.admit(ctx, pool.id, purpose, user.sub)
         code = f"{secrets.randbelow(10**6):06d}"
         ttl = LIFETIME_S[purpose]
         await self.store.put(
@@ -129,6 +141,11 @@ class Codes:
         return delivery.details(
             replace(user, attributes={**user.attributes, delivery.attribute: destination})
         )
+
+    async def simulate(self, ctx: RequestContext | None, pool: Pool, purpose: str, name: str) -> None:
+        """Count a code "sent" to a user who does not exist, exactly as a real one counts,
+        so that the limits tell nobody whether a user exists (PreventUserExistenceErrors)."""
+        await self.limits.admit(ctx, pool.id, purpose, "unknown:" + name)
 
     @staticmethod
     def _texts(pool: Pool, purpose: str, medium: str) -> tuple[str, str]:

@@ -54,7 +54,7 @@ class SignUps:
         out: dict[str, Any] = {"UserConfirmed": False, "UserSub": user.sub}
         delivery = auto_verified_delivery(pool, user)
         if delivery is not None:
-            out["CodeDeliveryDetails"] = await self.codes.send(pool, user, "signup", delivery)
+            out["CodeDeliveryDetails"] = await self.codes.send(pool, user, "signup", delivery, ctx=ctx)
         return out
 
     async def known_user(self, pool: Pool, client: Client, typed: str) -> User | None:
@@ -82,13 +82,14 @@ class SignUps:
         pool, client = await self.flows.client_of(client_id)
         user = await self.known_user(pool, client, req["Username"])
         if user is None:
+            await self.codes.simulate(ctx, pool, "signup", req["Username"])  # limited alike
             return {"CodeDeliveryDetails": dict(SIMULATED)}  # nothing is sent
         if user.status != UserStatus.UNCONFIRMED:
             raise InvalidParameterException("User is already confirmed.")
         delivery = auto_verified_delivery(pool, user)
         if delivery is None:
             raise InvalidParameterException("Auto verification not turned on.")
-        return {"CodeDeliveryDetails": await self.codes.send(pool, user, "signup", delivery)}
+        return {"CodeDeliveryDetails": await self.codes.send(pool, user, "signup", delivery, ctx=ctx)}
 
 
 def check_writable(client: Client, attrs: dict[str, Any]) -> None:
