@@ -147,7 +147,13 @@ class Account:
             await self.users.store.update_user(user, username_key(pool, user.username))
 
     async def admin_reset_password(self, pool: Pool, user: User) -> None:
-        """The user must set a new password with a code before signing in again."""
+        """The user must set a new password with a code before signing in again.
+
+        A user who never set a password (FORCE_CHANGE_PASSWORD) has none to reset:
+        Cognito refuses (the administrator resends the invitation instead).
+        """
+        if user.status == UserStatus.FORCE_CHANGE_PASSWORD:
+            raise NotAuthorizedException("User password cannot be reset in the current state.")
         delivery = recovery_delivery(pool, user) or auto_verified_delivery(pool, user)
         reset = replace(user, status=UserStatus.RESET_REQUIRED, modified=self.flows.clock.now())
         await self.users.store.update_user(reset, username_key(pool, user.username))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cognate.core import paging
 from cognate.core.clock import Clock
 from cognate.core.entities import Group, Pool, User
 from cognate.errors import GroupExistsException, ResourceNotFoundException
@@ -57,6 +58,19 @@ class Groups:
     async def remove_user(self, pool: Pool, name: str, user: User) -> None:
         await self.get(pool, name)
         await self.store.remove_user_from_group(pool.id, name, user.sub)
+
+    async def page_of_user(
+        self, pool: Pool, user: User, limit: int, token: str | None
+    ) -> tuple[list[Group], str | None]:
+        """AdminListGroupsForUser: ``limit`` groups (by name) after the token's, and the next token."""
+        scope = f"AdminListGroupsForUser\n{pool.id}\n{user.sub}"
+        after = paging.decode(token, scope) if token else None
+        groups = sorted(await self.store.groups_of_user(pool.id, user.sub), key=lambda g: g.name)
+        if after is not None:
+            groups = [g for g in groups if g.name > after]
+        page = groups[: max(limit, 1)] if limit else groups[:60]
+        more = len(groups) > len(page)
+        return page, (paging.encode(page[-1].name, scope) if more and page else None)
 
     async def of_user(self, pool: Pool, user: User) -> list[Group]:
         groups = await self.store.groups_of_user(pool.id, user.sub)

@@ -442,23 +442,25 @@ class Users:
         self, pool: Pool, filter_text: str | None, limit: int, token: str | None
     ) -> tuple[list[User], str | None]:
         flt = list_filter.parse(filter_text)
-        after = paging.decode(token) if token else None
+        scope = self._page_scope(pool, filter_text)
+        after = paging.decode(token, scope) if token else None
         attr = column = None
         if flt is not None:
             if flt.attribute == "username":
                 value = flt.value if case_sensitive(pool) else flt.value.lower()
                 column = ("username_key", flt.op, value)
             elif flt.attribute == "cognito:user_status":
-                column = ("status", flt.op, flt.value)
+                # Case-insensitive in Cognito (ListUsers): the statuses are upper case.
+                column = ("status", flt.op, flt.value.upper())
             elif flt.attribute == "status":
-                return await self._list_by_enabled(pool, flt, limit, after)
+                return await self._list_by_enabled(pool, flt, limit, after, scope)
             else:
                 attr = (flt.attribute, flt.op, flt.value)
         users = await self.store.list_users(pool.id, limit + 1, after, attr=attr, column=column)
-        return self._page(pool, users, limit)
+        return self._page(pool, users, limit, scope)
 
     async def _list_by_enabled(
-        self, pool: Pool, flt: list_filter.Filter, limit: int, after: str | None
+        self, pool: Pool, flt: list_filter.Filter, limit: int, after: str | None, scope: str
     ) -> tuple[builtins.list[User], str | None]:
         wanted: bool | None = {"enabled": True, "disabled": False}.get(flt.value.lower())
         if wanted is None or flt.op != "=":
@@ -471,11 +473,18 @@ class Users:
                 break
             found += [u for u in batch if u.enabled == wanted]
             cursor = username_key(pool, batch[-1].username)
-        return self._page(pool, found, limit)
+        return self._page(pool, found, limit, scope)
 
     @staticmethod
-    def _page(pool: Pool, users: builtins.list[User], limit: int) -> tuple[builtins.list[User], str | None]:
+    def _page_scope(pool: Pool, filter_text: str | None) -> str:
+        """What a ListUsers token is bound to: this pool and this filter."""
+        return f"ListUsers\n{pool.id}\n{filter_text or ''}"
+
+    @staticmethod
+    def _page(
+        pool: Pool, users: builtins.list[User], limit: int, scope: str
+    ) -> tuple[builtins.list[User], str | None]:
         more = len(users) > limit
         users = users[:limit]
-        token = paging.encode(username_key(pool, users[-1].username)) if more and users else None
+        token = paging.encode(username_key(pool, users[-1].username), scope) if more and users else None
         return users, token

@@ -43,10 +43,11 @@ async def list_groups(core: Core, p: Params) -> dict[str, Any]:
     pool = await core.pools.get(p.str("UserPoolId"))
     limit = p.int("Limit", 60)
     token = p.opt_str("NextToken")
-    groups = await core.store.list_groups(pool.id, limit + 1, paging.decode(token) if token else None)
+    scope = f"ListGroups\n{pool.id}"
+    groups = await core.store.list_groups(pool.id, limit + 1, paging.decode(token, scope) if token else None)
     out: dict[str, Any] = {"Groups": [wire.group(g) for g in groups[:limit]]}
     if len(groups) > limit:
-        out["NextToken"] = paging.encode(groups[limit - 1].name)
+        out["NextToken"] = paging.encode(groups[limit - 1].name, scope)
     return out
 
 
@@ -70,7 +71,11 @@ async def admin_remove_user_from_group(core: Core, p: Params) -> dict[str, Any]:
 async def admin_list_groups_for_user(core: Core, p: Params) -> dict[str, Any]:
     pool = await core.pools.get(p.str("UserPoolId"))
     user = await core.users.get(pool, p.str("Username"))
-    return {"Groups": [wire.group(g) for g in await core.groups.of_user(pool, user)]}
+    groups, token = await core.groups.page_of_user(pool, user, p.int("Limit", 60), p.opt_str("NextToken"))
+    out: dict[str, Any] = {"Groups": [wire.group(g) for g in groups]}
+    if token:
+        out["NextToken"] = token
+    return out
 
 
 @operation("ListUsersInGroup", auth=Auth.IAM)
@@ -79,9 +84,10 @@ async def list_users_in_group(core: Core, p: Params) -> dict[str, Any]:
     await core.groups.get(pool, p.str("GroupName"))
     limit = p.int("Limit", 60)
     token = p.opt_str("NextToken")
-    after = paging.decode(token) if token else None
+    scope = f"ListUsersInGroup\n{pool.id}\n{p.str('GroupName')}"
+    after = paging.decode(token, scope) if token else None
     users = await core.store.users_in_group(pool.id, p.str("GroupName"), limit + 1, after)
     out: dict[str, Any] = {"Users": [wire.user(u) for u in users[:limit]]}
     if len(users) > limit:
-        out["NextToken"] = paging.encode(username_key(pool, users[limit - 1].username))
+        out["NextToken"] = paging.encode(username_key(pool, users[limit - 1].username), scope)
     return out

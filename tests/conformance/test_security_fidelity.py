@@ -1,0 +1,100 @@
+"""Fidelity findings of the audit (issue 7, items 16-21), through boto3 against a real server."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.conformance.test_signin import make_user
+
+FLOWS = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+
+
+@pytest.fixture
+def fresh_pool(idp: Any) -> Iterator[dict[str, Any]]:
+    pool = idp.create_user_pool(PoolName=f"fi{uuid.uuid4().hex[:8]}")["UserPool"]
+    yield pool
+    idp.delete_user_pool(UserPoolId=pool["Id"])
+
+
+# --- 19: AdminResetUserPassword, AdminListGroupsForUser, ListUsers -------------------------------
+
+
+def test_admin_reset_user_password_refuses_a_user_who_never_set_one(
+    idp: Any, fresh_pool: dict[str, Any]
+) -> None:
+    pool_id = fresh_pool["Id"]
+    idp.admin_create_user(UserPoolId=pool_id, Username="invited", MessageAction="SUPPRESS")
+    with pytest.raises(idp.exceptions.NotAuthorizedException) as info:
+        idp.admin_reset_user_password(UserPoolId=pool_id, Username="invited")
+    assert info.value.response["Error"]["Message"] == "User password cannot be reset in the current state."
+    got = idp.admin_get_user(UserPoolId=pool_id, Username="invited")
+    assert got["UserStatus"] == "FORCE_CHANGE_PASSWORD"
+    # A user with a password can be reset.
+    make_user(idp, pool_id, "settled")
+    idp.admin_reset_user_password(UserPoolId=pool_id, Username="settled")
+    assert idp.admin_get_user(UserPoolId=pool_id, Username="settled")["UserStatus"] == "RESET_REQUIRED"
+
+
+def test_admin_list_groups_for_user_pages_by_limit_and_its_own_tokens(
+    idp: Any, fresh_pool: dict[str, Any]
+) -> None:
+    pool_id = fresh_pool["Id"]
+    name = make_user(idp, pool_id, "grouped")
+    other = make_user(idp, pool_id, "other")
+    for g in ("g1", "g2", "g3", "g4", "g5"):
+        idp.create_group(UserPoolId=pool_id, GroupName=g)
+        idp.admin_add_user_to_group(UserPoolId=pool_id, Username=name, GroupName=g)
+        idp.admin_add_user_to_group(UserPoolId=pool_id, Username=other, GroupName=g)
+    first = idp.admin_list_groups_for_user(UserPoolId=pool_id, Username=name, Limit=2)
+    assert [g["GroupName"] for g in first["Groups"]] == ["g1", "g2"]
+    seen = [g["GroupName"] for g in first["Groups"]]
+    token = first["NextToken"]
+    while token:
+        page = idp.admin_list_groups_for_user(UserPoolId=pool_id, Username=name, Limit=2, NextToken=token)
+        assert len(page["Groups"]) <= 2
+        seen += [g["GroupName"] for g in page["Groups"]]
+        token = page.get("NextToken")
+    assert seen == ["g1", "g2", "g3", "g4", "g5"]
+    for bad in ("not-a-token", "e30="):  # garbage, and "{}"
+        with pytest.raises(idp.exceptions.InvalidParameterException):
+            idp.admin_list_groups_for_user(UserPoolId=pool_id, Username=name, NextToken=bad)
+    # Another user's token is not this user's.
+    with pytest.raises(idp.exceptions.InvalidParameterException):
+        idp.admin_list_groups_for_user(UserPoolId=pool_id, Username=other, NextToken=first["NextToken"])
+
+
+def test_list_users_tokens_belong_to_their_pool_and_filter(idp: Any, fresh_pool: dict[str, Any]) -> None:
+    pool_id = fresh_pool["Id"]
+    other_pool = idp.create_user_pool(PoolName=f"fo{uuid.uuid4().hex[:8]}")["UserPool"]["Id"]
+    try:
+        for i in range(3):
+            make_user(idp, pool_id, f"user{i}")
+            make_user(idp, other_pool, f"user{i}")
+        page = idp.list_users(UserPoolId=pool_id, Limit=1, Filter='username ^= "user"')
+        token = page["PaginationToken"]
+        assert idp.list_users(UserPoolId=pool_id, Limit=1, Filter='username ^= "user"', PaginationToken=token)
+        with pytest.raises(idp.exceptions.InvalidParameterException):
+            idp.list_users(UserPoolId=other_pool, Limit=1, Filter='username ^= "user"', PaginationToken=token)
+        with pytest.raises(idp.exceptions.InvalidParameterException):
+            idp.list_users(UserPoolId=pool_id, Limit=1, Filter='username ^= "use"', PaginationToken=token)
+        with pytest.raises(idp.exceptions.InvalidParameterException):
+            idp.list_users(UserPoolId=pool_id, Limit=1, PaginationToken=token)
+    finally:
+        idp.delete_user_pool(UserPoolId=other_pool)
+
+
+def test_list_users_status_filter_ignores_case(idp: Any, fresh_pool: dict[str, Any]) -> None:
+    pool_id = fresh_pool["Id"]
+    make_user(idp, pool_id, "confirmed")
+    idp.admin_create_user(UserPoolId=pool_id, Username="invited", MessageAction="SUPPRESS")
+    for text in ("CONFIRMED", "confirmed", "Confirmed"):
+        users = idp.list_users(UserPoolId=pool_id, Filter=f'cognito:user_status = "{text}"')["Users"]
+        assert [u["Username"] for u in users] == ["confirmed"], text
+    users = idp.list_users(UserPoolId=pool_id, Filter='cognito:user_status = "force_change_password"')[
+        "Users"
+    ]
+    assert [u["Username"] for u in users] == ["invited"]
