@@ -24,6 +24,7 @@ from cognate.core.resources import Resources
 from cognate.core.sessions import Sessions
 from cognate.core.signup import SignUps
 from cognate.core.tokens import Tokens
+from cognate.core.triggers import Invoker, NullInvoker, Triggers
 from cognate.core.users import Users
 from cognate.crypto.passwords import Passwords
 from cognate.crypto.sealing import Sealer
@@ -43,7 +44,13 @@ class CoreConfig:
 
 
 class Core:
-    def __init__(self, store: CachingStore, config: CoreConfig, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        store: CachingStore,
+        config: CoreConfig,
+        clock: Clock | None = None,
+        invoker: Invoker | None = None,
+    ) -> None:
         from urllib.parse import urlsplit
 
         self.store = store
@@ -53,6 +60,7 @@ class Core:
         self.passwords = Passwords(config.password_hash_cost)
         host = urlsplit(config.public_url).hostname or "localhost"
         self.messenger = Messenger(config.data_dir, config.smtp_url, f"no-reply@{host}", self.clock.now)
+        self.triggers = Triggers(invoker or NullInvoker(), config.region)
         self.pools = Pools(store, self.clock, config.region)
         self.clients = Clients(store, self.clock, self.sealer)
         self.cpu = ThreadPoolExecutor(
@@ -62,7 +70,7 @@ class Core:
         self.groups = Groups(store, self.clock)
         self.resources = Resources(store)
         self.keys = SigningKeys(store, self.clock, self.sealer)
-        self.tokens = Tokens(store, self.clock, self.keys, self.groups, self.issuer_base)
+        self.tokens = Tokens(store, self.clock, self.keys, self.groups, self.issuer_base, self.triggers)
         self.sessions = Sessions(store, self.clock)
         self.lockout = Lockout(AuthStore(store), self.clock)
         self.codes = Codes(store, self.clock, self.lockout, self.messenger, self.sealer)
