@@ -445,6 +445,10 @@ class AuthFlows:
             raise NotAuthorizedException("Invalid Access Token")
         if ADMIN_SCOPE not in str(claims.get("scope", "")).split():
             raise NotAuthorizedException("Access Token does not have required scopes")
+        # The app client it was issued to must still exist: deleting a client ends its tokens.
+        issued_to = await self.tokens.store.cached_client(str(claims.get("client_id", "")))
+        if issued_to is None or issued_to[0].pool_id != pool.id:
+            raise NotAuthorizedException("Invalid Access Token")
         user = await self.tokens.store.cached_user_by_sub(pool.id, claims["sub"])
         if user is None:
             raise NotAuthorizedException("User does not exist.")

@@ -104,6 +104,9 @@ class Tokens:
         if auth.refresh is not None:
             rotation = client.doc.get("RefreshTokenRotation") or {}
             if rotation.get("Feature") != "ENABLED":
+                if auth.refresh.rotated_at is not None:
+                    # Replaced while rotation was on: turning rotation off revives nothing.
+                    raise NotAuthorizedException("Invalid Refresh Token")
                 return await self.reissue(pool, client, user, auth.refresh, ctx=ctx)
             grace = float(rotation.get("RetryGracePeriodSeconds") or 0)
             return await self.rotate(pool, client, user, auth.refresh, grace, ctx=ctx)
@@ -343,12 +346,18 @@ class Tokens:
     ) -> Issued:
         """Refresh-token rotation: a new refresh token replaces ``record`` (atomically, once).
 
-        A retry within ``grace_s`` of the rotation gets tokens again; a later reuse is
-        ``RefreshTokenReuseException`` (API reference, RefreshTokenRotationType).
+        Exactly one request wins the rotation (one conditional UPDATE, across workers and
+        nodes). With ``RetryGracePeriodSeconds`` 0 every other request presenting the
+        token is a reuse (``RefreshTokenReuseException``, API reference,
+        RefreshTokenRotationType), even one that started before the winner finished. With
+        a grace period, a retry made within the period after the rotation (measured when
+        the retry is decided, never before) gets tokens again; its new refresh token joins
+        the same family (``origin_jti``), so revoking any of them revokes them all.
         """
+        reuse = RefreshTokenReuseException("Refresh token has already been used.")
         now = self.clock.now()
-        if record.rotated_at is not None and now - record.rotated_at > grace_s:
-            raise RefreshTokenReuseException("Refresh token has already been used.")
+        if record.rotated_at is not None and (grace_s <= 0 or now - record.rotated_at > grace_s):
+            raise reuse
         issued = await self.reissue(pool, client, user, record, ctx=ctx)
         new_token = ids.opaque_token(48)
         new_record = self.refresh_record(
@@ -366,9 +375,16 @@ class Tokens:
         ):
             return replace(issued, refresh_token=new_token)
         # Rotated already (perhaps by a twin request on another worker): a retry, or a reuse.
+        if grace_s <= 0:
+            raise reuse
         current = await self.store.get_refresh_token(record.token_hash)
-        if current is None or current.rotated_at is None or now - current.rotated_at > grace_s:
-            raise RefreshTokenReuseException("Refresh token has already been used.")
+        if (
+            current is None
+            or current.rotated_at is None
+            or current.revoked_at is not None
+            or self.clock.now() - current.rotated_at > grace_s
+        ):
+            raise reuse
         await self.store.insert_refresh_token(new_record)
         return replace(issued, refresh_token=new_token)
 
