@@ -78,7 +78,7 @@ class Account:
     ) -> list[dict[str, str]]:
         pool, user, claims = await self._owner(access_token)
         _, client = await self.flows.client_of(str(claims["client_id"]))
-        check_writable(client, {u["Name"]: u.get("Value", "") for u in updates})
+        check_writable(client, {u["Name"]: u.get("Value", "") for u in updates}, pool)
         before = dict(user.attributes)
         user = await self.users.update_attributes(pool, user, updates, admin=False)
         sent = []
@@ -93,7 +93,7 @@ class Account:
     async def delete_attributes(self, access_token: str, names: list[str]) -> None:
         pool, user, claims = await self._owner(access_token)
         _, client = await self.flows.client_of(str(claims["client_id"]))
-        check_writable(client, dict.fromkeys(names, ""))
+        check_writable(client, dict.fromkeys(names, ""), pool)
         await self.users.delete_attributes(pool, user, names)
 
     async def attribute_code(self, access_token: str, attribute: str) -> dict[str, str]:

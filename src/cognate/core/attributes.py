@@ -199,6 +199,18 @@ def schema_error(name: str, why: str) -> InvalidParameterException:
     return InvalidParameterException(f"Attributes did not conform to the schema: {name}: {why}")
 
 
+def canonical(schema: list[dict[str, Any]], attrs: dict[str, str]) -> dict[str, str]:
+    """``custom:NAME`` addresses ``dev:custom:NAME`` when that is the schema's attribute
+    (administrators may name a developer-only attribute either way); never a second one."""
+    names = {a["Name"] for a in schema}
+    out: dict[str, str] = {}
+    for name, value in attrs.items():
+        if name.startswith("custom:") and name not in names and "dev:" + name in names:
+            name = "dev:" + name
+        out[name] = value
+    return out
+
+
 def check_writes(
     schema: list[dict[str, Any]],
     attrs: dict[str, str],

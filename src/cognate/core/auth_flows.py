@@ -14,7 +14,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from cognate.core import password_policy
+from cognate.core import attributes, password_policy
+from cognate.core.attribute_access import check_user_writes, readable
 from cognate.core.clients import SECRET_PURPOSE, Clients
 from cognate.core.clock import Clock
 from cognate.core.context import RequestContext
@@ -231,14 +232,19 @@ class AuthFlows:
                     "Temporary password has expired and must be reset by an administrator."
                 )
             session = await self._session(pool, client, user, "NEW_PASSWORD_REQUIRED", amr)
-            writable = {k: v for k, v in user.attributes.items() if k != "sub"}
+            shown = {k: v for k, v in readable(client, user.attributes).items() if k != "sub"}
+            required = [
+                f"userAttributes.{a['Name']}"
+                for a in pool.doc.get("SchemaAttributes") or []
+                if a.get("Required") and a["Name"] != "sub" and not user.attributes.get(a["Name"])
+            ]
             return Challenge(
                 "NEW_PASSWORD_REQUIRED",
                 session,
                 {
                     "USER_ID_FOR_SRP": user.username,
-                    "requiredAttributes": "[]",
-                    "userAttributes": json.dumps(writable),
+                    "requiredAttributes": json.dumps(required),
+                    "userAttributes": json.dumps(shown),
                 },
             )
         return await self.second_factor(ctx, pool, client, user, amr)
@@ -373,9 +379,18 @@ class AuthFlows:
             for k, v in responses.items()
             if k.startswith("userAttributes.")
         ]
+        # The user writes here, not an administrator: only what the client may write
+        # (never a verified flag or a developer-only attribute), checked like any write.
+        check_user_writes(client, [u["Name"] for u in updates], pool)
+        attributes.check_writes(
+            pool.doc["SchemaAttributes"],
+            {u["Name"]: u["Value"] for u in updates},
+            creating=False,
+            admin=False,
+        )
         await self.sessions.redeem(session)  # single use, checked after validation so a typo can be retried
         if updates:
-            user = await self.users.update_attributes(pool, user, updates)
+            user = await self.users.update_attributes(pool, user, updates, admin=False)
         user = await self.users.set_password(pool, user, new_password, permanent=True)
         return await self.second_factor(ctx, pool, client, user, amr)
 

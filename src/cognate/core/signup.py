@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from cognate.core.attribute_access import check_user_writes
 from cognate.core.codes import Codes, Delivery, delivery_for
 from cognate.core.context import RequestContext
 from cognate.core.entities import Client, Pool, User, UserStatus
@@ -49,7 +50,7 @@ class SignUps:
         if (pool.doc.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly"):
             raise NotAuthorizedException("SignUp is not permitted for this user pool")
         attrs = {a["Name"]: a.get("Value", "") for a in req.get("UserAttributes") or []}
-        check_writable(client, attrs)
+        check_writable(client, attrs, pool)
         user = await self.users.create(pool, username, password, attrs, UserStatus.UNCONFIRMED, admin=False)
         out: dict[str, Any] = {"UserConfirmed": False, "UserSub": user.sub}
         delivery = auto_verified_delivery(pool, user)
@@ -92,10 +93,6 @@ class SignUps:
         return {"CodeDeliveryDetails": await self.codes.send(pool, user, "signup", delivery, ctx=ctx)}
 
 
-def check_writable(client: Client, attrs: dict[str, Any]) -> None:
-    """A client may only write the attributes its WriteAttributes list (when it has one)."""
-    writable = client.doc.get("WriteAttributes")
-    if writable:
-        for name in attrs:
-            if name not in writable:
-                raise NotAuthorizedException("A client attempted to write unauthorized attribute")
+def check_writable(client: Client, attrs: dict[str, Any], pool: Pool | None = None) -> None:
+    """A client may only write what its WriteAttributes allow (attribute_access.py)."""
+    check_user_writes(client, attrs, pool)

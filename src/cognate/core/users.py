@@ -177,6 +177,7 @@ class Users:
             return await self._resend_invitation(pool, username, req)
         username, attrs = self._apply_username_attributes(pool, username, attrs)
         attributes.check_writes(pool.doc["SchemaAttributes"], attrs, creating=True)
+        attrs = attributes.canonical(pool.doc["SchemaAttributes"], attrs)
         attributes.check_required(pool.doc["SchemaAttributes"], attrs)
         await self._check_aliases(pool, None, attrs, force=bool(req.get("ForceAliasCreation")))
         policy = password_policy.policy_of(pool.doc)
@@ -351,6 +352,7 @@ class Users:
         """A user with a permanent password in ``status`` (seed: CONFIRMED; SignUp: UNCONFIRMED)."""
         username, attrs = self._apply_username_attributes(pool, username, attrs)
         attributes.check_writes(pool.doc["SchemaAttributes"], attrs, creating=True, admin=admin)
+        attrs = attributes.canonical(pool.doc["SchemaAttributes"], attrs)
         if required:
             attributes.check_required(pool.doc["SchemaAttributes"], attrs)
         password_policy.check(password_policy.policy_of(pool.doc), password)
@@ -381,6 +383,7 @@ class Users:
     ) -> User:
         changes = {a["Name"]: a.get("Value", "") for a in updates}
         attributes.check_writes(pool.doc["SchemaAttributes"], changes, creating=False, admin=admin)
+        changes = attributes.canonical(pool.doc["SchemaAttributes"], changes)
         new = dict(user.attributes)
         for contact in ("email", "phone_number"):
             if (
@@ -402,6 +405,7 @@ class Users:
 
     async def delete_attributes(self, pool: Pool, user: User, names: list[str]) -> User:
         schema = {a["Name"]: a for a in pool.doc["SchemaAttributes"]}
+        names = list(attributes.canonical(pool.doc["SchemaAttributes"], dict.fromkeys(names, "")))
         for name in names:
             defn = schema.get(name)
             if defn is None:
