@@ -22,6 +22,7 @@ from cognate import bootstrap, config, http_deadline
 from cognate.awsjson.dispatch import AwsJsonDoor
 from cognate.awsjson.registry import load_all
 from cognate.core.service import Core, CoreConfig
+from cognate.logs import RequestLog
 from cognate.oauth.discovery import WellKnown
 from cognate.store.cached import CachingStore
 
@@ -60,7 +61,7 @@ class Front:
             await self.app(scope, receive, send)
 
 
-def build(settings: config.Settings) -> Front:
+def build(settings: config.Settings) -> RequestLog:
     http_deadline.configure(settings.read_timeout)
     secrets = bootstrap.ensure(settings)
     load_all()
@@ -110,9 +111,9 @@ def build(settings: config.Settings) -> Front:
         ),
         Route("/{pool_id}/.well-known/{name}", well_known.preflight, methods=["OPTIONS"]),
     ]
-    return Front(door, Starlette(routes=routes, lifespan=lifespan))
+    return RequestLog(Front(door, Starlette(routes=routes, lifespan=lifespan)))
 
 
-def create_app() -> Front:
+def create_app() -> RequestLog:
     """uvicorn factory: settings from the environment ``cognate serve`` prepared."""
     return build(config.load())

@@ -155,3 +155,13 @@ def test_no_module_is_named_after_the_standard_library() -> None:
         if p.stem in sys.stdlib_module_names and p.stem != "__init__"
     ]
     assert clashes == []
+
+
+def test_core_reaches_storage_through_the_protocols() -> None:
+    """The core depends on ``cognate.store.base`` alone, never on a concrete store module."""
+    found = []
+    for path in modules_under("cognate.core"):
+        for line, name in imports(path):
+            if within(name, ("cognate.store",)) and not within(name, ("cognate.store.base",)):
+                found.append(f"{path.relative_to(SRC.parent)}:{line} imports {name}")
+    assert found == []

@@ -51,6 +51,11 @@ FLOW_ALLOWED_BY = {
     "USER_SRP_AUTH": {"ALLOW_USER_SRP_AUTH"},
     "CUSTOM_AUTH": {"ALLOW_CUSTOM_AUTH", "CUSTOM_AUTH_FLOW_ONLY"},
 }
+# Valid in Cognito's API, not served by Cognate: said so, whatever the client allows.
+UNSUPPORTED_FLOWS = {
+    "USER_AUTH": "USER_AUTH (choice-based sign-in: passwordless, passkeys, one-time codes) is not supported "
+    "by Cognate; sign in with USER_SRP_AUTH or USER_PASSWORD_AUTH.",
+}
 PUBLIC_FLOWS = {
     "USER_PASSWORD_AUTH",
     "REFRESH_TOKEN_AUTH",
@@ -128,6 +133,8 @@ class AuthFlows:
                 if not admin
                 else f"{flow} flow is not supported by AdminInitiateAuth"
             )
+        if flow in UNSUPPORTED_FLOWS:
+            raise UnsupportedOperationException(UNSUPPORTED_FLOWS[flow])
         if not flow_enabled(client, flow):
             raise InvalidParameterException(f"{flow} flow not enabled for this client")
         if flow in ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"):

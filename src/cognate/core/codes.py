@@ -31,7 +31,7 @@ from cognate.errors import (
     LimitExceededException,
     NotAuthorizedException,
 )
-from cognate.store.sql import Store
+from cognate.store.base import TtlStore
 
 KIND = "user-code"
 LIMIT = "Attempt limit exceeded, please try after some time."
@@ -78,7 +78,7 @@ def delivery_for(attribute: str) -> Delivery:
 
 class Codes:
     def __init__(
-        self, store: Store, clock: Clock, lockout: Lockout, messenger: Messenger, sealer: Sealer
+        self, store: TtlStore, clock: Clock, lockout: Lockout, messenger: Messenger, sealer: Sealer
     ) -> None:
         self.store = store
         self.clock = clock

@@ -13,14 +13,13 @@ from cognate.core import paging
 from cognate.core.clock import Clock
 from cognate.core.entities import Group, Pool, User
 from cognate.errors import GroupExistsException, ResourceNotFoundException
-from cognate.store.base import Conflict
-from cognate.store.sql import Store
+from cognate.store.base import Conflict, GroupStore
 
 GROUP_FIELDS = ("Description", "RoleArn", "Precedence")
 
 
 class Groups:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: GroupStore, clock: Clock) -> None:
         self.store = store
         self.clock = clock
 

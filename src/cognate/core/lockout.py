@@ -22,7 +22,7 @@ from contextlib import asynccontextmanager
 
 from cognate.core.clock import Clock
 from cognate.errors import NotAuthorizedException
-from cognate.store.auth_sql import AuthStore, Verdict
+from cognate.store.base import AttemptStore, Verdict
 
 THRESHOLD = 5
 MAX_LOCK_S = 900.0
@@ -44,7 +44,7 @@ class Outcome:
 
 
 class Lockout:
-    def __init__(self, auth_store: AuthStore, clock: Clock) -> None:
+    def __init__(self, auth_store: AttemptStore, clock: Clock) -> None:
         self.auth_store = auth_store
         self.clock = clock
         # Attempts of this process waiting for one in flight to finish, by user: woken the

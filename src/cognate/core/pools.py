@@ -19,8 +19,7 @@ from cognate.errors import (
     InvalidParameterException,
     ResourceNotFoundException,
 )
-from cognate.store.base import Conflict
-from cognate.store.sql import Store
+from cognate.store.base import Conflict, PoolStore
 
 ACCOUNT_ID = "000000000000"
 
@@ -114,7 +113,7 @@ def _check_invitation(template: dict[str, Any]) -> None:
 
 
 class Pools:
-    def __init__(self, store: Store, clock: Clock, region: str) -> None:
+    def __init__(self, store: PoolStore, clock: Clock, region: str) -> None:
         self.store = store
         self.clock = clock
         self.region = region

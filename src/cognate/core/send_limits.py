@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from cognate.core.clock import Clock
 from cognate.core.context import Door, RequestContext
 from cognate.errors import LimitExceededException
-from cognate.store.auth_sql import AuthStore, Verdict
+from cognate.store.base import AttemptStore, Verdict
 
 LIMIT = "Attempt limit exceeded, please try after some time."
 
@@ -51,7 +51,7 @@ PER_ADDRESS = Rule(free=30, first_wait_s=10.0, max_wait_s=3600.0, quiet_s=3600.0
 
 
 class SendLimits:
-    def __init__(self, auth_store: AuthStore, clock: Clock) -> None:
+    def __init__(self, auth_store: AttemptStore, clock: Clock) -> None:
         self.auth_store = auth_store
         self.clock = clock
 

@@ -28,8 +28,7 @@ from cognate.core.triggers import Invoker, NullInvoker, Triggers
 from cognate.core.users import Users
 from cognate.crypto.passwords import Passwords
 from cognate.crypto.sealing import Sealer
-from cognate.store.auth_sql import AuthStore
-from cognate.store.cached import CachingStore
+from cognate.store.base import Store
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,7 @@ class CoreConfig:
 class Core:
     def __init__(
         self,
-        store: CachingStore,
+        store: Store,
         config: CoreConfig,
         clock: Clock | None = None,
         invoker: Invoker | None = None,
@@ -72,7 +71,7 @@ class Core:
         self.keys = SigningKeys(store, self.clock, self.sealer)
         self.tokens = Tokens(store, self.clock, self.keys, self.groups, self.issuer_base, self.triggers)
         self.sessions = Sessions(store, self.clock)
-        self.lockout = Lockout(AuthStore(store), self.clock)
+        self.lockout = Lockout(store, self.clock)
         self.codes = Codes(store, self.clock, self.lockout, self.messenger, self.sealer)
         self.mfa = Mfa(self.pools, self.users, self.codes, self.sealer, self.clock)
         self.auth = AuthFlows(

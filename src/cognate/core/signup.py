@@ -8,14 +8,12 @@ attribute), "Managing error responses" (PreventUserExistenceErrors). Codes: code
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from cognate.core.attribute_access import check_user_writes
 from cognate.core.codes import Codes, Delivery, delivery_for
 from cognate.core.context import RequestContext
 from cognate.core.entities import Client, Pool, User, UserStatus
-from cognate.core.users import username_key
 from cognate.errors import (
     CodeMismatchException,
     InvalidParameterException,
@@ -73,11 +71,8 @@ class SignUps:
         if user.status != UserStatus.UNCONFIRMED:
             raise NotAuthorizedException(f"User cannot be confirmed. Current status is {user.status}")
         doc = await self.codes.redeem(pool, user, "signup", str(req["ConfirmationCode"]))
-        user = await self.users.update_attributes(
-            pool, user, [{"Name": f"{doc['attribute']}_verified", "Value": "true"}]
-        )
-        confirmed = replace(user, status=UserStatus.CONFIRMED, modified=self.flows.clock.now())
-        await self.users.store.update_user(confirmed, username_key(pool, user.username))
+        force = bool(req.get("ForceAliasCreation"))
+        await self.users.confirm_sign_up(pool, user, doc.get("attribute"), force_alias=force)
 
     async def resend(self, ctx: RequestContext, client_id: str, req: dict[str, Any]) -> dict[str, Any]:
         pool, client = await self.flows.client_of(client_id)

@@ -37,10 +37,23 @@ def generate_private_pem() -> str:
     ).decode()
 
 
+def _own_private_key(private_pem: str) -> rsa.RSAPrivateKey:
+    """Parse a private key Cognate generated itself (and kept sealed with AEAD, so unaltered).
+
+    OpenSSL's consistency check of an RSA private key costs 50-200 ms per load, more than
+    everything else a pool's first token needs; it guards against keys from untrusted
+    sources, which these are not (and OpenSSL still verifies each CRT signature it makes).
+    """
+    key = serialization.load_pem_private_key(
+        private_pem.encode(), password=None, unsafe_skip_rsa_key_validation=True
+    )
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return key
+
+
 def public_jwk(private_pem: str) -> dict[str, str]:
     """The public JWK, with a ``kid`` that is its RFC 7638 thumbprint (base64)."""
-    key = serialization.load_pem_private_key(private_pem.encode(), password=None)
-    assert isinstance(key, rsa.RSAPrivateKey)
+    key = _own_private_key(private_pem)
     nums = key.public_key().public_numbers()
     e, n = _b64u_uint(nums.e), _b64u_uint(nums.n)
     thumb = hashlib.sha256(json.dumps({"e": e, "kty": "RSA", "n": n}, separators=(",", ":")).encode())
@@ -57,7 +70,7 @@ class Signer:
 
     @classmethod
     def from_pem(cls, kid: str, private_pem: str) -> Signer:
-        return cls(kid=kid, key=RSAKey.import_key(private_pem))
+        return cls(kid=kid, key=RSAKey.import_key(_own_private_key(private_pem)))
 
     def sign(self, claims: dict[str, Any]) -> str:
         return jose_jwt.encode({"kid": self.kid, "alg": "RS256"}, claims, self.key, algorithms=["RS256"])

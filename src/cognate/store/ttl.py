@@ -1,0 +1,62 @@
+"""Short-lived records: verification codes, challenge sessions, authorization codes, browser sessions.
+
+Each is a document under (kind, key) that expires; ``consume`` reads and deletes it
+in one statement (``DELETE ... RETURNING``), so a code or session is redeemed once
+across all workers and nodes (DESIGN.md, convention 4). Expired rows are removed by
+``Store.purge_expired``; until then they are never returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from cognate.store import schema as t
+from cognate.store.engine import Database
+
+
+class TtlRows(Database):
+    async def put(self, kind: str, key: str, doc: Mapping[str, Any], ttl_s: float) -> None:
+        """Store ``doc`` under (kind, key) for ``ttl_s`` seconds, replacing what was there."""
+        stmt = self._insert(t.ttl_items).values(
+            kind=kind, key=key, doc=dict(doc), expires=self._now() + ttl_s
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[t.ttl_items.c.kind, t.ttl_items.c.key],
+            set_={"doc": stmt.excluded.doc, "expires": stmt.excluded.expires},
+        )
+        async with self.write() as conn:
+            await conn.execute(stmt)
+
+    async def get(self, kind: str, key: str) -> dict[str, Any] | None:
+        q = sa.select(t.ttl_items.c.doc).where(
+            t.ttl_items.c.kind == kind, t.ttl_items.c.key == key, t.ttl_items.c.expires > self._now()
+        )
+        async with self.read() as conn:
+            row = (await conn.execute(q)).first()
+        return dict(row.doc) if row else None
+
+    async def consume(self, kind: str, key: str) -> dict[str, Any] | None:
+        q = (
+            t.ttl_items.delete()
+            .where(t.ttl_items.c.kind == kind, t.ttl_items.c.key == key)
+            .returning(t.ttl_items.c.doc, t.ttl_items.c.expires)
+        )
+        async with self.write() as conn:
+            row = (await conn.execute(q)).first()
+        if row is None or row.expires <= self._now():
+            return None
+        return dict(row.doc)
+
+    async def delete(self, kind: str, key: str) -> None:
+        async with self.write() as conn:
+            await conn.execute(
+                t.ttl_items.delete().where(t.ttl_items.c.kind == kind, t.ttl_items.c.key == key)
+            )
+
+    @staticmethod
+    async def _purge_ttl(conn: Any, now: float) -> int:
+        res = await conn.execute(t.ttl_items.delete().where(t.ttl_items.c.expires <= now))
+        return int(res.rowcount or 0)
