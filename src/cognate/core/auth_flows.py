@@ -321,11 +321,15 @@ class AuthFlows:
             raise NotAuthorizedException("Invalid session for the user, session is expired.")
         if username and username not in names_of(user):
             raise NotAuthorizedException("Invalid session for the user, session is expired.")
+        # Every step re-checks the user: one disabled (or deleted, above) since the first
+        # step gets nothing more.
+        if not user.enabled:
+            raise NotAuthorizedException("User is disabled.")
         amr = tuple(str(m) for m in state.get("amr") or ("pwd",))
         if challenge == "NEW_PASSWORD_REQUIRED":
             return await self._new_password(ctx, pool, client, user, responses, session, amr)
         if challenge in (TOTP, SMS, "MFA_SETUP"):
-            return await self._mfa_answer(ctx, pool, client, user, challenge, responses, session, amr)
+            return await self._mfa_answer(ctx, pool, client, user, challenge, responses, session, amr, state)
         raise InvalidParameterException(f"Challenge {challenge} is not supported")
 
     async def _mfa_answer(
@@ -338,16 +342,19 @@ class AuthFlows:
         responses: Mapping[str, str],
         session: str | None,
         amr: tuple[str, ...],
+        state: Mapping[str, Any],
     ) -> SignInStep:
         """A wrong code leaves the session usable (attempts are limited); a right one redeems it."""
         if challenge == SMS:
             await self.mfa.check_sms_code(pool, user, responses.get("SMS_MFA_CODE") or "")
         elif challenge == TOTP:
             async with self.lockout.attempt(pool.id, f"mfa:{user.sub}") as attempt:
-                self.mfa.check_totp(user, responses.get("SOFTWARE_TOKEN_MFA_CODE") or "")
+                await self.mfa.check_totp(user, responses.get("SOFTWARE_TOKEN_MFA_CODE") or "")
                 attempt.success = True
         else:  # MFA_SETUP: the authenticator was verified with this session (VerifySoftwareToken)
-            if not user.mfa.get("totp"):
+            # Associated and verified within this very session: a secret verified some
+            # other time (say, set up and then disabled) is no second factor here.
+            if not state.get("totp_verified") or not user.mfa.get("totp"):
                 raise InvalidParameterException(
                     "Verify a software token with this session first (VerifySoftwareToken)."
                 )
@@ -365,7 +372,13 @@ class AuthFlows:
         user = await self.users.store.get_user_by_sub(pool.id, state["sub"])
         if user is None:
             raise NotAuthorizedException("Invalid session for the user, session is expired.")
+        if not user.enabled:
+            raise NotAuthorizedException("User is disabled.")
         return pool, user
+
+    async def mfa_setup_verified(self, session: str) -> None:
+        """VerifySoftwareToken succeeded with this MFA_SETUP session: its answer may now pass."""
+        await self.sessions.update(session, {"totp_verified": True})
 
     async def _new_password(
         self,
