@@ -222,3 +222,61 @@ def test_custom_name_addresses_the_developer_only_attribute(
     assert "dev:custom:tier" not in attrs(
         idp.admin_get_user(UserPoolId=pool_id, Username=name)["UserAttributes"]
     )
+
+
+# --- 6: usernames that look like aliases -------------------------------------------------------------
+
+
+def test_a_username_in_email_format_cannot_take_an_email_alias(
+    idp: Any, public_idp: Any, alias_pool: dict[str, Any]
+) -> None:
+    pool_id = alias_pool["Id"]
+    cid = make_client(idp, pool_id, ExplicitAuthFlows=FLOWS)["ClientId"]
+    victim = make_user(
+        idp,
+        pool_id,
+        UserAttributes=[
+            {"Name": "email", "Value": "victim@example.com"},
+            {"Name": "email_verified", "Value": "true"},
+        ],
+    )
+    message = "Username cannot be of email format, since user pool is configured for email alias."
+    with pytest.raises(public_idp.exceptions.InvalidParameterException) as info:
+        public_idp.sign_up(ClientId=cid, Username="victim@example.com", Password=PASSWORD)
+    assert info.value.response["Error"]["Message"] == message
+    with pytest.raises(idp.exceptions.InvalidParameterException) as info:
+        idp.admin_create_user(UserPoolId=pool_id, Username="victim@example.com", MessageAction="SUPPRESS")
+    assert info.value.response["Error"]["Message"] == message
+    # The victim's alias still signs the victim in.
+    token = sign_in(public_idp, cid, "victim@example.com")["AuthenticationResult"]["IdToken"]
+    assert _claims(token)["cognito:username"] == victim
+
+
+def test_phone_aliases_refuse_phone_shaped_usernames_and_numbers_are_e164(idp: Any, public_idp: Any) -> None:
+    pool_id = idp.create_user_pool(PoolName=f"ph{uuid.uuid4().hex[:8]}", AliasAttributes=["phone_number"])[
+        "UserPool"
+    ]["Id"]
+    try:
+        cid = make_client(idp, pool_id, ExplicitAuthFlows=FLOWS)["ClientId"]
+        with pytest.raises(public_idp.exceptions.InvalidParameterException) as info:
+            public_idp.sign_up(ClientId=cid, Username="+15555550100", Password=PASSWORD)
+        assert "phone number format" in info.value.response["Error"]["Message"]
+        for bad in ("5555550100", "+0123456", "+1 555 555 0100", "+1234567890123456"):
+            with pytest.raises(public_idp.exceptions.InvalidParameterException):
+                public_idp.sign_up(
+                    ClientId=cid,
+                    Username=f"u{uuid.uuid4().hex[:8]}",
+                    Password=PASSWORD,
+                    UserAttributes=[{"Name": "phone_number", "Value": bad}],
+                )
+        out = public_idp.sign_up(
+            ClientId=cid,
+            Username=f"u{uuid.uuid4().hex[:8]}",
+            Password=PASSWORD,
+            UserAttributes=[{"Name": "phone_number", "Value": "+15555550100"}],
+        )
+        assert out["UserSub"]
+        # Plain usernames of digits are still fine.
+        assert public_idp.sign_up(ClientId=cid, Username="12345678", Password=PASSWORD)["UserSub"]
+    finally:
+        idp.delete_user_pool(UserPoolId=pool_id)

@@ -50,6 +50,7 @@ ALIASES = ("email", "phone_number", "preferred_username")
 SRP_PURPOSE = "srp-verifier"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _PHONE = re.compile(r"^\+[0-9]{4,15}$")
+_PHONE_SHAPED = re.compile(r"^\+[0-9]+$")  # could be some user's phone_number (E.164)
 
 DEFAULT_INVITE_SUBJECT = "Your temporary password"
 DEFAULT_INVITE_EMAIL = "Your username is {username} and temporary password is {####}."
@@ -262,6 +263,18 @@ class Users:
             raise InvalidParameterException("Username should not contain leading or trailing whitespace.")
         kinds = pool.doc.get("UsernameAttributes") or []
         if not kinds:
+            # With aliases, a username shaped like an email or phone number could be
+            # another user's verified address, breaking their alias sign-in: Cognito refuses.
+            aliases = pool.doc.get("AliasAttributes") or []
+            if "email" in aliases and _EMAIL.match(username):
+                raise InvalidParameterException(
+                    "Username cannot be of email format, since user pool is configured for email alias."
+                )
+            if "phone_number" in aliases and _PHONE_SHAPED.match(username):
+                raise InvalidParameterException(
+                    "Username cannot be of phone number format, since user pool is configured for "
+                    "phone_number alias."
+                )
             return username, attrs
         # The username is then a generated UUID, which is also the user's sub (as in Cognito).
         if "email" in kinds and _EMAIL.match(username):
