@@ -22,8 +22,9 @@ from cognate import bootstrap, config, http_deadline
 from cognate.awsjson.dispatch import AwsJsonDoor
 from cognate.awsjson.registry import load_all
 from cognate.core.service import Core, CoreConfig
+from cognate.hosted_ui.pages import HostedUI
 from cognate.logs import RequestLog
-from cognate.oauth.discovery import WellKnown
+from cognate.oauth.discovery import WellKnown, is_jwks_request
 from cognate.store.cached import CachingStore
 
 log = logging.getLogger("cognate")
@@ -48,15 +49,19 @@ class State:
 
 
 class Front:
-    """``/`` goes straight to the AWS JSON door (plain ASGI, the hot path); the rest to Starlette."""
+    """``/`` goes straight to the AWS JSON door and a pool's JWKS to its prepared bytes
+    (plain ASGI, the hot paths); the rest to Starlette."""
 
-    def __init__(self, door: AwsJsonDoor, app: Starlette) -> None:
+    def __init__(self, door: AwsJsonDoor, app: Starlette, well_known: WellKnown) -> None:
         self.door = door
         self.app = app
+        self.well_known = well_known
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"] == "/":
             await self.door(scope, receive, send)
+        elif scope["type"] == "http" and is_jwks_request(scope):
+            await self.well_known.jwks_asgi(scope, receive, send)
         else:
             await self.app(scope, receive, send)
 
@@ -110,8 +115,9 @@ def build(settings: config.Settings) -> RequestLog:
             "/{pool_id}/.well-known/openid-configuration", well_known.openid_configuration, methods=["GET"]
         ),
         Route("/{pool_id}/.well-known/{name}", well_known.preflight, methods=["OPTIONS"]),
+        *HostedUI(get_core).routes(),
     ]
-    return RequestLog(Front(door, Starlette(routes=routes, lifespan=lifespan)))
+    return RequestLog(Front(door, Starlette(routes=routes, lifespan=lifespan), well_known))
 
 
 def create_app() -> RequestLog:

@@ -1,7 +1,7 @@
 """Settings: command-line flags > ``COGNATE_*`` environment > defaults, in one frozen object.
 
-This is the only module that reads ``os.environ``. The contract's option table
-(CONTRACT.md, "Install and start") is implemented here.
+This is the only module that reads ``os.environ``. ``OPTIONS`` is the option table
+of docs/configuration.md and of ``cognate serve --help``.
 """
 
 from __future__ import annotations

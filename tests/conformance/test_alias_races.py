@@ -9,10 +9,7 @@ is stored.
 
 from __future__ import annotations
 
-import asyncio
-import os
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -20,29 +17,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.support.postgres import NO_POSTGRES, POSTGRES_URL, fresh_database
 from tests.support.server import Server, running_server
 
 N = 20
 EMAIL = "shared@example.com"
 PASSWORD = "Passw0rd!long"
-POSTGRES_URL = os.environ.get("COGNATE_TEST_POSTGRES_URL")
-
-
-def _pg_admin(sql: str) -> None:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    assert POSTGRES_URL
-    dsn = make_url(POSTGRES_URL).set(drivername="postgresql").render_as_string(hide_password=False)
-
-    async def run() -> None:
-        conn = await asyncpg.connect(dsn)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(run())
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -53,17 +33,12 @@ def two_workers(request: pytest.FixtureRequest) -> Iterator[Server]:
             yield srv
         return
     if not POSTGRES_URL:
-        pytest.skip("COGNATE_TEST_POSTGRES_URL is not set (e.g. postgresql://postgres@127.0.0.1:5432/test)")
-    from sqlalchemy.engine import make_url
-
-    name = f"cognate_races_{uuid.uuid4().hex[:12]}"
-    _pg_admin(f'CREATE DATABASE "{name}"')
-    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    try:
-        with running_server("--workers", "2", env={"COGNATE_DATABASE_URL": url}) as srv:
-            yield srv
-    finally:
-        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        pytest.skip(NO_POSTGRES)
+    with (
+        fresh_database("cognate_races") as url,
+        running_server("--workers", "2", env={"COGNATE_DATABASE_URL": url}) as srv,
+    ):
+        yield srv
 
 
 def race(server: Server, call: Callable[[Any, int], object], *, signed: bool = True) -> list[str]:

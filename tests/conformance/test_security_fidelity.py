@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conformance.test_signin import make_user
+from tests.conformance.test_signin import PASSWORD, make_client, make_user, sign_in
 
 FLOWS = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 
@@ -98,3 +98,58 @@ def test_list_users_status_filter_ignores_case(idp: Any, fresh_pool: dict[str, A
         "Users"
     ]
     assert [u["Username"] for u in users] == ["invited"]
+
+
+# --- 18: ConfirmSignUp and ForceAliasCreation; a failed step keeps its code ----------------------
+
+
+def test_confirm_sign_up_keeps_its_code_through_alias_exists_for_the_forced_retry(
+    server: Any, idp: Any, public_idp: Any
+) -> None:
+    pool_id = idp.create_user_pool(
+        PoolName=f"fa{uuid.uuid4().hex[:8]}", AliasAttributes=["email"], AutoVerifiedAttributes=["email"]
+    )["UserPool"]["Id"]
+    try:
+        cid = make_client(idp, pool_id, ExplicitAuthFlows=FLOWS)["ClientId"]
+        holder = make_user(
+            idp,
+            pool_id,
+            UserAttributes=[
+                {"Name": "email", "Value": "shared@example.com"},
+                {"Name": "email_verified", "Value": "true"},
+            ],
+        )
+        newcomer = f"n{uuid.uuid4().hex[:8]}"
+        public_idp.sign_up(
+            ClientId=cid,
+            Username=newcomer,
+            Password=PASSWORD,
+            UserAttributes=[{"Name": "email", "Value": "shared@example.com"}],
+        )
+        code = next(
+            str(m["code"])
+            for m in reversed(server.outbox())
+            if m["username"] == newcomer and m["pool_id"] == pool_id
+        )
+        with pytest.raises(public_idp.exceptions.AliasExistsException):
+            public_idp.confirm_sign_up(ClientId=cid, Username=newcomer, ConfirmationCode=code)
+        assert idp.admin_get_user(UserPoolId=pool_id, Username=newcomer)["UserStatus"] == "UNCONFIRMED"
+        # The same code, with ForceAliasCreation: the alias moves to the newcomer.
+        public_idp.confirm_sign_up(
+            ClientId=cid, Username=newcomer, ConfirmationCode=code, ForceAliasCreation=True
+        )
+        assert idp.admin_get_user(UserPoolId=pool_id, Username=newcomer)["UserStatus"] == "CONFIRMED"
+        token = sign_in(public_idp, cid, "shared@example.com")["AuthenticationResult"]["AccessToken"]
+        assert public_idp.get_user(AccessToken=token)["Username"] == newcomer
+        held = {
+            a["Name"]: a["Value"]
+            for a in idp.admin_get_user(UserPoolId=pool_id, Username=holder)["UserAttributes"]
+        }
+        assert held["email_verified"] == "false"
+        # Redeemed now: the code does not work twice.
+        with pytest.raises(
+            (public_idp.exceptions.ExpiredCodeException, public_idp.exceptions.NotAuthorizedException)
+        ):
+            public_idp.confirm_sign_up(ClientId=cid, Username=newcomer, ConfirmationCode=code)
+    finally:
+        idp.delete_user_pool(UserPoolId=pool_id)

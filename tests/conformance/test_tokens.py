@@ -296,6 +296,7 @@ def test_key_rotation_keeps_old_tokens_valid(
     name = make_user(idp, pool["Id"])
     before = sign_in(public_idp, client["ClientId"], name)["AuthenticationResult"]
     old_kid = jwt.get_unverified_header(before["AccessToken"])["kid"]
+    old_etag = httpx.get(f"{server.url}/{pool['Id']}/.well-known/jwks.json").headers["etag"]
     proc = subprocess.run(
         [
             sys.executable,
@@ -317,8 +318,11 @@ def test_key_rotation_keeps_old_tokens_valid(
     after = sign_in(public_idp, client["ClientId"], name)["AuthenticationResult"]
     new_kid = jwt.get_unverified_header(after["AccessToken"])["kid"]
     assert new_kid != old_kid
-    kids = {k["kid"] for k in httpx.get(f"{server.url}/{pool['Id']}/.well-known/jwks.json").json()["keys"]}
-    assert {old_kid, new_kid} <= kids
+    jwks = httpx.get(f"{server.url}/{pool['Id']}/.well-known/jwks.json")
+    assert {old_kid, new_kid} <= {k["kid"] for k in jwks.json()["keys"]}
+    assert jwks.headers["etag"] != old_etag  # a new key set is a new document
+    stale = {"If-None-Match": old_etag}
+    assert httpx.get(f"{server.url}/{pool['Id']}/.well-known/jwks.json", headers=stale).status_code == 200
     assert public_idp.get_user(AccessToken=before["AccessToken"])["Username"] == name
     verify(server, pool["Id"], before["IdToken"], audience=client["ClientId"])
     verify(server, pool["Id"], after["IdToken"], audience=client["ClientId"])

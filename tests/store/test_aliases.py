@@ -127,6 +127,48 @@ async def test_a_conflict_in_a_transaction_rolls_back_its_earlier_writes(store: 
     await store.insert_user(b, "b", f.indexed(b))  # the store is usable afterwards
 
 
+async def test_a_write_without_tx_inside_a_transaction_is_refused_not_deadlocked(store: Store) -> None:
+    a, b = f.user("a"), f.user("b")
+    with pytest.raises(RuntimeError, match="must be given tx="):
+        async with store.transaction() as tx:
+            await store.insert_user(a, "a", f.indexed(a), tx=tx)
+            await asyncio.wait_for(store.insert_user(b, "b", f.indexed(b)), 5)
+    assert await store.count_users(P) == 0
+    async with store.transaction() as tx:  # reads need no tx; the store is usable afterwards
+        assert await store.get_user(P, "a") is None
+        await store.insert_user(a, "a", f.indexed(a), tx=tx)
+    await store.insert_user(b, "b", f.indexed(b))
+    assert await store.count_users(P) == 2
+
+
+async def test_sign_out_joins_a_transaction(store: Store) -> None:
+    u = f.user("a")
+    await store.insert_user(u, "a", f.indexed(u))
+    await store.insert_refresh_token(f.refresh("h1", sub=u.sub))
+    with pytest.raises(RuntimeError):
+        async with store.transaction() as tx:
+            await store.update_user(replace(u, enabled=False), "a", tx=tx)
+            await store.sign_out_user(P, u.sub, f.T0 + 5, tx=tx)
+            raise RuntimeError("rolled back")
+    assert (await store.get_refresh_token("h1")).revoked_at is None  # type: ignore[union-attr]
+    async with store.transaction() as tx:
+        await store.update_user(replace(u, enabled=False), "a", tx=tx)
+        await store.sign_out_user(P, u.sub, f.T0 + 5, tx=tx)
+    assert (await store.get_refresh_token("h1")).revoked_at == f.T0 + 5  # type: ignore[union-attr]
+    got = await store.get_user(P, "a")
+    assert got is not None and not got.enabled and got.tokens_valid_after == f.T0 + 5
+
+
+async def test_deleting_a_pool_frees_its_aliases(store: Store) -> None:
+    await store.insert_pool(f.pool(P))
+    a = f.user("a", email="x@example.com")
+    await store.insert_user(a, "a", f.indexed(a, EMAIL))
+    await store.delete_pool(P)
+    assert await store.user_by_alias(P, "email", "x@example.com") is None
+    b = f.user("b", email="x@example.com")
+    await store.insert_user(b, "b", f.indexed(b, EMAIL))
+
+
 async def test_take_alias_moves_it_in_place(store: Store) -> None:
     a, b = f.user("a", email="x@example.com"), f.user("b", email="x@example.com")
     await store.insert_user(a, "a", f.indexed(a, EMAIL))

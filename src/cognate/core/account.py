@@ -108,10 +108,12 @@ class Account:
 
     async def verify_attribute(self, access_token: str, attribute: str, code: str) -> None:
         pool, user, _ = await self._owner(access_token)
-        doc = await self.codes.redeem(pool, user, "attribute", code)
-        if doc.get("attribute") != attribute:
-            raise CodeMismatchException("Invalid verification code provided, please try again.")
-        await self.users.update_attributes(pool, user, [{"Name": f"{attribute}_verified", "Value": "true"}])
+        async with self.codes.redeeming(pool, user, "attribute", code) as doc:
+            if doc.get("attribute") != attribute:
+                raise CodeMismatchException("Invalid verification code provided, please try again.")
+            await self.users.update_attributes(
+                pool, user, [{"Name": f"{attribute}_verified", "Value": "true"}]
+            )
 
     async def delete_user(self, access_token: str) -> None:
         pool, user, _ = await self._owner(access_token)

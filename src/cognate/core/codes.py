@@ -13,9 +13,13 @@ LimitExceededException with a growing wait.
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlencode
 
 from cognate.core.clock import Clock
 from cognate.core.context import RequestContext
@@ -45,6 +49,11 @@ DEFAULT_MESSAGE = {
 }
 VERIFY_SUBJECT = "Your verification code"
 VERIFY_MESSAGE = "Your verification code is {####}."
+# VerificationMessageTemplate.DefaultEmailOption CONFIRM_WITH_LINK: the email carries a link to the
+# hosted /confirmUser page instead of the code; {##text##} becomes the link (Cognito's defaults).
+LINK_SUBJECT = "Your verification link"
+LINK_MESSAGE = "Please click the link below to verify your email address. {##Verify Email##}"
+_LINK_TEXT = re.compile(r"\{##(.*?)##\}", re.S)
 
 
 def mask(medium: str, destination: str) -> str:
@@ -78,7 +87,13 @@ def delivery_for(attribute: str) -> Delivery:
 
 class Codes:
     def __init__(
-        self, store: TtlStore, clock: Clock, lockout: Lockout, messenger: Messenger, sealer: Sealer
+        self,
+        store: TtlStore,
+        clock: Clock,
+        lockout: Lockout,
+        messenger: Messenger,
+        sealer: Sealer,
+        public_url: str = "",
     ) -> None:
         self.store = store
         self.clock = clock
@@ -86,6 +101,7 @@ class Codes:
         self.messenger = messenger
         self.sealer = sealer
         self.limits = SendLimits(lockout.auth_store, clock)
+        self.public_url = public_url
 
     def _code_digest(self, user: User, purpose: str, code: str) -> str:
         return self.sealer.digest(f"{user.pool_id}:{user.sub}:{purpose}:{code}", DIGEST_PURPOSE)
@@ -101,13 +117,17 @@ class Codes:
         delivery: Delivery,
         to: str | None = None,
         ctx: RequestContext | None = None,
+        *,
+        client_id: str | None = None,
     ) -> dict[str, str]:
         """Make, store and send a code; the CodeDeliveryDetails to answer with.
 
         ``to`` is the address the code goes to and is bound to (by default the user's
         current value of the delivery attribute). Sends are limited per user and per
         source address (send_limits.py; ``ctx`` names the source, and the admin door
-        is not limited): LimitExceededException, and nothing is sent.
+        is not limited): LimitExceededException, and nothing is sent. A sign-up code of a
+        pool that confirms by link (and of a known app client) goes as a link to
+        ``/confirmUser?client_id=..&user_name=..&confirmation_code=..``, as Cognito's.
         """
         destination = user.attributes[delivery.attribute] if to is None else to
         await self.limits.admit(ctx, pool.id, purpose, user.sub)
@@ -125,11 +145,24 @@ class Codes:
             ttl,
         )
         subject, body = self._texts(pool, purpose, delivery.medium)
+        body = render(body, user.username, code)
+        template = pool.doc.get("VerificationMessageTemplate") or {}
+        if (
+            purpose == "signup"
+            and client_id
+            and delivery.medium == "EMAIL"
+            and template.get("DefaultEmailOption") == "CONFIRM_WITH_LINK"
+        ):
+            query = urlencode({"client_id": client_id, "user_name": user.username, "confirmation_code": code})
+            url = f"{self.public_url}/confirmUser?{query}"
+            subject = template.get("EmailSubjectByLink") or LINK_SUBJECT
+            message = render(template.get("EmailMessageByLink") or LINK_MESSAGE, user.username, code)
+            body = _LINK_TEXT.sub(lambda m: f'<a href="{url}">{m.group(1)}</a>', message)
         await self.messenger.send(
             channel="email" if delivery.medium == "EMAIL" else "sms",
             to=destination,
             subject=subject if delivery.medium == "EMAIL" else "",
-            body=render(body, user.username, code),
+            body=body,
             kind={"reset": "reset", "mfa": "mfa"}.get(purpose, "verification"),
             pool_id=pool.id,
             username=user.username,
@@ -190,3 +223,32 @@ class Codes:
         if await self.store.consume(KIND, key) is None:  # redeemed meanwhile elsewhere
             raise ExpiredCodeException(EXPIRED)
         return doc
+
+    @asynccontextmanager
+    async def redeeming(
+        self, pool: Pool, user: User, purpose: str, given: str, to: str | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """``redeem``, for a step that goes on after the code: if the step then fails (an
+        alias taken, say), the code is given back, so that a failed step never uses it up
+        (ConfirmSignUp's retry with ForceAliasCreation works with the same code). A code
+        sent meanwhile is not overwritten."""
+        doc = await self.redeem(pool, user, purpose, given, to)
+        try:
+            yield doc
+        except BaseException:
+            remaining = float(doc.get("expires_at", 0)) - self.clock.now()
+            if remaining > 0:
+                await self.store.put_new(KIND, f"{pool.id}:{user.sub}:{purpose}", doc, remaining)
+            raise
+
+    async def redeem_unknown(self, pool: Pool, purpose: str, name: str) -> None:
+        """A code "checked" for a user who does not exist: the same store work and attempt
+        counting as a real wrong code, ending in CodeMismatchException, or
+        LimitExceededException after as many tries (PreventUserExistenceErrors)."""
+        try:
+            async with self.lockout.attempt(pool.id, f"code:{purpose}:unknown:{name}"):
+                await self.store.get(KIND, f"{pool.id}:unknown:{purpose}")
+                self.sealer.digest(f"{pool.id}:unknown:{purpose}:{name}", DIGEST_PURPOSE)
+                raise CodeMismatchException(MISMATCH)
+        except NotAuthorizedException:
+            raise LimitExceededException(LIMIT) from None

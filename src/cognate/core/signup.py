@@ -53,7 +53,9 @@ class SignUps:
         out: dict[str, Any] = {"UserConfirmed": False, "UserSub": user.sub}
         delivery = auto_verified_delivery(pool, user)
         if delivery is not None:
-            out["CodeDeliveryDetails"] = await self.codes.send(pool, user, "signup", delivery, ctx=ctx)
+            out["CodeDeliveryDetails"] = await self.codes.send(
+                pool, user, "signup", delivery, ctx=ctx, client_id=client.id
+            )
         return out
 
     async def known_user(self, pool: Pool, client: Client, typed: str) -> User | None:
@@ -70,9 +72,10 @@ class SignUps:
             raise CodeMismatchException("Invalid verification code provided, please try again.")
         if user.status != UserStatus.UNCONFIRMED:
             raise NotAuthorizedException(f"User cannot be confirmed. Current status is {user.status}")
-        doc = await self.codes.redeem(pool, user, "signup", str(req["ConfirmationCode"]))
         force = bool(req.get("ForceAliasCreation"))
-        await self.users.confirm_sign_up(pool, user, doc.get("attribute"), force_alias=force)
+        # A step that fails after the code (AliasExistsException) gives the code back.
+        async with self.codes.redeeming(pool, user, "signup", str(req["ConfirmationCode"])) as doc:
+            await self.users.confirm_sign_up(pool, user, doc.get("attribute"), force_alias=force)
 
     async def resend(self, ctx: RequestContext, client_id: str, req: dict[str, Any]) -> dict[str, Any]:
         pool, client = await self.flows.client_of(client_id)
@@ -85,7 +88,11 @@ class SignUps:
         delivery = auto_verified_delivery(pool, user)
         if delivery is None:
             raise InvalidParameterException("Auto verification not turned on.")
-        return {"CodeDeliveryDetails": await self.codes.send(pool, user, "signup", delivery, ctx=ctx)}
+        return {
+            "CodeDeliveryDetails": await self.codes.send(
+                pool, user, "signup", delivery, ctx=ctx, client_id=client.id
+            )
+        }
 
 
 def check_writable(client: Client, attrs: dict[str, Any], pool: Pool | None = None) -> None:

@@ -531,10 +531,12 @@ class Users:
     # --- state changes -----------------------------------------------------------
 
     async def set_enabled(self, pool: Pool, user: User, enabled: bool) -> User:
+        """Enable or disable; disabling also signs the user out everywhere, in the same transaction."""
         updated = replace(user, enabled=enabled, modified=self.clock.now())
-        await self.store.update_user(updated, username_key(pool, user.username))
-        if not enabled:
-            await self.store.sign_out_user(pool.id, user.sub, self.clock.now())
+        async with self.store.transaction() as tx:
+            await self.store.update_user(updated, username_key(pool, user.username), tx=tx)
+            if not enabled:
+                await self.store.sign_out_user(pool.id, user.sub, self.clock.now(), tx=tx)
         return updated
 
     async def admin_confirm(self, pool: Pool, user: User) -> User:

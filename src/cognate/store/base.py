@@ -98,7 +98,11 @@ class Tx(Protocol):
 
 class Transactions(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[Tx]:
-        """One write transaction that several writes share: all of them commit, or none."""
+        """One write transaction that several writes share: all of them commit, or none.
+
+        Every write inside it must be given ``tx=`` (one that is not raises RuntimeError:
+        it would wait for this very transaction).
+        """
         ...
 
 
@@ -204,7 +208,7 @@ class TokenStore(Protocol):
     async def revoke_refresh_family(self, origin_jti: str, now: float) -> None: ...
     async def origin_revoked(self, origin_jti: str) -> bool: ...
     async def cached_origin_revoked(self, origin_jti: str) -> bool: ...
-    async def sign_out_user(self, pool_id: str, sub: str, now: float) -> None:
+    async def sign_out_user(self, pool_id: str, sub: str, now: float, *, tx: Tx | None = None) -> None:
         """Revoke every refresh token of the user and refuse tokens issued before ``now``."""
         ...
 

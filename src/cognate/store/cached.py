@@ -150,8 +150,13 @@ class CachingStore(Store):
         self._c_groups.drop(sub)
         self._c_refresh.clear()
 
-    async def sign_out_user(self, pool_id: str, sub: str, now: float) -> None:
-        await super().sign_out_user(pool_id, sub, now)
+    async def sign_out_user(self, pool_id: str, sub: str, now: float, *, tx: Tx | None = None) -> None:
+        await super().sign_out_user(pool_id, sub, now, tx=tx)
+        self._forget_sign_in(sub)
+        if tx is not None:
+            tx.after_commit(lambda: self._forget_sign_in(sub))
+
+    def _forget_sign_in(self, sub: str) -> None:
         self._c_users.drop(sub)
         self._c_revoked.clear()
         self._c_refresh.clear()

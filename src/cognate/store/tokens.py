@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from cognate.core.entities import RefreshToken, SigningKey
 from cognate.store import schema as t
+from cognate.store.base import Tx
 from cognate.store.engine import Database
 
 # Access and ID tokens live at most one day (Cognito's limit); a revoked refresh-token
@@ -97,9 +98,9 @@ class TokenRows(Database):
         async with self.read() as conn:
             return (await conn.execute(q.limit(1))).first() is not None
 
-    async def sign_out_user(self, pool_id: str, sub: str, now: float) -> None:
+    async def sign_out_user(self, pool_id: str, sub: str, now: float, *, tx: Tx | None = None) -> None:
         """Revoke every refresh token of the user and refuse tokens issued before ``now``."""
-        async with self.write() as conn:
+        async with self.write(tx) as conn:
             await conn.execute(
                 t.refresh_tokens.update()
                 .where(

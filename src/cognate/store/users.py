@@ -40,6 +40,20 @@ _USER_BY_ALIAS = (
 )
 
 
+_GROUPS_OF_USER = (
+    sa.select(t.groups)
+    .select_from(
+        t.groups.join(
+            t.user_groups,
+            sa.and_(
+                t.user_groups.c.pool_id == t.groups.c.pool_id, t.user_groups.c.group_name == t.groups.c.name
+            ),
+        )
+    )
+    .where(t.user_groups.c.sub == sa.bindparam("b_sub"), t.groups.c.pool_id == sa.bindparam("b_pool_id"))
+)
+
+
 class UserRows(Database):
     async def count_users(self, pool_id: str) -> int:
         async with self.read() as conn:
@@ -296,19 +310,9 @@ class UserRows(Database):
             )
 
     async def groups_of_user(self, pool_id: str, sub: str) -> list[Group]:
-        j = t.groups.join(
-            t.user_groups,
-            sa.and_(
-                t.user_groups.c.pool_id == t.groups.c.pool_id, t.user_groups.c.group_name == t.groups.c.name
-            ),
-        )
-        q = (
-            sa.select(t.groups)
-            .select_from(j)
-            .where(t.user_groups.c.sub == sub, t.groups.c.pool_id == pool_id)
-        )
         async with self.read() as conn:
-            return [self._group(r) for r in await conn.execute(q)]
+            rows = await conn.execute(_GROUPS_OF_USER, {"b_sub": sub, "b_pool_id": pool_id})
+            return [self._group(r) for r in rows]
 
     async def users_in_group(
         self, pool_id: str, group_name: str, limit: int, after: str | None
