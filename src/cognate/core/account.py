@@ -20,10 +20,11 @@ from cognate.core import password_policy
 from cognate.core.codes import Codes, Delivery, delivery_for
 from cognate.core.context import RequestContext, admin_context
 from cognate.core.entities import Pool, User, UserStatus
-from cognate.core.signup import SIMULATED, SignUps, auto_verified_delivery, check_writable
+from cognate.core.signup import SignUps, auto_verified_delivery, check_writable
 from cognate.core.users import username_key
 from cognate.errors import (
     CodeMismatchException,
+    ExpiredCodeException,
     InvalidParameterException,
     NotAuthorizedException,
 )
@@ -32,6 +33,27 @@ if TYPE_CHECKING:
     from cognate.core.auth_flows import AuthFlows
 
 NO_RECOVERY = "Cannot reset password for the user as there is no registered/verified email or phone_number"
+
+
+def likely_recovery(pool: Pool) -> str:
+    """The attribute a reset code of this pool most likely goes to (for a simulated answer):
+    the first recovery mechanism whose attribute the pool uses (verifies, or signs in with)."""
+    used = {
+        *(pool.doc.get("AutoVerifiedAttributes") or []),
+        *(pool.doc.get("UsernameAttributes") or []),
+        *(pool.doc.get("AliasAttributes") or []),
+    }
+    mechanisms = (pool.doc.get("AccountRecoverySetting") or {}).get("RecoveryMechanisms") or [
+        {"Priority": 1, "Name": "verified_phone_number"},
+        {"Priority": 2, "Name": "verified_email"},
+    ]
+    for mechanism in sorted(mechanisms, key=lambda m: int(m.get("Priority", 1))):
+        attribute = {"verified_phone_number": "phone_number", "verified_email": "email"}.get(
+            str(mechanism.get("Name"))
+        )
+        if attribute and attribute in used:
+            return attribute
+    return "email"
 
 
 def recovery_delivery(pool: Pool, user: User) -> Delivery | None:
@@ -126,9 +148,9 @@ class Account:
     ) -> dict[str, Any]:
         pool, client = await self.flows.client_of(client_id)
         user = await self.signups.known_user(pool, client, req["Username"])
-        if user is None:
-            await self.codes.simulate(ctx, pool, "reset", req["Username"])  # limited alike
-            return {"CodeDeliveryDetails": dict(SIMULATED)}  # nothing is sent
+        if user is None:  # PreventUserExistenceErrors: looks, counts and takes as a real one
+            details = await self.codes.simulate(ctx, pool, "reset", req["Username"], likely_recovery(pool))
+            return {"CodeDeliveryDetails": details}  # nothing is sent
         if not user.enabled:
             raise NotAuthorizedException("User is disabled.")
         delivery = recovery_delivery(pool, user)
@@ -138,11 +160,20 @@ class Account:
 
     async def confirm_forgot_password(self, ctx: RequestContext, client_id: str, req: dict[str, Any]) -> None:
         pool, client = await self.flows.client_of(client_id)
-        user = await self.signups.known_user(pool, client, req["Username"])
-        if user is None:
-            raise CodeMismatchException("Invalid verification code provided, please try again.")
+        # The new password is judged before the user is looked up: a weak one gets the same
+        # answer whether or not the user exists.
         password_policy.check(password_policy.policy_of(pool.doc), req["Password"])
-        await self.codes.redeem(pool, user, "reset", str(req["ConfirmationCode"]))
+        user = await self.signups.known_user(pool, client, req["Username"])
+        if user is None:  # PreventUserExistenceErrors: a wrong code, counted as a real one
+            await self.codes.redeem_unknown(pool, "reset", req["Username"])
+            return
+        try:
+            await self.codes.redeem(pool, user, "reset", str(req["ConfirmationCode"]))
+        except ExpiredCodeException:
+            if client.doc.get("PreventUserExistenceErrors") == "ENABLED":
+                # No code outstanding is what an unknown user also has: the same answer.
+                raise CodeMismatchException("Invalid verification code provided, please try again.") from None
+            raise
         user = await self.users.set_password(pool, user, req["Password"], permanent=True)
         if user.status == UserStatus.RESET_REQUIRED:  # set_password keeps UNCONFIRMED as it is
             user = replace(user, status=UserStatus.CONFIRMED)

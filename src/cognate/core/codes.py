@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 
 from cognate.core.clock import Clock
 from cognate.core.context import RequestContext
-from cognate.core.entities import Pool, User
+from cognate.core.entities import Pool, User, UserStatus
 from cognate.core.lockout import Lockout
 from cognate.core.messages import Messenger
 from cognate.core.send_limits import SendLimits
@@ -175,10 +175,40 @@ class Codes:
             replace(user, attributes={**user.attributes, delivery.attribute: destination})
         )
 
-    async def simulate(self, ctx: RequestContext | None, pool: Pool, purpose: str, name: str) -> None:
-        """Count a code "sent" to a user who does not exist, exactly as a real one counts,
-        so that the limits tell nobody whether a user exists (PreventUserExistenceErrors)."""
+    async def simulate(
+        self, ctx: RequestContext | None, pool: Pool, purpose: str, name: str, attribute: str
+    ) -> dict[str, str]:
+        """A code "sent" to a user who does not exist (or may not be told one): counted
+        exactly as a real one, the same store write, and CodeDeliveryDetails shaped as a
+        real user's of this pool would be, with a made-up destination that is stable for
+        the name; nothing is sent. So neither the answer, nor the limits, nor the time
+        tells whether the user exists (PreventUserExistenceErrors ENABLED)."""
         await self.limits.admit(ctx, pool.id, purpose, "unknown:" + name)
+        await self.store.put(
+            KIND,
+            f"{pool.id}:unknown:{purpose}",
+            {"hash": self.sealer.digest(f"{pool.id}:{name}", DIGEST_PURPOSE), "attribute": attribute},
+            LIFETIME_S[purpose],
+        )
+        await self.messenger.rehearse("sms" if attribute == "phone_number" else "email")
+        seed = self.sealer.digest(f"{pool.id}:{name}", "simulated-destination")
+        if attribute == "phone_number":
+            fake = "+1" + "".join(str(int(c, 16) % 10) for c in seed[:10])
+        else:
+            letters = "abcdefghijklmnopqrstuvwxyz"
+            fake = f"{letters[int(seed[:2], 16) % 26]}x@{letters[int(seed[2:4], 16) % 26]}x"
+        return delivery_for(attribute).details(
+            User(
+                sub="",
+                pool_id=pool.id,
+                username=name,
+                status=UserStatus.UNKNOWN,
+                enabled=True,
+                attributes={attribute: fake},
+                created=0.0,
+                modified=0.0,
+            )
+        )
 
     @staticmethod
     def _texts(pool: Pool, purpose: str, medium: str) -> tuple[str, str]:

@@ -80,9 +80,16 @@ class SignUps:
     async def resend(self, ctx: RequestContext, client_id: str, req: dict[str, Any]) -> dict[str, Any]:
         pool, client = await self.flows.client_of(client_id)
         user = await self.known_user(pool, client, req["Username"])
-        if user is None:
-            await self.codes.simulate(ctx, pool, "signup", req["Username"])  # limited alike
-            return {"CodeDeliveryDetails": dict(SIMULATED)}  # nothing is sent
+        hide = client.doc.get("PreventUserExistenceErrors") == "ENABLED"
+        auto = pool.doc.get("AutoVerifiedAttributes") or []
+        if not ("phone_number" in auto or "email" in auto):
+            raise InvalidParameterException("Auto verification not turned on.")  # the pool's, for anyone
+        if user is None or (hide and user.status != UserStatus.UNCONFIRMED):
+            # PreventUserExistenceErrors: an unknown or already confirmed user looks, counts
+            # and takes as one who is sent a code; nothing is sent.
+            attribute = "phone_number" if "phone_number" in auto else "email"
+            details = await self.codes.simulate(ctx, pool, "signup", req["Username"], attribute)
+            return {"CodeDeliveryDetails": details}
         if user.status != UserStatus.UNCONFIRMED:
             raise InvalidParameterException("User is already confirmed.")
         delivery = auto_verified_delivery(pool, user)
