@@ -153,3 +153,81 @@ def test_confirm_sign_up_keeps_its_code_through_alias_exists_for_the_forced_retr
             public_idp.confirm_sign_up(ClientId=cid, Username=newcomer, ConfirmationCode=code)
     finally:
         idp.delete_user_pool(UserPoolId=pool_id)
+
+
+# --- 21: AttributesRequireVerificationBeforeUpdate ---------------------------------------------------
+
+
+def _attrs_of(idp: Any, pool_id: str, name: str) -> dict[str, str]:
+    return {
+        a["Name"]: a["Value"] for a in idp.admin_get_user(UserPoolId=pool_id, Username=name)["UserAttributes"]
+    }
+
+
+def test_a_new_email_waits_for_its_code_when_the_pool_says_so(server: Any, idp: Any, public_idp: Any) -> None:
+    pool_id = idp.create_user_pool(
+        PoolName=f"rv{uuid.uuid4().hex[:8]}",
+        AliasAttributes=["email"],
+        AutoVerifiedAttributes=["email"],
+        UserAttributeUpdateSettings={"AttributesRequireVerificationBeforeUpdate": ["email"]},
+    )["UserPool"]["Id"]
+    try:
+        cid = make_client(idp, pool_id, ExplicitAuthFlows=FLOWS)["ClientId"]
+        name = make_user(
+            idp,
+            pool_id,
+            UserAttributes=[
+                {"Name": "email", "Value": "old@example.com"},
+                {"Name": "email_verified", "Value": "true"},
+            ],
+        )
+        access = sign_in(public_idp, cid, name)["AuthenticationResult"]["AccessToken"]
+        out = public_idp.update_user_attributes(
+            AccessToken=access, UserAttributes=[{"Name": "email", "Value": "new@example.com"}]
+        )
+        assert out["CodeDeliveryDetailsList"][0]["Destination"] == "n***@e***"
+        sent = [m for m in server.outbox() if m["username"] == name and m["kind"] == "verification"]
+        assert sent[-1]["to"] == "new@example.com"
+        # Until the code is confirmed the verified address stays: for sign-in and for messages.
+        got = _attrs_of(idp, pool_id, name)
+        assert got["email"] == "old@example.com" and got["email_verified"] == "true"
+        assert "AccessToken" in sign_in(public_idp, cid, "old@example.com")["AuthenticationResult"]
+        with pytest.raises(public_idp.exceptions.UserNotFoundException):
+            sign_in(public_idp, cid, "new@example.com")
+        reset = public_idp.forgot_password(ClientId=cid, Username=name)["CodeDeliveryDetails"]
+        assert reset["Destination"] == "o***@e***"
+        # The code sent to the new address makes it the address.
+        public_idp.verify_user_attribute(
+            AccessToken=access, AttributeName="email", Code=str(sent[-1]["code"])
+        )
+        got = _attrs_of(idp, pool_id, name)
+        assert got["email"] == "new@example.com" and got["email_verified"] == "true"
+        assert "AccessToken" in sign_in(public_idp, cid, "new@example.com")["AuthenticationResult"]
+        with pytest.raises(public_idp.exceptions.UserNotFoundException):
+            sign_in(public_idp, cid, "old@example.com")
+    finally:
+        idp.delete_user_pool(UserPoolId=pool_id)
+
+
+def test_without_the_setting_a_new_email_replaces_the_old_one_unverified(idp: Any, public_idp: Any) -> None:
+    pool_id = idp.create_user_pool(PoolName=f"rv{uuid.uuid4().hex[:8]}", AliasAttributes=["email"])[
+        "UserPool"
+    ]["Id"]
+    try:
+        cid = make_client(idp, pool_id, ExplicitAuthFlows=FLOWS)["ClientId"]
+        name = make_user(
+            idp,
+            pool_id,
+            UserAttributes=[
+                {"Name": "email", "Value": "old@example.com"},
+                {"Name": "email_verified", "Value": "true"},
+            ],
+        )
+        access = sign_in(public_idp, cid, name)["AuthenticationResult"]["AccessToken"]
+        public_idp.update_user_attributes(
+            AccessToken=access, UserAttributes=[{"Name": "email", "Value": "new@example.com"}]
+        )
+        got = _attrs_of(idp, pool_id, name)
+        assert got["email"] == "new@example.com" and got["email_verified"] == "false"
+    finally:
+        idp.delete_user_pool(UserPoolId=pool_id)

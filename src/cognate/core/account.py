@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from cognate.core import password_policy
-from cognate.core.codes import Codes, Delivery, delivery_for
+from cognate.core import attributes, password_policy
+from cognate.core.codes import LIFETIME_S, Codes, Delivery, delivery_for
 from cognate.core.context import RequestContext, admin_context
 from cognate.core.entities import Pool, User, UserStatus
 from cognate.core.signup import SignUps, auto_verified_delivery, check_writable
@@ -32,6 +32,7 @@ from cognate.errors import (
 if TYPE_CHECKING:
     from cognate.core.auth_flows import AuthFlows
 
+PENDING_KIND = "pending-attribute"  # a new address waiting for its code (see _held_until_verified)
 NO_RECOVERY = "Cannot reset password for the user as there is no registered/verified email or phone_number"
 
 
@@ -101,8 +102,14 @@ class Account:
         pool, user, claims = await self._owner(access_token)
         _, client = await self.flows.client_of(str(claims["client_id"]))
         check_writable(client, {u["Name"]: u.get("Value", "") for u in updates}, pool)
+        held = self._held_until_verified(pool, user, updates)
+        if held:
+            # Checked as a write now (schema, aliases' shape), applied once verified.
+            attributes.check_writes(pool.doc["SchemaAttributes"], held, creating=False, admin=False)
+            updates = [u for u in updates if u["Name"] not in held]
         before = dict(user.attributes)
-        user = await self.users.update_attributes(pool, user, updates, admin=False)
+        if updates:
+            user = await self.users.update_attributes(pool, user, updates, admin=False)
         sent = []
         for attribute in ("email", "phone_number"):
             changed = user.attributes.get(attribute) and user.attributes.get(attribute) != before.get(
@@ -110,7 +117,41 @@ class Account:
             )
             if changed and attribute in (pool.doc.get("AutoVerifiedAttributes") or []):
                 sent.append(await self.codes.send(pool, user, "attribute", delivery_for(attribute)))
+        for attribute, value in held.items():
+            await self.users.store.put(
+                PENDING_KIND, f"{pool.id}:{user.sub}:{attribute}", {"value": value}, LIFETIME_S["attribute"]
+            )
+            sent.append(await self.codes.send(pool, user, "attribute", delivery_for(attribute), to=value))
         return sent
+
+    @staticmethod
+    def _held_until_verified(pool: Pool, user: User, updates: list[dict[str, str]]) -> dict[str, str]:
+        """The new addresses that wait for their code before they replace a verified one.
+
+        UserAttributeUpdateSettings.AttributesRequireVerificationBeforeUpdate (developer
+        guide, "Verifying updates to email addresses and phone numbers"): with the setting,
+        a new email or phone number does not replace the verified one -- for sign-in and
+        for messages -- until the user confirms the code sent to it; without it, the new
+        value replaces the old one at once, unverified.
+        """
+        settings = pool.doc.get("UserAttributeUpdateSettings") or {}
+        listed = set(settings.get("AttributesRequireVerificationBeforeUpdate") or [])
+        held = {}
+        for update in updates:
+            name, value = update["Name"], update.get("Value", "")
+            if (
+                name in ("email", "phone_number")
+                and name in listed
+                and value
+                and value != user.attributes.get(name)
+                and user.attributes.get(f"{name}_verified") == "true"
+            ):
+                held[name] = value
+        return held
+
+    async def _pending(self, pool: Pool, user: User, attribute: str) -> str | None:
+        doc = await self.users.store.get(PENDING_KIND, f"{pool.id}:{user.sub}:{attribute}")
+        return str(doc["value"]) if doc and doc.get("value") else None
 
     async def delete_attributes(self, access_token: str, names: list[str]) -> None:
         pool, user, claims = await self._owner(access_token)
@@ -124,18 +165,23 @@ class Account:
             raise InvalidParameterException(
                 f"{attribute} cannot be verified: only email and phone_number can."
             )
-        if not user.attributes.get(attribute):
+        pending = await self._pending(pool, user, attribute)  # a new address waiting for its code
+        if not user.attributes.get(attribute) and pending is None:
             raise InvalidParameterException(f"The user has no {attribute} to verify.")
-        return await self.codes.send(pool, user, "attribute", delivery_for(attribute))
+        return await self.codes.send(pool, user, "attribute", delivery_for(attribute), to=pending)
 
     async def verify_attribute(self, access_token: str, attribute: str, code: str) -> None:
         pool, user, _ = await self._owner(access_token)
-        async with self.codes.redeeming(pool, user, "attribute", code) as doc:
+        pending = await self._pending(pool, user, attribute)
+        async with self.codes.redeeming(pool, user, "attribute", code, to=pending) as doc:
             if doc.get("attribute") != attribute:
                 raise CodeMismatchException("Invalid verification code provided, please try again.")
-            await self.users.update_attributes(
-                pool, user, [{"Name": f"{attribute}_verified", "Value": "true"}]
-            )
+            verified = [{"Name": f"{attribute}_verified", "Value": "true"}]
+            if pending is not None:  # the new address, proven: it replaces the old one now
+                verified.insert(0, {"Name": attribute, "Value": pending})
+            await self.users.update_attributes(pool, user, verified)
+        if pending is not None:
+            await self.users.store.delete(PENDING_KIND, f"{pool.id}:{user.sub}:{attribute}")
 
     async def delete_user(self, access_token: str) -> None:
         pool, user, _ = await self._owner(access_token)
