@@ -231,3 +231,55 @@ def test_without_the_setting_a_new_email_replaces_the_old_one_unverified(idp: An
         assert got["email"] == "new@example.com" and got["email_verified"] == "false"
     finally:
         idp.delete_user_pool(UserPoolId=pool_id)
+
+
+# --- 17: one Unicode profile for usernames and aliases -----------------------------------------------
+
+NFC, NFD = "caf\u00e9", "cafe\u0301"
+
+
+def test_nfc_and_nfd_are_one_user(idp: Any, public_idp: Any, fresh_pool: dict[str, Any]) -> None:
+    pool_id = fresh_pool["Id"]
+    cid = make_client(idp, pool_id, ExplicitAuthFlows=FLOWS)["ClientId"]
+    public_idp.sign_up(ClientId=cid, Username=NFD, Password=PASSWORD)
+    with pytest.raises(public_idp.exceptions.UsernameExistsException):
+        public_idp.sign_up(ClientId=cid, Username=NFC, Password=PASSWORD)
+    with pytest.raises(idp.exceptions.UsernameExistsException):
+        idp.admin_create_user(UserPoolId=pool_id, Username=NFC, MessageAction="SUPPRESS")
+    got = idp.admin_get_user(UserPoolId=pool_id, Username=NFC)
+    assert got["Username"] == NFC  # kept in NFC, found by either form
+    assert idp.admin_get_user(UserPoolId=pool_id, Username=NFD)["Username"] == NFC
+    idp.admin_confirm_sign_up(UserPoolId=pool_id, Username=NFD)
+    for typed in (NFC, NFD):
+        assert "AccessToken" in sign_in(public_idp, cid, typed)["AuthenticationResult"]
+    users = idp.list_users(UserPoolId=pool_id, Filter=f'username = "{NFD}"')["Users"]
+    assert [u["Username"] for u in users] == [NFC]
+    # Case-sensitive pool (the default): case still makes another user.
+    public_idp.sign_up(ClientId=cid, Username=NFC.upper(), Password=PASSWORD)
+
+
+def test_case_insensitive_pools_map_width_and_case(idp: Any, public_idp: Any) -> None:
+    pool_id = idp.create_user_pool(
+        PoolName=f"ci{uuid.uuid4().hex[:8]}",
+        UsernameConfiguration={"CaseSensitive": False},
+        AliasAttributes=["email"],
+    )["UserPool"]["Id"]
+    try:
+        cid = make_client(idp, pool_id, ExplicitAuthFlows=FLOWS)["ClientId"]
+        make_user(
+            idp,
+            pool_id,
+            "Joe",
+            UserAttributes=[
+                {"Name": "email", "Value": "Caf\u00e9@example.com"},
+                {"Name": "email_verified", "Value": "true"},
+            ],
+        )
+        for twin in ("joe", "JOE", "\uff4a\uff4f\uff45"):  # the last in fullwidth letters
+            with pytest.raises(idp.exceptions.UsernameExistsException):
+                idp.admin_create_user(UserPoolId=pool_id, Username=twin, MessageAction="SUPPRESS")
+            assert "AccessToken" in sign_in(public_idp, cid, twin)["AuthenticationResult"]
+        # The email alias is compared the same way.
+        assert "AccessToken" in sign_in(public_idp, cid, "CAFE\u0301@example.com")["AuthenticationResult"]
+    finally:
+        idp.delete_user_pool(UserPoolId=pool_id)

@@ -26,7 +26,7 @@ from concurrent.futures import Executor
 from dataclasses import replace
 from typing import Any
 
-from cognate.core import attributes, ids, list_filter, paging, password_policy
+from cognate.core import attributes, ids, list_filter, paging, password_policy, usernames
 from cognate.core.clock import Clock
 from cognate.core.entities import Pool, User, UserStatus
 from cognate.core.messages import Messenger
@@ -62,13 +62,22 @@ def case_sensitive(pool: Pool) -> bool:
 
 
 def username_key(pool: Pool, username: str) -> str:
-    return username if case_sensitive(pool) else username.lower()
+    """The unique, compared form of a username (usernames.py: NFC, or RFC 8265
+    UsernameCaseMapped in a case-insensitive pool)."""
+    return usernames.key(username, case_sensitive=case_sensitive(pool))
 
 
 def alias_key(pool: Pool, attribute: str, value: str) -> str:
-    """An alias as its unique index keys it: in a case-insensitive pool, email and
-    preferred_username ignore case (Cognito: "This option also enables both
-    preferred_username and email alias to be case insensitive")."""
+    """An alias as its unique index keys it: normalised as usernames are, and in a
+    case-insensitive pool email and preferred_username ignore case (Cognito: "This option
+    also enables both preferred_username and email alias to be case insensitive")."""
+    if attribute == "phone_number":
+        return value
+    return usernames.key(value, case_sensitive=case_sensitive(pool))
+
+
+def _legacy_alias_key(pool: Pool, attribute: str, value: str) -> str:
+    """An alias key as written before normalisation (docs/usernames.md)."""
     if attribute != "phone_number" and not case_sensitive(pool):
         return value.lower()
     return value
@@ -146,11 +155,18 @@ class Users:
         user = await self.store.get_user(pool.id, username_key(pool, name))
         if user is not None:
             return user
+        legacy = name if case_sensitive(pool) else name.lower()
+        if legacy != username_key(pool, name):
+            # A row written before names were normalised keeps its old key (docs/usernames.md).
+            user = await self.store.get_user(pool.id, legacy)
+            if user is not None:
+                return user
         for attr in self._sign_in_attributes(pool):
             if attr in ALIASES:
-                user = await self.store.user_by_alias(pool.id, attr, alias_key(pool, attr, name))
-                if user is not None:
-                    return user
+                for k in dict.fromkeys((alias_key(pool, attr, name), _legacy_alias_key(pool, attr, name))):
+                    user = await self.store.user_by_alias(pool.id, attr, k)
+                    if user is not None:
+                        return user
         try:
             uuid.UUID(name)
         except ValueError:
@@ -261,6 +277,7 @@ class Users:
         """With UsernameAttributes, the given name is an email or phone; the username is a UUID."""
         if username.strip() != username or not username:
             raise InvalidParameterException("Username should not contain leading or trailing whitespace.")
+        username = usernames.stored(username)  # one user per name, however it was typed
         kinds = pool.doc.get("UsernameAttributes") or []
         if not kinds:
             # With aliases, a username shaped like an email or phone number could be
@@ -560,8 +577,7 @@ class Users:
         attr = column = None
         if flt is not None:
             if flt.attribute == "username":
-                value = flt.value if case_sensitive(pool) else flt.value.lower()
-                column = ("username_key", flt.op, value)
+                column = ("username_key", flt.op, username_key(pool, flt.value))
             elif flt.attribute == "cognito:user_status":
                 # Case-insensitive in Cognito (ListUsers): the statuses are upper case.
                 column = ("status", flt.op, flt.value.upper())
