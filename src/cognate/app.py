@@ -21,6 +21,7 @@ from starlette.routing import Route
 from cognate import bootstrap, config, http_deadline
 from cognate.awsjson.dispatch import AwsJsonDoor
 from cognate.awsjson.registry import load_all
+from cognate.core.clock import Clock
 from cognate.core.service import Core, CoreConfig
 from cognate.hosted_ui.pages import HostedUI
 from cognate.logs import RequestLog
@@ -66,7 +67,8 @@ class Front:
             await self.app(scope, receive, send)
 
 
-def build(settings: config.Settings) -> RequestLog:
+def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLog:
+    """The whole application; ``clock`` lets in-process tests pin time."""
     http_deadline.configure(settings.read_timeout)
     secrets = bootstrap.ensure(settings)
     load_all()
@@ -94,7 +96,7 @@ def build(settings: config.Settings) -> RequestLog:
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         store = CachingStore(settings.database_url)
-        state.core = Core(store, core_config(settings, secrets))
+        state.core = Core(store, core_config(settings, secrets), clock=clock)
         task = asyncio.create_task(purge_loop(state.core))
         try:
             yield

@@ -132,6 +132,7 @@ def serve(settings: config.Settings) -> int:
         from cognate import functions
 
         functions.load(settings.functions)  # checked before anything starts
+    startup.check_tls(settings)
     seed_doc = None
     if settings.seed:
         seed_doc = seed.load(settings.seed)  # the whole file, before anything is written

@@ -7,11 +7,13 @@ AdminListGroupsForUser / ListUsersInGroup.
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from cognate.core import paging
 from cognate.core.clock import Clock
 from cognate.core.entities import Group, Pool, User
+from cognate.core.users import username_key
 from cognate.errors import GroupExistsException, ResourceNotFoundException
 from cognate.store.base import Conflict, GroupStore
 
@@ -77,3 +79,27 @@ class Groups:
         return sorted(
             groups, key=lambda g: (g.doc.get("Precedence") is None, g.doc.get("Precedence", 0), g.name)
         )
+
+    # --- pages (ListGroups, ListUsersInGroup) -------------------------------------------
+
+    async def list(self, pool: Pool, limit: int, token: str | None) -> tuple[list[Group], str | None]:
+        """One page of the pool's groups by name, and the token of the next page (if any)."""
+        scope = f"ListGroups\n{pool.id}"  # a token belongs to this listing only
+        found = await self.store.list_groups(
+            pool.id, limit + 1, paging.decode(token, scope) if token else None
+        )
+        page = found[:limit]
+        return page, (paging.encode(page[-1].name, scope) if len(found) > limit and page else None)
+
+    async def users_in(
+        self, pool: Pool, name: str, limit: int, token: str | None
+    ) -> tuple[builtins.list[User], str | None]:
+        """One page of a group's members by username (the group must exist)."""
+        await self.get(pool, name)
+        scope = f"ListUsersInGroup\n{pool.id}\n{name}"  # a token belongs to this listing only
+        found = await self.store.users_in_group(
+            pool.id, name, limit + 1, paging.decode(token, scope) if token else None
+        )
+        page = found[:limit]
+        more = len(found) > limit and page
+        return page, (paging.encode(username_key(pool, page[-1].username), scope) if more else None)

@@ -434,6 +434,12 @@ class Tokens:
             raise invalid
         return pool_id, key
 
+    async def lookup_refresh(self, token: str) -> RefreshToken | None:
+        """The stored record of a refresh token in any state (introspection, revocation)."""
+        if not token or len(token) > 4096:
+            return None
+        return await self.store.get_refresh_token(refresh_hash(token))
+
     async def find_refresh(self, token: str, client: Client) -> RefreshToken:
         """The live refresh token of ``client``; NotAuthorizedException otherwise."""
         if not token or len(token) > 4096:

@@ -29,105 +29,36 @@ from typing import Any
 from cognate.core import attributes, ids, list_filter, paging, password_policy, usernames
 from cognate.core.clock import Clock
 from cognate.core.entities import Pool, User, UserStatus
+from cognate.core.invitations import deliverable, send_invitation
+from cognate.core.invitations import render as render  # re-exported
 from cognate.core.messages import Messenger
+from cognate.core.sign_in_names import (
+    ALIASES,
+    _legacy_alias_key,
+    alias_key,
+    alias_taken,
+    case_sensitive,
+    index_of,
+    usable_aliases,
+)
+from cognate.core.sign_in_names import indexed_values as indexed_values  # re-exported
+from cognate.core.sign_in_names import username_key as username_key  # re-exported
 from cognate.crypto import srp
 from cognate.crypto.passwords import Passwords
 from cognate.crypto.sealing import Sealer
 from cognate.errors import (
-    AliasExistsException,
-    CognateError,
     InvalidParameterException,
     NotAuthorizedException,
     UnsupportedUserStateException,
     UsernameExistsException,
     UserNotFoundException,
 )
-from cognate.store.base import AliasConflict, Conflict, Store, Tx, UserIndex
+from cognate.store.base import AliasConflict, Conflict, Store, Tx
 
-# Attributes kept in the attribute index: the ones ListUsers filters on and the aliases.
-INDEXED = ("email", "phone_number", "name", "given_name", "family_name", "preferred_username", "sub")
-ALIASES = ("email", "phone_number", "preferred_username")
 SRP_PURPOSE = "srp-verifier"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _PHONE = re.compile(r"^\+[0-9]{4,15}$")
 _PHONE_SHAPED = re.compile(r"^\+[0-9]+$")  # could be some user's phone_number (E.164)
-
-DEFAULT_INVITE_SUBJECT = "Your temporary password"
-DEFAULT_INVITE_EMAIL = "Your username is {username} and temporary password is {####}."
-DEFAULT_INVITE_SMS = "Your username is {username} and temporary password is {####}."
-
-
-def case_sensitive(pool: Pool) -> bool:
-    return bool((pool.doc.get("UsernameConfiguration") or {}).get("CaseSensitive", True))
-
-
-def username_key(pool: Pool, username: str) -> str:
-    """The unique, compared form of a username (usernames.py: NFC, or RFC 8265
-    UsernameCaseMapped in a case-insensitive pool)."""
-    return usernames.key(username, case_sensitive=case_sensitive(pool))
-
-
-def alias_key(pool: Pool, attribute: str, value: str) -> str:
-    """An alias as its unique index keys it: normalised as usernames are, and in a
-    case-insensitive pool email and preferred_username ignore case (Cognito: "This option
-    also enables both preferred_username and email alias to be case insensitive")."""
-    if attribute == "phone_number":
-        return value
-    return usernames.key(value, case_sensitive=case_sensitive(pool))
-
-
-def _legacy_alias_key(pool: Pool, attribute: str, value: str) -> str:
-    """An alias key as written before normalisation (docs/usernames.md)."""
-    if attribute != "phone_number" and not case_sensitive(pool):
-        return value.lower()
-    return value
-
-
-def usable_aliases(pool: Pool, attrs: dict[str, str]) -> list[tuple[str, str]]:
-    """The (attribute, key) pairs a user with ``attrs`` signs in with besides the username.
-
-    With UsernameAttributes, the email or phone number itself (verified or not); with
-    AliasAttributes, a verified email or phone number (an unverified one may sit on
-    several accounts, as in Cognito) and any preferred_username.
-    """
-    username_attrs = pool.doc.get("UsernameAttributes") or []
-    alias_attrs = pool.doc.get("AliasAttributes") or []
-    out = []
-    for attr in ALIASES:
-        value = attrs.get(attr)
-        if not value:
-            continue
-        if attr in username_attrs or (
-            attr in alias_attrs and (attr == "preferred_username" or attrs.get(f"{attr}_verified") == "true")
-        ):
-            out.append((attr, alias_key(pool, attr, value)))
-    return out
-
-
-def index_of(pool: Pool, user: User) -> UserIndex:
-    """What the store finds ``user`` by: the filterable attributes and the usable aliases."""
-    return UserIndex(indexed_values(user), usable_aliases(pool, user.attributes))
-
-
-def alias_taken(pool: Pool, conflict: AliasConflict, *, creating: bool) -> CognateError:
-    """Cognito's error for an alias another user holds: at creation, a sign-in name (UsernameAttributes)
-    is a taken username; otherwise the alias exists."""
-    message = f"An account with the given {conflict.attribute} already exists."
-    if creating and conflict.attribute in (pool.doc.get("UsernameAttributes") or []):
-        return UsernameExistsException(message)
-    return AliasExistsException(message)
-
-
-def indexed_values(user: User) -> list[tuple[str, str]]:
-    out = [("sub", user.sub)]
-    for name in INDEXED:
-        if name != "sub" and user.attributes.get(name):
-            out.append((name, user.attributes[name]))
-    return out
-
-
-def render(template: str, username: str, code: str) -> str:
-    return template.replace("{username}", username).replace("{####}", code)
 
 
 class Users:
@@ -176,6 +107,14 @@ class Users:
     @staticmethod
     def _sign_in_attributes(pool: Pool) -> list[str]:
         return list(pool.doc.get("UsernameAttributes") or []) + list(pool.doc.get("AliasAttributes") or [])
+
+    async def count(self, pool: Pool) -> int:
+        """DescribeUserPool's EstimatedNumberOfUsers (exact here)."""
+        return await self.store.count_users(pool.id)
+
+    async def by_sub(self, pool: Pool, sub: str) -> User | None:
+        """The user whose ``sub`` this is (a token's, a code's, a session's), or None."""
+        return await self.store.get_user_by_sub(pool.id, sub)
 
     async def get(self, pool: Pool, name: str) -> User:
         user = await self.find(pool, name)
@@ -247,7 +186,7 @@ class Users:
             temp = password_policy.generate(policy)
         mediums = req.get("DesiredDeliveryMediums") or ["SMS"]
         if action != "SUPPRESS":
-            self._deliverable(mediums, attrs)
+            deliverable(mediums, attrs)
         now = self.clock.now()
         sub = self._new_sub(pool, username)
         attrs = {"sub": sub, **attrs}
@@ -268,7 +207,7 @@ class Users:
             pool, user, "User account already exists", force=bool(req.get("ForceAliasCreation"))
         )
         if action != "SUPPRESS":
-            await self._send_invitation(pool, user, temp, mediums)
+            await send_invitation(self.messenger, pool, user, temp, mediums)
         return user
 
     def _apply_username_attributes(
@@ -358,39 +297,6 @@ class Users:
                 moved, username_key(pool, other.username), index_of(pool, moved), tx=tx
             )
 
-    @staticmethod
-    def _deliverable(mediums: list[str], attrs: dict[str, str]) -> None:
-        if ("EMAIL" in mediums and attrs.get("email")) or ("SMS" in mediums and attrs.get("phone_number")):
-            return
-        raise InvalidParameterException("User has no attribute matching desired delivery mediums")
-
-    async def _send_invitation(self, pool: Pool, user: User, temp: str, mediums: list[str]) -> None:
-        tpl = (pool.doc.get("AdminCreateUserConfig") or {}).get("InviteMessageTemplate") or {}
-        sender = (pool.doc.get("EmailConfiguration") or {}).get("From")
-        if "EMAIL" in mediums and user.attributes.get("email"):
-            await self.messenger.send(
-                channel="email",
-                to=user.attributes["email"],
-                subject=tpl.get("EmailSubject") or DEFAULT_INVITE_SUBJECT,
-                body=render(tpl.get("EmailMessage") or DEFAULT_INVITE_EMAIL, user.username, temp),
-                kind="temporary-password",
-                pool_id=pool.id,
-                username=user.username,
-                code=temp,
-                sender=sender,
-            )
-        if "SMS" in mediums and user.attributes.get("phone_number"):
-            await self.messenger.send(
-                channel="sms",
-                to=user.attributes["phone_number"],
-                subject="",
-                body=render(tpl.get("SMSMessage") or DEFAULT_INVITE_SMS, user.username, temp),
-                kind="temporary-password",
-                pool_id=pool.id,
-                username=user.username,
-                code=temp,
-            )
-
     async def _resend_invitation(self, pool: Pool, username: str, req: dict[str, Any]) -> User:
         user = await self.get(pool, username)
         if user.status != UserStatus.FORCE_CHANGE_PASSWORD:
@@ -401,9 +307,9 @@ class Users:
         temp = req.get("TemporaryPassword") or password_policy.generate(policy)
         password_policy.check(policy, temp)
         mediums = req.get("DesiredDeliveryMediums") or ["SMS"]
-        self._deliverable(mediums, user.attributes)
+        deliverable(mediums, user.attributes)
         updated = await self.set_password(pool, user, temp, permanent=False)
-        await self._send_invitation(pool, updated, temp, mediums)
+        await send_invitation(self.messenger, pool, updated, temp, mediums)
         return updated
 
     # --- seed: confirmed users with a permanent password ----------------------------
@@ -569,8 +475,18 @@ class Users:
     # --- ListUsers ---------------------------------------------------------------
 
     async def list(
-        self, pool: Pool, filter_text: str | None, limit: int, token: str | None
+        self,
+        pool: Pool,
+        filter_text: str | None,
+        limit: int,
+        token: str | None,
+        attributes_to_get: builtins.list[str] | None = None,
     ) -> tuple[list[User], str | None]:
+        """One page of ListUsers; ``attributes_to_get`` must name attributes of the pool."""
+        if attributes_to_get:
+            known = {a["Name"].removeprefix("dev:") for a in pool.doc["SchemaAttributes"]}
+            if not set(attributes_to_get) <= known:
+                raise InvalidParameterException("One or more requested attributes do not exist.")
         flt = list_filter.parse(filter_text)
         scope = self._page_scope(pool, filter_text)
         after = paging.decode(token, scope) if token else None
