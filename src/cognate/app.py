@@ -18,9 +18,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from cognate import bootstrap, config
+from cognate import bootstrap, config, http_deadline
 from cognate.awsjson.dispatch import AwsJsonDoor
 from cognate.awsjson.registry import load_all
+from cognate.core.clock import Clock
 from cognate.core.service import Core, CoreConfig
 from cognate.hosted_ui.pages import HostedUI
 from cognate.logs import RequestLog
@@ -66,7 +67,9 @@ class Front:
             await self.app(scope, receive, send)
 
 
-def build(settings: config.Settings) -> RequestLog:
+def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLog:
+    """The whole application; ``clock`` lets in-process tests pin time."""
+    http_deadline.configure(settings.read_timeout)
     secrets = bootstrap.ensure(settings)
     load_all()
     state = State()
@@ -80,7 +83,7 @@ def build(settings: config.Settings) -> RequestLog:
             return secrets.secret_access_key
         return None
 
-    door = AwsJsonDoor(get_core, lookup_secret)
+    door = AwsJsonDoor(get_core, lookup_secret, settings.trusted_networks())
 
     async def purge_loop(core: Core) -> None:
         while True:
@@ -93,7 +96,7 @@ def build(settings: config.Settings) -> RequestLog:
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         store = CachingStore(settings.database_url)
-        state.core = Core(store, core_config(settings, secrets))
+        state.core = Core(store, core_config(settings, secrets), clock=clock)
         task = asyncio.create_task(purge_loop(state.core))
         try:
             yield

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -37,9 +38,16 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 
 
+_SECOND: list[Any] = [None, ""]  # the last second formatted, and its text (one per second, not per line)
+_NEEDS_QUOTES = re.compile(r'[ "=]')
+
+
 def _time(record: logging.LogRecord) -> str:
-    stamp = datetime.datetime.fromtimestamp(record.created, datetime.UTC)
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(record.msecs):03d}Z"
+    second = int(record.created)
+    if _SECOND[0] != second:
+        stamp = datetime.datetime.fromtimestamp(second, datetime.UTC)
+        _SECOND[:] = [second, stamp.strftime("%Y-%m-%dT%H:%M:%S.")]
+    return f"{_SECOND[1]}{int(record.msecs):03d}Z"
 
 
 def _fields(record: logging.LogRecord) -> dict[str, Any]:
@@ -49,7 +57,7 @@ def _fields(record: logging.LogRecord) -> dict[str, Any]:
 
 def _text_value(value: Any) -> str:
     text = str(value)
-    if not text or any(c in text for c in ' "='):
+    if not text or _NEEDS_QUOTES.search(text):
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return text
 
@@ -209,4 +217,8 @@ def _write(scope: Scope, state: dict[str, Any], started: float) -> None:
         "client": client[0] if client else None,
     }
     level = logging.ERROR if status >= 500 else logging.INFO
-    log.log(level, "request", extra={"fields": fields})
+    if log.isEnabledFor(level):
+        # The record made directly: Logger.log would walk the stack for a caller no format shows.
+        log.handle(
+            log.makeRecord(log.name, level, __file__, 0, "request", (), None, extra={"fields": fields})
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -11,6 +12,7 @@ import pyotp
 import pytest
 
 from cognate.core.context import admin_context
+from cognate.core.mfa import Preference
 from cognate.core.service import Core
 from tests.api.hosted_helpers import (
     CALLBACK,
@@ -63,15 +65,13 @@ async def test_new_password_required_then_the_app(core: Core) -> None:
 
 
 async def totp_user(core: Core, pool, username: str = "alice") -> str:  # type: ignore[no-untyped-def]
-    await core.mfa.set_pool_config(
-        pool.id, {"MfaConfiguration": "OPTIONAL", "SoftwareTokenMfaConfiguration": {"Enabled": True}}
-    )
+    await core.mfa.set_pool_config(pool.id, mode="OPTIONAL", software_token={"Enabled": True})
     pool = await core.pools.get(pool.id)
     user = await add_user(core, pool, username)
     secret = await core.mfa.associate(pool, user)
     user = await core.users.find(pool, username)
     user = await core.mfa.verify_software_token(pool, user, pyotp.TOTP(secret).now(), None)
-    await core.mfa.set_preference(pool, user, None, {"Enabled": True, "PreferredMfa": True})
+    await core.mfa.set_preference(pool, user, None, Preference(enabled=True, preferred=True))
     return secret
 
 
@@ -86,17 +86,15 @@ async def test_totp_step_wrong_code_stays_then_the_app(core: Core) -> None:
         f = form(page.text, "/mfa")
         wrong = await submit(b, f, code="000000" if pyotp.TOTP(secret).now() != "000000" else "111111")
         assert wrong.status_code == 400 and "Invalid code received for user" in wrong.text
-        r = await submit(b, form(wrong.text, "/mfa"), code=pyotp.TOTP(secret).now())
+        # The verification code used its time step up (RFC 6238 5.2): the next step's code.
+        r = await submit(b, form(wrong.text, "/mfa"), code=pyotp.TOTP(secret).at(time.time() + 30))
         assert r.status_code == 302 and r.headers["location"].startswith(CALLBACK)
         assert done.calls[0][1].amr == ("pwd", "otp", "mfa")
 
 
 async def test_sms_step_with_the_code_sent(core: Core, tmp_path: Path) -> None:
     pool, client = await setup(core)
-    await core.mfa.set_pool_config(
-        pool.id,
-        {"MfaConfiguration": "ON", "SmsMfaConfiguration": {"SmsAuthenticationMessage": "Code {####}"}},
-    )
+    await core.mfa.set_pool_config(pool.id, mode="ON", sms={"SmsAuthenticationMessage": "Code {####}"})
     await add_user(core, await core.pools.get(pool.id), phone_number="+14255550100")
     async with browser(core, Completions()) as b:
         r = await login(b, client)
@@ -108,9 +106,7 @@ async def test_sms_step_with_the_code_sent(core: Core, tmp_path: Path) -> None:
 
 async def test_mfa_setup_shows_a_qr_code_of_the_otpauth_uri(core: Core) -> None:
     pool, client = await setup(core)
-    await core.mfa.set_pool_config(
-        pool.id, {"MfaConfiguration": "ON", "SoftwareTokenMfaConfiguration": {"Enabled": True}}
-    )
+    await core.mfa.set_pool_config(pool.id, mode="ON", software_token={"Enabled": True})
     await add_user(core, await core.pools.get(pool.id))
     async with browser(core, Completions()) as b:
         r = await login(b, client)
@@ -263,3 +259,21 @@ async def test_a_pool_that_confirms_by_link_emails_a_working_confirm_user_link(
         assert (await mail_reader.get(link.group(1).removeprefix("http://cognate.test"))).status_code == 400
     user = await core.users.find(pool, "lena")
     assert user is not None and user.status == "CONFIRMED" and user.attributes["email_verified"] == "true"
+
+
+async def test_a_pool_that_signs_in_by_email_asks_no_username(core: Core, tmp_path: Path) -> None:
+    pool, client = await setup(
+        core, pool_fields={"UsernameAttributes": ["email"], "AutoVerifiedAttributes": ["email"]}
+    )
+    async with browser(core, Completions()) as b:
+        f = await open_form(b, "/signup", authorize_params(client))
+        assert "username" not in f.fields and "email" in f.fields
+        r = await submit(b, f, email="mia@example.com", password=PASSWORD)
+        path, query = follow_path(r)
+        assert path == "/confirm" and query["username"] == "mia@example.com"
+        page = await b.get(r.headers["location"])
+        assert '<label class="label-customizable" for="username">Email</label>' in page.text
+        r = await submit(b, form(page.text, "/confirm"), code=outbox_codes(tmp_path)[-1])
+        assert r.status_code == 302 and r.headers["location"].startswith(CALLBACK + "?code=")
+    user = await core.users.find(pool, "mia@example.com")
+    assert user is not None and user.status == "CONFIRMED"

@@ -14,18 +14,19 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from cognate.core import password_policy
+from cognate.core import attributes, password_policy
+from cognate.core.attribute_access import check_user_writes, readable
 from cognate.core.clients import SECRET_PURPOSE, Clients
 from cognate.core.clock import Clock
 from cognate.core.context import RequestContext
 from cognate.core.entities import Client, Pool, User, UserStatus
 from cognate.core.lockout import Lockout
-from cognate.core.mfa import SMS, TOTP, Mfa
+from cognate.core.mfa import SMS, TOTP, Mfa, Preference
 from cognate.core.outcome import Authenticated, Challenge, SignInStep, names_of
 from cognate.core.pools import Pools
 from cognate.core.sessions import Sessions
 from cognate.core.srp_sign_in import SrpSignIn
-from cognate.core.tokens import ADMIN_SCOPE, Tokens, refresh_hash
+from cognate.core.tokens import ADMIN_SCOPE, Tokens
 from cognate.core.users import Users, username_key
 from cognate.errors import (
     InvalidParameterException,
@@ -106,6 +107,7 @@ class AuthFlows:
         self.clock = clock
         self.srp = SrpSignIn(self, secret_seed)
         self.mfa = mfa
+        self.triggers = tokens.triggers
 
     # --- entry points ------------------------------------------------------------
 
@@ -172,7 +174,7 @@ class AuthFlows:
         raise InvalidParameterException(f"{flow} flow is not supported yet by this server")
 
     async def user_by_sub(self, pool: Pool, sub: str) -> User | None:
-        return await self.users.store.get_user_by_sub(pool.id, sub)
+        return await self.users.by_sub(pool, sub)
 
     # --- password flows -------------------------------------------------------------
 
@@ -185,7 +187,10 @@ class AuthFlows:
         if not password:
             raise InvalidParameterException("Missing required parameter PASSWORD")
         user = await self.users.find(pool, username)
-        user = await self.verify_password(pool, client, username, user, password)
+        found = user
+        user = await self.sign_in_first_factor(
+            ctx, pool, client, username, user, lambda: self.users.check_password(found, password)
+        )
         return await self.after_first_factor(ctx, pool, client, user, ("pwd",))
 
     async def verify_password(
@@ -195,6 +200,25 @@ class AuthFlows:
         return await self.verify_first_factor(
             pool, client, typed, user, lambda: self.users.check_password(user, password)
         )
+
+    async def sign_in_first_factor(
+        self,
+        ctx: RequestContext,
+        pool: Pool,
+        client: Client,
+        typed: str,
+        user: User | None,
+        check: Callable[[], Awaitable[bool]],
+    ) -> User:
+        """A sign-in's password (or SRP proof): the pool's PreAuthentication function first.
+
+        The function may deny the attempt by raising (UserLambdaValidationException). It
+        hears of an unknown user only under PreventUserExistenceErrors, as Cognito's
+        ``userNotFound`` flag documents; otherwise the unknown user is refused as before.
+        """
+        if user is not None or client.doc.get("PreventUserExistenceErrors") == "ENABLED":
+            await self.triggers.pre_authentication(ctx, pool, client, typed, user)
+        return await self.verify_first_factor(pool, client, typed, user, check)
 
     async def verify_first_factor(
         self,
@@ -238,14 +262,19 @@ class AuthFlows:
                     "Temporary password has expired and must be reset by an administrator."
                 )
             session = await self._session(pool, client, user, "NEW_PASSWORD_REQUIRED", amr)
-            writable = {k: v for k, v in user.attributes.items() if k != "sub"}
+            shown = {k: v for k, v in readable(client, user.attributes).items() if k != "sub"}
+            required = [
+                f"userAttributes.{a['Name']}"
+                for a in pool.doc.get("SchemaAttributes") or []
+                if a.get("Required") and a["Name"] != "sub" and not user.attributes.get(a["Name"])
+            ]
             return Challenge(
                 "NEW_PASSWORD_REQUIRED",
                 session,
                 {
                     "USER_ID_FOR_SRP": user.username,
-                    "requiredAttributes": "[]",
-                    "userAttributes": json.dumps(writable),
+                    "requiredAttributes": json.dumps(required),
+                    "userAttributes": json.dumps(shown),
                 },
             )
         return await self.second_factor(ctx, pool, client, user, amr)
@@ -287,7 +316,9 @@ class AuthFlows:
     async def _authenticated(
         self, ctx: RequestContext, pool: Pool, client: Client, user: User, amr: tuple[str, ...]
     ) -> Authenticated:
-        """The end of every interactive sign-in: the user, now, and how they proved it."""
+        """The end of every interactive sign-in: the pool's PostAuthentication function, then
+        the user, now, and how they proved it (a refresh is not a sign-in and skips this)."""
+        await self.triggers.post_authentication(ctx, pool, client, user)
         return Authenticated(pool, client, user, auth_time=int(self.clock.now()), amr=amr)
 
     # --- challenges --------------------------------------------------------------
@@ -315,11 +346,15 @@ class AuthFlows:
             raise NotAuthorizedException("Invalid session for the user, session is expired.")
         if username and username not in names_of(user):
             raise NotAuthorizedException("Invalid session for the user, session is expired.")
+        # Every step re-checks the user: one disabled (or deleted, above) since the first
+        # step gets nothing more.
+        if not user.enabled:
+            raise NotAuthorizedException("User is disabled.")
         amr = tuple(str(m) for m in state.get("amr") or ("pwd",))
         if challenge == "NEW_PASSWORD_REQUIRED":
             return await self._new_password(ctx, pool, client, user, responses, session, amr)
         if challenge in (TOTP, SMS, "MFA_SETUP"):
-            return await self._mfa_answer(ctx, pool, client, user, challenge, responses, session, amr)
+            return await self._mfa_answer(ctx, pool, client, user, challenge, responses, session, amr, state)
         raise InvalidParameterException(f"Challenge {challenge} is not supported")
 
     async def _mfa_answer(
@@ -332,20 +367,23 @@ class AuthFlows:
         responses: Mapping[str, str],
         session: str | None,
         amr: tuple[str, ...],
+        state: Mapping[str, Any],
     ) -> SignInStep:
         """A wrong code leaves the session usable (attempts are limited); a right one redeems it."""
         if challenge == SMS:
             await self.mfa.check_sms_code(pool, user, responses.get("SMS_MFA_CODE") or "")
         elif challenge == TOTP:
             async with self.lockout.attempt(pool.id, f"mfa:{user.sub}") as attempt:
-                self.mfa.check_totp(user, responses.get("SOFTWARE_TOKEN_MFA_CODE") or "")
+                await self.mfa.check_totp(user, responses.get("SOFTWARE_TOKEN_MFA_CODE") or "")
                 attempt.success = True
         else:  # MFA_SETUP: the authenticator was verified with this session (VerifySoftwareToken)
-            if not user.mfa.get("totp"):
+            # Associated and verified within this very session: a secret verified some
+            # other time (say, set up and then disabled) is no second factor here.
+            if not state.get("totp_verified") or not user.mfa.get("totp"):
                 raise InvalidParameterException(
                     "Verify a software token with this session first (VerifySoftwareToken)."
                 )
-            user = await self.mfa.set_preference(pool, user, None, {"Enabled": True, "PreferredMfa": True})
+            user = await self.mfa.set_preference(pool, user, None, Preference(enabled=True, preferred=True))
         await self.sessions.redeem(session)
         method = {SMS: "sms", TOTP: "otp", "MFA_SETUP": "otp"}[challenge]
         return await self._authenticated(ctx, pool, client, user, (*amr, method, "mfa"))
@@ -356,10 +394,16 @@ class AuthFlows:
         if state.get("challenge") != "MFA_SETUP":
             raise NotAuthorizedException("Invalid session for the user, session is expired.")
         pool = await self.pools.get(state["pool_id"])
-        user = await self.users.store.get_user_by_sub(pool.id, state["sub"])
+        user = await self.users.by_sub(pool, state["sub"])
         if user is None:
             raise NotAuthorizedException("Invalid session for the user, session is expired.")
+        if not user.enabled:
+            raise NotAuthorizedException("User is disabled.")
         return pool, user
+
+    async def mfa_setup_verified(self, session: str) -> None:
+        """VerifySoftwareToken succeeded with this MFA_SETUP session: its answer may now pass."""
+        await self.sessions.update(session, {"totp_verified": True})
 
     async def _new_password(
         self,
@@ -380,9 +424,18 @@ class AuthFlows:
             for k, v in responses.items()
             if k.startswith("userAttributes.")
         ]
+        # The user writes here, not an administrator: only what the client may write
+        # (never a verified flag or a developer-only attribute), checked like any write.
+        check_user_writes(client, [u["Name"] for u in updates], pool)
+        attributes.check_writes(
+            pool.doc["SchemaAttributes"],
+            {u["Name"]: u["Value"] for u in updates},
+            creating=False,
+            admin=False,
+        )
         await self.sessions.redeem(session)  # single use, checked after validation so a typo can be retried
         if updates:
-            user = await self.users.update_attributes(pool, user, updates)
+            user = await self.users.update_attributes(pool, user, updates, admin=False)
         user = await self.users.set_password(pool, user, new_password, permanent=True)
         return await self.second_factor(ctx, pool, client, user, amr)
 
@@ -435,9 +488,7 @@ class AuthFlows:
             raise UnsupportedOperationException("Token revocation is not enabled for this app client")
         if token.count(".") == 2:
             raise UnsupportedTokenTypeException("Only refresh tokens can be revoked")
-        record = (
-            await self.tokens.store.get_refresh_token(refresh_hash(token)) if len(token) <= 4096 else None
-        )
+        record = await self.tokens.lookup_refresh(token)
         if record is None:
             return  # RFC 7009 2.2: an invalid token is not an error
         if record.client_id != client.id:
@@ -452,6 +503,10 @@ class AuthFlows:
             raise NotAuthorizedException("Invalid Access Token")
         if ADMIN_SCOPE not in str(claims.get("scope", "")).split():
             raise NotAuthorizedException("Access Token does not have required scopes")
+        # The app client it was issued to must still exist: deleting a client ends its tokens.
+        issued_to = await self.tokens.store.cached_client(str(claims.get("client_id", "")))
+        if issued_to is None or issued_to[0].pool_id != pool.id:
+            raise NotAuthorizedException("Invalid Access Token")
         user = await self.tokens.store.cached_user_by_sub(pool.id, claims["sub"])
         if user is None:
             raise NotAuthorizedException("User does not exist.")

@@ -7,10 +7,13 @@ AdminListGroupsForUser / ListUsersInGroup.
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
+from cognate.core import paging
 from cognate.core.clock import Clock
 from cognate.core.entities import Group, Pool, User
+from cognate.core.users import username_key
 from cognate.errors import GroupExistsException, ResourceNotFoundException
 from cognate.store.base import Conflict, GroupStore
 
@@ -57,9 +60,46 @@ class Groups:
         await self.get(pool, name)
         await self.store.remove_user_from_group(pool.id, name, user.sub)
 
+    async def page_of_user(
+        self, pool: Pool, user: User, limit: int, token: str | None
+    ) -> tuple[list[Group], str | None]:
+        """AdminListGroupsForUser: ``limit`` groups (by name) after the token's, and the next token."""
+        scope = f"AdminListGroupsForUser\n{pool.id}\n{user.sub}"
+        after = paging.decode(token, scope) if token else None
+        groups = sorted(await self.store.groups_of_user(pool.id, user.sub), key=lambda g: g.name)
+        if after is not None:
+            groups = [g for g in groups if g.name > after]
+        page = groups[: max(limit, 1)] if limit else groups[:60]
+        more = len(groups) > len(page)
+        return page, (paging.encode(page[-1].name, scope) if more and page else None)
+
     async def of_user(self, pool: Pool, user: User) -> list[Group]:
         groups = await self.store.groups_of_user(pool.id, user.sub)
         # Precedence order (lowest first, absent last), then name: cognito:groups' order.
         return sorted(
             groups, key=lambda g: (g.doc.get("Precedence") is None, g.doc.get("Precedence", 0), g.name)
         )
+
+    # --- pages (ListGroups, ListUsersInGroup) -------------------------------------------
+
+    async def list(self, pool: Pool, limit: int, token: str | None) -> tuple[list[Group], str | None]:
+        """One page of the pool's groups by name, and the token of the next page (if any)."""
+        scope = f"ListGroups\n{pool.id}"  # a token belongs to this listing only
+        found = await self.store.list_groups(
+            pool.id, limit + 1, paging.decode(token, scope) if token else None
+        )
+        page = found[:limit]
+        return page, (paging.encode(page[-1].name, scope) if len(found) > limit and page else None)
+
+    async def users_in(
+        self, pool: Pool, name: str, limit: int, token: str | None
+    ) -> tuple[builtins.list[User], str | None]:
+        """One page of a group's members by username (the group must exist)."""
+        await self.get(pool, name)
+        scope = f"ListUsersInGroup\n{pool.id}\n{name}"  # a token belongs to this listing only
+        found = await self.store.users_in_group(
+            pool.id, name, limit + 1, paging.decode(token, scope) if token else None
+        )
+        page = found[:limit]
+        more = len(found) > limit and page
+        return page, (paging.encode(username_key(pool, page[-1].username), scope) if more else None)

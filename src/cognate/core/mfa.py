@@ -12,7 +12,9 @@ The user's TOTP secret is sealed with the master key; SMS codes go through codes
 from __future__ import annotations
 
 import copy
-from dataclasses import replace
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pyotp
@@ -33,6 +35,16 @@ from cognate.errors import (
 TOTP = "SOFTWARE_TOKEN_MFA"
 SMS = "SMS_MFA"
 PURPOSE = "totp-secret"
+STEP_KIND = "totp-step"
+STEP_MEMORY_S = 150.0  # longer than the three steps (90 s) a code can be accepted in
+
+
+@dataclass(frozen=True)
+class Preference:
+    """One factor's setting in an MFA preference: None leaves that part as it is."""
+
+    enabled: bool | None = None
+    preferred: bool | None = None
 
 
 def pool_methods(pool: Pool) -> list[str]:
@@ -65,31 +77,36 @@ class Mfa:
 
     # --- the pool's configuration -------------------------------------------------------
 
-    async def set_pool_config(self, pool_id: str, req: dict[str, Any]) -> dict[str, Any]:
+    async def set_pool_config(
+        self,
+        pool_id: str,
+        *,
+        mode: str | None = None,
+        sms: Mapping[str, Any] | None = None,
+        software_token: Mapping[str, Any] | None = None,
+        email: Mapping[str, Any] | None = None,
+    ) -> Pool:
+        """SetUserPoolMfaConfig: the factors given replace the pool's; ``mode`` is OFF, ON or OPTIONAL.
+
+        The factor configurations are kept as Cognito shapes them (SmsMfaConfiguration,
+        SoftwareTokenMfaConfiguration, EmailMfaConfiguration), like the rest of the pool.
+        """
         pool = await self.pools.get(pool_id)
         doc = copy.deepcopy(pool.doc)
         config = dict(doc.get("MfaConfig") or {})
-        for key in ("SmsMfaConfiguration", "SoftwareTokenMfaConfiguration", "EmailMfaConfiguration"):
-            if key in req:
-                config[key] = req[key]
-        if "MfaConfiguration" in req:
-            doc["MfaConfiguration"] = req["MfaConfiguration"]
+        for key, value in (
+            ("SmsMfaConfiguration", sms),
+            ("SoftwareTokenMfaConfiguration", software_token),
+            ("EmailMfaConfiguration", email),
+        ):
+            if value is not None:
+                config[key] = copy.deepcopy(dict(value))
+        if mode is not None:
+            doc["MfaConfiguration"] = mode
         doc["MfaConfig"] = config
         if doc.get("MfaConfiguration") == "ON" and not pool_methods(replace(pool, doc=doc)):
             raise InvalidParameterException("MFA cannot be ON without at least one MFA method enabled.")
-        await self.pools.save_doc(pool, doc)
-        return self.pool_config(replace(pool, doc=doc))
-
-    @staticmethod
-    def pool_config(pool: Pool) -> dict[str, Any]:
-        config = pool.doc.get("MfaConfig") or {}
-        out: dict[str, Any] = {"MfaConfiguration": pool.doc.get("MfaConfiguration", "OFF")}
-        out["SoftwareTokenMfaConfiguration"] = config.get("SoftwareTokenMfaConfiguration") or {
-            "Enabled": TOTP in pool_methods(pool)
-        }
-        if config.get("SmsMfaConfiguration"):
-            out["SmsMfaConfiguration"] = config["SmsMfaConfiguration"]
-        return out
+        return await self.pools.save_doc(pool, doc)
 
     # --- authenticator apps ---------------------------------------------------------------
 
@@ -106,7 +123,7 @@ class Mfa:
             raise EnableSoftwareTokenMFAException(
                 "Associate a software token first (AssociateSoftwareToken)."
             )
-        if not pyotp.TOTP(self.sealer.unseal(pending, PURPOSE)).verify(code, valid_window=1):
+        if not await self._use_step(user, self.sealer.unseal(pending, PURPOSE), code):
             raise EnableSoftwareTokenMFAException("Code mismatch")
         mfa = {k: v for k, v in user.mfa.items() if k != "totp_pending"}
         mfa["totp"] = pending
@@ -114,23 +131,53 @@ class Mfa:
             mfa["totp_name"] = friendly
         return await self._save(pool, user, mfa)
 
-    def totp_ok(self, user: User, code: str) -> bool:
+    def _matching_step(self, secret: str, code: str) -> int | None:
+        """The time step (RFC 6238 T) whose code ``code`` is, within one step of drift."""
+        totp = pyotp.TOTP(secret)
+        now = self.clock.now()
+        found = None
+        for drift in (-1, 0, 1):
+            moment = now + drift * totp.interval
+            if hmac.compare_digest(totp.at(moment).encode(), str(code).encode()):
+                found = int(moment // totp.interval)
+        return found
+
+    async def _use_step(self, user: User, secret: str, code: str) -> bool:
+        """Whether ``code`` is right and its time step was not used before by this user.
+
+        RFC 6238 section 5.2: "the verifier MUST NOT accept the second attempt of the OTP
+        after the successful validation has been issued for the first OTP". The step is
+        claimed in the store atomically, so two sign-ins with one code on two workers or
+        nodes cannot both pass. VerifySoftwareToken uses its step up too: the code typed
+        while setting an authenticator up does not also sign in.
+        """
+        step = self._matching_step(secret, code)
+        if step is None:
+            return False
+        # Per authenticator (a new secret starts afresh), named by a keyed digest of it.
+        which = self.sealer.digest(secret, STEP_KIND)[:32]
+        return await self.users.store.put_new(
+            STEP_KIND, f"{user.pool_id}:{user.sub}:{which}:{step}", {}, STEP_MEMORY_S
+        )
+
+    async def totp_ok(self, user: User, code: str) -> bool:
         sealed = user.mfa.get("totp")
         if not isinstance(sealed, str):
             return False
-        return bool(pyotp.TOTP(self.sealer.unseal(sealed, PURPOSE)).verify(code, valid_window=1))
+        return await self._use_step(user, self.sealer.unseal(sealed, PURPOSE), code)
 
     # --- preferences ------------------------------------------------------------------------
 
     async def set_preference(
-        self, pool: Pool, user: User, sms: dict[str, Any] | None, totp: dict[str, Any] | None
+        self, pool: Pool, user: User, sms: Preference | None, totp: Preference | None
     ) -> User:
+        """SetUserMFAPreference / AdminSetUserMFAPreference: None leaves a factor as it is."""
         enabled = list(user.mfa.get("enabled", []))
         preferred = user.mfa.get("preferred")
         for method, settings in ((SMS, sms), (TOTP, totp)):
             if settings is None:
                 continue
-            if settings.get("Enabled"):
+            if settings.enabled:
                 if method == TOTP and not user.mfa.get("totp"):
                     raise SoftwareTokenMFANotFoundException(
                         "Software Token MFA has not been enabled by the user."
@@ -141,11 +188,11 @@ class Mfa:
                     enabled.append(method)
             elif method in enabled:
                 enabled.remove(method)
-            if settings.get("PreferredMfa"):
+            if settings.preferred:
                 if method not in enabled:
                     raise InvalidParameterException("A preferred MFA method must be enabled.")
                 preferred = method
-            elif preferred == method and (not settings.get("Enabled", True) or "PreferredMfa" in settings):
+            elif preferred == method and (settings.enabled is False or settings.preferred is not None):
                 preferred = None
         if preferred not in enabled:
             preferred = None
@@ -176,6 +223,6 @@ class Mfa:
     async def check_sms_code(self, pool: Pool, user: User, code: str) -> None:
         await self.codes.redeem(pool, user, "mfa", code)
 
-    def check_totp(self, user: User, code: str) -> None:
-        if not self.totp_ok(user, code):
+    async def check_totp(self, user: User, code: str) -> None:
+        if not await self.totp_ok(user, code):
             raise CodeMismatchException("Invalid code received for user")

@@ -166,6 +166,10 @@ class Pools:
         await self.store.update_pool(updated)
         return updated
 
+    async def find(self, pool_id: str) -> Pool | None:
+        """The pool, or None (a hot read: through the store's one-second cache)."""
+        return await self.store.cached_pool(pool_id)
+
     async def list(self, limit: int, token: str | None) -> tuple[list[Pool], str | None]:
         pools = await self.store.list_pools(limit + 1, paging.decode(token) if token else None)
         more = len(pools) > limit

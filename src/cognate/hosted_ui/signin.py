@@ -76,7 +76,7 @@ async def login_form(visit: Visit) -> Response:
         cookie = visit.request.cookies.get(browser_sessions.cookie_name(visit.pool.id))
         session = await visit.core.browser_sessions.current(visit.pool.id, cookie)
         if session is not None:
-            user = await visit.core.auth.users.store.get_user_by_sub(visit.pool.id, session.sub)
+            user = await visit.core.users.by_sub(visit.pool, session.sub)
             if user is not None:
                 done = calls.Authenticated(visit.pool, visit.client, user, session.auth_time, session.amr)
                 return await visit.finish(done, from_session=True)

@@ -140,7 +140,7 @@ class WellKnown:
 
     async def _jwks_document(self, pool_id: str) -> _Document | None:
         core: Core = self._core()
-        if await core.store.cached_pool(pool_id) is None:
+        if await core.pools.find(pool_id) is None:
             self._jwks.pop(pool_id, None)
             return None
         keys = await core.keys.get(pool_id)
