@@ -22,7 +22,14 @@ from cognate import bootstrap, config
 from cognate.awsjson.dispatch import AwsJsonDoor
 from cognate.awsjson.registry import load_all
 from cognate.core.service import Core, CoreConfig
+from cognate.oauth.authorize import Authorizer
 from cognate.oauth.discovery import WellKnown
+from cognate.oauth.introspection import Introspection
+from cognate.oauth.logout import Logout
+from cognate.oauth.responses import PREFLIGHT
+from cognate.oauth.revocation import Revocation
+from cognate.oauth.token_endpoint import TokenEndpoint
+from cognate.oauth.userinfo import UserInfo
 from cognate.store.cached import CachingStore
 
 log = logging.getLogger("cognate")
@@ -100,8 +107,27 @@ def build(settings: config.Settings) -> Front:
     async def health(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
+    async def preflight(_request: Request) -> Response:
+        return Response(status_code=204, headers=PREFLIGHT)
+
     well_known = WellKnown(get_core)
+    authorizer = Authorizer(get_core)
+    token = TokenEndpoint(get_core)
+    userinfo = UserInfo(get_core)
+    logout = Logout(get_core)
     routes: list[Any] = [
+        # OAuth 2.0 / OIDC (issue 8): no CORS on authorize and logout (RFC 9700 2.6).
+        Route("/oauth2/authorize", authorizer.endpoint, methods=["GET", "POST"]),
+        Route("/authorize", authorizer.endpoint, methods=["GET", "POST"]),
+        Route("/oauth2/token", token.endpoint, methods=["POST"]),
+        Route("/oauth2/userInfo", userinfo.endpoint, methods=["GET", "POST"]),
+        Route("/oauth2/revoke", Revocation(get_core).endpoint, methods=["POST"]),
+        Route("/oauth2/introspect", Introspection(get_core).endpoint, methods=["POST"]),
+        *(
+            Route(path, preflight, methods=["OPTIONS"])
+            for path in ("/oauth2/token", "/oauth2/userInfo", "/oauth2/revoke", "/oauth2/introspect")
+        ),
+        Route("/logout", logout.endpoint, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
         Route("/{pool_id}/.well-known/jwks.json", well_known.jwks, methods=["GET"]),
         Route(

@@ -2,9 +2,12 @@
 
 Every error Cognate raises on purpose is a ``CognateError``. The class name is the
 ``__type`` Cognito puts on the wire (botocore turns it into the exception class of
-the same name); each class also carries its HTTP status and its OAuth 2.0 ``error``
-code (RFC 6749 section 5.2) for the OAuth endpoints. Protocol layers render these;
-anything else becomes ``InternalErrorException`` with the traceback in the log.
+the same name), unless the class names another one in ``wire_type`` (a condition
+Cognate tells apart that Cognito reports under a shared name, such as a bad client
+proof); each class also carries its HTTP status and its OAuth 2.0 ``error`` code
+(RFC 6749 section 5.2) for the OAuth endpoints. Protocol layers render these; a
+``detail`` goes to the log and never on the wire; anything else becomes
+``InternalErrorException`` with the traceback in the log.
 """
 
 from __future__ import annotations
@@ -18,14 +21,17 @@ class CognateError(Exception):
     status: ClassVar[int] = 400
     oauth_error: ClassVar[str] = "invalid_request"
     default_message: ClassVar[str] = ""
+    # The ``__type`` on the AWS wire when it is not the class name.
+    wire_type: ClassVar[str | None] = None
 
-    def __init__(self, message: str | None = None) -> None:
+    def __init__(self, message: str | None = None, *, detail: str | None = None) -> None:
         self.message = message if message is not None else self.default_message
+        self.detail = detail  # for the log only: never rendered into a response
         super().__init__(self.message)
 
     @property
     def type_name(self) -> str:
-        return type(self).__name__
+        return self.wire_type or type(self).__name__
 
 
 # --- AWS protocol-level errors (common to every AWS JSON service) -------------------
@@ -65,6 +71,19 @@ class IncompleteSignatureException(CognateError):
 class RequestEntityTooLargeException(CognateError):
     status = 413
     default_message = "Request body exceeds the maximum size of 1048576 bytes."
+
+
+class InvalidClientException(CognateError):
+    """The client's proof (SECRET_HASH, client secret, HTTP Basic) is missing or wrong.
+
+    Cognito answers it as ``NotAuthorizedException`` (REFERENCE.md 5e); the OAuth token
+    endpoint answers ``invalid_client`` (RFC 6749 section 5.2), with 401 when the client
+    tried HTTP Basic. Deliberately not a ``NotAuthorizedException`` subclass: a wrong
+    password and a wrong client secret are different conditions to every door.
+    """
+
+    wire_type = "NotAuthorizedException"
+    oauth_error = "invalid_client"
 
 
 # --- Cognito's own error shapes (botocore's cognito-idp model) ----------------------
@@ -315,6 +334,64 @@ class WebAuthnRelyingPartyMismatchException(CognateError):
     pass
 
 
+# --- OAuth 2.0 / OpenID Connect refusals with no Cognito counterpart -------------------
+# Raised only on the OAuth endpoints; cognate.oauth.responses maps each to (status, error).
+
+
+class OAuthError(CognateError):
+    """A refusal of the OAuth 2.0 / OIDC endpoints (RFC 6749 4.1.2.1, 5.2; OIDC Core 3.1.2.6)."""
+
+
+class InvalidRequestError(OAuthError):
+    oauth_error = "invalid_request"
+
+
+class InvalidGrantError(OAuthError):
+    oauth_error = "invalid_grant"
+
+
+class UnauthorizedClientError(OAuthError):
+    oauth_error = "unauthorized_client"
+
+
+class UnsupportedGrantTypeError(OAuthError):
+    oauth_error = "unsupported_grant_type"
+
+
+class UnsupportedResponseTypeError(OAuthError):
+    oauth_error = "unsupported_response_type"
+
+
+class InvalidScopeError(OAuthError):
+    oauth_error = "invalid_scope"
+
+
+class LoginRequiredError(OAuthError):
+    oauth_error = "login_required"
+
+
+class RequestNotSupportedError(OAuthError):
+    oauth_error = "request_not_supported"
+
+
+class RequestUriNotSupportedError(OAuthError):
+    oauth_error = "request_uri_not_supported"
+
+
+class InvalidTokenError(OAuthError):
+    status = 401
+    oauth_error = "invalid_token"
+
+
+class InsufficientScopeError(OAuthError):
+    status = 403
+    oauth_error = "insufficient_scope"
+
+
+class InvalidAuthorizationRequest(OAuthError):
+    """The client or redirect_uri cannot be trusted: an error page, never a redirect (RFC 6749 4.1.2.1)."""
+
+
 # Names Cognito's service model declares; the rest above are AWS protocol errors.
 PROTOCOL_ERRORS = frozenset(
     {
@@ -326,4 +403,9 @@ PROTOCOL_ERRORS = frozenset(
         "IncompleteSignatureException",
         "RequestEntityTooLargeException",
     }
+)
+
+# OAuth-only classes: never on the AWS door, so not in Cognito's model.
+OAUTH_ERRORS = frozenset(
+    name for name, cls in list(globals().items()) if isinstance(cls, type) and issubclass(cls, OAuthError)
 )

@@ -69,8 +69,28 @@ def cognito_error_classes() -> dict[str, type[errors.CognateError]]:
 
 def test_every_cognito_named_error_is_in_the_model(model: Any) -> None:
     shapes = {shape.name for shape in model.error_shapes}
-    extra = sorted(set(cognito_error_classes()) - errors.PROTOCOL_ERRORS - shapes)
+    extra = sorted(
+        set(cognito_error_classes())
+        - errors.PROTOCOL_ERRORS
+        - errors.OAUTH_ERRORS
+        - shapes
+        - set(wire_named())
+    )
     assert extra == []
+
+
+def wire_named() -> dict[str, str]:
+    """Classes that travel under another ``__type`` (InvalidClientException -> NotAuthorizedException)."""
+    return {n: c.wire_type for n, c in cognito_error_classes().items() if c.wire_type is not None}
+
+
+def test_errors_named_otherwise_on_the_wire_use_a_model_name(model: Any) -> None:
+    shapes = {shape.name for shape in model.error_shapes}
+    named = wire_named()
+    assert named == {"InvalidClientException": "NotAuthorizedException"}
+    assert set(named.values()) <= shapes
+    assert not issubclass(errors.InvalidClientException, errors.NotAuthorizedException)
+    assert errors.InvalidClientException.oauth_error == "invalid_client"
 
 
 def test_every_error_shape_has_a_class(model: Any) -> None:
@@ -89,6 +109,6 @@ def test_error_classes_carry_a_status_and_an_oauth_code() -> None:
         assert cls.__name__ == name
         assert 400 <= cls.status < 600, name
         assert cls.oauth_error, name
-        assert cls().type_name == name
+        assert cls().type_name == (cls.wire_type or name)
     assert errors.InternalErrorException.status == 500
     assert errors.NotAuthorizedException("m").message == "m"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from cognate.core.account import Account
 from cognate.core.auth_flows import AuthFlows
+from cognate.core.authorization_codes import AuthorizationCodes
 from cognate.core.clients import Clients
 from cognate.core.clock import Clock
 from cognate.core.codes import Codes
@@ -63,6 +64,7 @@ class Core:
         self.keys = SigningKeys(store, self.clock, self.sealer)
         self.tokens = Tokens(store, self.clock, self.keys, self.groups, self.issuer_base)
         self.sessions = Sessions(store, self.clock)
+        self.authorization_codes = AuthorizationCodes(store, self.clock)
         self.lockout = Lockout(AuthStore(store), self.clock)
         self.codes = Codes(store, self.clock, self.lockout, self.messenger)
         self.mfa = Mfa(self.pools, self.users, self.codes, self.sealer, self.clock)

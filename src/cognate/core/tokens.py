@@ -159,6 +159,29 @@ class Tokens:
             )
         return Issued(id_token=id_token, access_token=access, expires_in=access_ttl, refresh_token=refresh)
 
+    async def client_credentials(self, pool: Pool, client: Client, scopes: list[str]) -> Issued:
+        """An access token for the client itself (``client_credentials``): ``sub`` is the client id.
+
+        Cognito developer guide, "Scopes, M2M, and resource servers": no user, no ID token,
+        no refresh token; the access token carries the granted custom scopes.
+        """
+        now = int(self.clock.now())
+        keys = await self.keys.get(pool.id)
+        access_ttl = validity_seconds(client.doc, "AccessToken")
+        claims = {
+            "sub": client.id,
+            "token_use": "access",
+            "scope": " ".join(scopes),
+            "auth_time": now,
+            "iss": self.issuer(pool.id),
+            "exp": now + access_ttl,
+            "iat": now,
+            "version": 2,
+            "jti": str(uuid.uuid4()),
+            "client_id": client.id,
+        }
+        return Issued(id_token=None, access_token=keys.signers["access"].sign(claims), expires_in=access_ttl)
+
     async def reissue(self, pool: Pool, client: Client, user: User, record: RefreshToken) -> Issued:
         """New ID and access tokens in a refresh token's family (``auth_time`` and scopes kept)."""
         return await self.issue(

@@ -1,0 +1,137 @@
+"""The token endpoint: ``POST /oauth2/token``.
+
+RFC 6749 section 4.1.3-4.1.4 (``authorization_code``), 6 (``refresh_token``), 4.4
+(``client_credentials``) and 5.1-5.2 (responses, errors, ``Cache-Control: no-store``);
+RFC 7636 section 4.6 (PKCE); RFC 9700 section 2.1.1 and 4.14 (PKCE downgrade, refresh
+tokens bound to their client). Cognito developer guide, "Token endpoint": the code
+grant returns ID (with ``openid``), access and refresh tokens; a refresh returns a new
+refresh token only when the client rotates them; ``client_credentials`` needs a client
+secret and custom scopes and returns an access token alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from cognate.core.entities import Client, Pool
+from cognate.core.service import Core
+from cognate.core.tokens import ADMIN_SCOPE, Issued
+from cognate.errors import (
+    InvalidGrantError,
+    InvalidRequestError,
+    UnauthorizedClientError,
+    UnsupportedGrantTypeError,
+)
+from cognate.oauth import client_auth, form, pkce, scopes
+from cognate.oauth.responses import Endpoint, json_error, ok_json
+
+
+def _required(fields: dict[str, str], name: str) -> str:
+    value = fields.get(name)
+    if value is None:
+        raise InvalidRequestError(f"The {name} parameter is required.")
+    return value
+
+
+def _allows(client: Client, flow: str) -> bool:
+    return bool(client.doc.get("AllowedOAuthFlowsUserPoolClient")) and flow in (
+        client.doc.get("AllowedOAuthFlows") or []
+    )
+
+
+def _body(issued: Issued) -> dict[str, Any]:
+    body: dict[str, Any] = {"access_token": issued.access_token}
+    if issued.id_token:
+        body["id_token"] = issued.id_token
+    if issued.refresh_token:
+        body["refresh_token"] = issued.refresh_token
+    body["token_type"] = "Bearer"
+    body["expires_in"] = issued.expires_in
+    return body
+
+
+class TokenEndpoint:
+    def __init__(self, core_getter: Callable[[], Core]) -> None:
+        self._core = core_getter
+
+    async def endpoint(self, request: Request) -> Response:
+        try:
+            fields = await form.read(request)
+            proof = client_auth.read(request.headers.get("authorization"), fields)
+            grant_type = _required(fields, "grant_type")
+            if grant_type not in ("authorization_code", "refresh_token", "client_credentials"):
+                raise UnsupportedGrantTypeError(f"Unsupported grant_type: {grant_type[:64]}")
+            pool, client = await client_auth.authenticate(self._core(), proof)
+            if grant_type == "authorization_code":
+                body = await self.authorization_code(pool, client, fields)
+            elif grant_type == "refresh_token":
+                body = await self.refresh_token(pool, client, fields)
+            else:
+                body = await self.client_credentials(pool, client, proof, fields)
+            return ok_json(body)
+        except Exception as exc:
+            return json_error(
+                exc, Endpoint.TOKEN, basic_tried=client_auth.basic_tried(request.headers.get("authorization"))
+            )
+
+    async def authorization_code(self, pool: Pool, client: Client, fields: dict[str, str]) -> dict[str, Any]:
+        core = self._core()
+        if not _allows(client, "code"):
+            raise UnauthorizedClientError("The client is not allowed the authorization code grant.")
+        code = _required(fields, "code")
+        redirect_uri = _required(fields, "redirect_uri")
+        grant = await core.authorization_codes.redeem(code, client, redirect_uri)
+        pkce.verify(grant.code_challenge, fields.get("code_verifier"))
+        user = await core.store.get_user_by_sub(pool.id, grant.sub)
+        if user is None or not user.enabled or user.tokens_valid_after > grant.auth_time:
+            raise InvalidGrantError("The user of this code can no longer sign in.")
+        issued = await core.tokens.issue(
+            pool,
+            client,
+            user,
+            auth_time=grant.auth_time,
+            scopes=list(grant.scopes),
+            origin_jti=grant.origin_jti,
+            with_refresh=True,
+            with_id_token=scopes.OPENID in grant.scopes,
+            nonce=grant.nonce,
+        )
+        await core.authorization_codes.confirm(grant)
+        return _body(issued)
+
+    async def refresh_token(self, pool: Pool, client: Client, fields: dict[str, str]) -> dict[str, Any]:
+        core = self._core()
+        token = _required(fields, "refresh_token")
+        explicit = set(client.doc.get("ExplicitAuthFlows") or [])
+        if "ALLOW_REFRESH_TOKEN_AUTH" not in explicit and any(f.startswith("ALLOW_") for f in explicit):
+            raise UnauthorizedClientError("The client is not allowed to refresh tokens.")
+        record = await core.tokens.find_refresh(token, client)
+        granted = tuple(record.doc.get("scopes") or [ADMIN_SCOPE])
+        scopes.within(granted, fields.get("scope"))
+        user = await core.store.get_user_by_sub(pool.id, record.sub)
+        if user is None or not user.enabled:
+            raise InvalidGrantError("Invalid Refresh Token")
+        rotation = client.doc.get("RefreshTokenRotation") or {}
+        if rotation.get("Feature") == "ENABLED":
+            issued = await core.tokens.rotate(
+                pool, client, user, record, float(rotation.get("RetryGracePeriodSeconds") or 0)
+            )
+        else:
+            issued = await core.tokens.reissue(pool, client, user, record)
+        return _body(issued)
+
+    async def client_credentials(
+        self, pool: Pool, client: Client, proof: client_auth.Proof, fields: dict[str, str]
+    ) -> dict[str, Any]:
+        core = self._core()
+        if client.secret is None or proof.secret is None:
+            raise UnauthorizedClientError("The client_credentials grant needs a client with a secret.")
+        if not _allows(client, "client_credentials"):
+            raise UnauthorizedClientError("The client is not allowed the client_credentials grant.")
+        granted = scopes.for_client_credentials(client, fields.get("scope"))
+        issued = await core.tokens.client_credentials(pool, client, list(granted))
+        return {"access_token": issued.access_token, "token_type": "Bearer", "expires_in": issued.expires_in}
