@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from cognate.core.context import Door, RequestContext
 from cognate.core.entities import UserStatus
 from cognate.core.lockout import lock_seconds
 from cognate.core.service import Core
@@ -20,6 +21,7 @@ from cognate.errors import (
 
 pytestmark = pytest.mark.anyio
 PASSWORD = "Passw0rd!"
+CTX = RequestContext(Door.AWS)
 FLOWS = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 
 
@@ -31,7 +33,7 @@ async def setup(core: Core, **client_fields: Any) -> tuple[Any, Any]:
 
 async def password_auth(core: Core, client_id: str, username: str, password: str = PASSWORD) -> Any:
     return await core.auth.initiate(
-        client_id, "USER_PASSWORD_AUTH", {"USERNAME": username, "PASSWORD": password}
+        CTX, client_id, "USER_PASSWORD_AUTH", {"USERNAME": username, "PASSWORD": password}
     )
 
 
@@ -45,6 +47,7 @@ async def test_session_expires_after_auth_session_validity(core: Core) -> None:
     core.clock.advance(5 * 60 + 1)
     with pytest.raises(NotAuthorizedException, match="session is expired"):
         await core.auth.respond(
+            CTX,
             client.id,
             "NEW_PASSWORD_REQUIRED",
             {"USERNAME": "ann", "NEW_PASSWORD": "N3w-Passw0rd!"},
@@ -61,13 +64,14 @@ async def test_session_is_bound_to_its_client_and_challenge(core: Core) -> None:
     first = await password_auth(core, client.id, "ann", "Temp0rary!")
     with pytest.raises(NotAuthorizedException):
         await core.auth.respond(
+            CTX,
             other.id,
             "NEW_PASSWORD_REQUIRED",
             {"USERNAME": "ann", "NEW_PASSWORD": "N3w-Passw0rd!"},
             first.session,
         )
     with pytest.raises(NotAuthorizedException):
-        await core.auth.respond(client.id, "SMS_MFA", {"USERNAME": "ann"}, first.session)
+        await core.auth.respond(CTX, client.id, "SMS_MFA", {"USERNAME": "ann"}, first.session)
 
 
 async def test_temporary_password_expires(core: Core) -> None:
@@ -98,7 +102,9 @@ async def test_refresh_token_expiry(core: Core) -> None:
     assert out.tokens is not None and out.tokens.refresh_token
     core.clock.advance(86400 + 1)
     with pytest.raises(NotAuthorizedException, match="expired"):
-        await core.auth.initiate(client.id, "REFRESH_TOKEN_AUTH", {"REFRESH_TOKEN": out.tokens.refresh_token})
+        await core.auth.initiate(
+            CTX, client.id, "REFRESH_TOKEN_AUTH", {"REFRESH_TOKEN": out.tokens.refresh_token}
+        )
 
 
 async def test_lockout_backoff_doubles_and_resets_after_quiet_period(core: Core) -> None:
@@ -156,4 +162,6 @@ async def test_refresh_of_disabled_user_refused(core: Core) -> None:
     assert out.tokens is not None and out.tokens.refresh_token
     await core.users.set_enabled(pool, user, False)
     with pytest.raises(NotAuthorizedException):
-        await core.auth.initiate(client.id, "REFRESH_TOKEN_AUTH", {"REFRESH_TOKEN": out.tokens.refresh_token})
+        await core.auth.initiate(
+            CTX, client.id, "REFRESH_TOKEN_AUTH", {"REFRESH_TOKEN": out.tokens.refresh_token}
+        )

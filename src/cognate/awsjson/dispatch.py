@@ -195,5 +195,10 @@ class AwsJsonDoor:
             access_key = sigv4.verify(signed, self._credentials, core.clock.now())
         validation.validate(op.name, body)
         client = scope.get("client")
-        params = Params(body, access_key_id=access_key, source_ip=client[0] if client else "")
+        params = Params(
+            body,
+            access_key_id=access_key,
+            source_ip=client[0] if client else "",
+            user_agent=headers.get("user-agent"),
+        )
         return await op.handler(core, params)

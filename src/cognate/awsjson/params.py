@@ -5,16 +5,33 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
+from cognate.core.context import Door, RequestContext
 from cognate.errors import InvalidParameterException
 
 
 class Params:
     def __init__(
-        self, body: dict[str, Any], *, access_key_id: str | None = None, source_ip: str = ""
+        self,
+        body: dict[str, Any],
+        *,
+        access_key_id: str | None = None,
+        source_ip: str = "",
+        user_agent: str | None = None,
     ) -> None:
         self.body = body
         self.access_key_id = access_key_id
         self.source_ip = source_ip
+        metadata = body.get("ClientMetadata")
+        # The request context the core receives: ClientMetadata (a map of strings in the
+        # model, already validated), the caller's address and user agent.
+        self.ctx = RequestContext(
+            door=Door.AWS,
+            source_ip=source_ip or None,
+            user_agent=user_agent,
+            client_metadata=(
+                {str(k): str(v) for k, v in metadata.items()} if isinstance(metadata, dict) else {}
+            ),
+        )
 
     def str(self, name: builtins.str) -> builtins.str:
         value = self.body.get(name)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from cognate.core import password_policy
 from cognate.core.codes import Codes, Delivery, delivery_for
+from cognate.core.context import RequestContext
 from cognate.core.entities import Pool, User, UserStatus
 from cognate.core.signup import SIMULATED, SignUps, auto_verified_delivery, check_writable
 from cognate.core.users import username_key
@@ -118,9 +119,11 @@ class Account:
 
     # --- password resets ----------------------------------------------------------------
 
-    async def forgot_password(self, client_id: str, req: dict[str, Any]) -> dict[str, Any]:
+    async def forgot_password(
+        self, ctx: RequestContext, client_id: str, req: dict[str, Any]
+    ) -> dict[str, Any]:
         pool, client = await self.flows.client_of(client_id)
-        user = await self.signups.known_user(pool, client, req["Username"], req.get("SecretHash"))
+        user = await self.signups.known_user(pool, client, req["Username"])
         if user is None:
             return {"CodeDeliveryDetails": dict(SIMULATED)}  # nothing is sent
         if not user.enabled:
@@ -130,9 +133,9 @@ class Account:
             raise InvalidParameterException(NO_RECOVERY)
         return {"CodeDeliveryDetails": await self.codes.send(pool, user, "reset", delivery)}
 
-    async def confirm_forgot_password(self, client_id: str, req: dict[str, Any]) -> None:
+    async def confirm_forgot_password(self, ctx: RequestContext, client_id: str, req: dict[str, Any]) -> None:
         pool, client = await self.flows.client_of(client_id)
-        user = await self.signups.known_user(pool, client, req["Username"], req.get("SecretHash"))
+        user = await self.signups.known_user(pool, client, req["Username"])
         if user is None:
             raise CodeMismatchException("Invalid verification code provided, please try again.")
         password_policy.check(password_policy.policy_of(pool.doc), req["Password"])

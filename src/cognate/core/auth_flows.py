@@ -9,15 +9,15 @@ error responses" (PreventUserExistenceErrors), "Refresh tokens" (rotation).
 
 from __future__ import annotations
 
-import hmac
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
 from cognate.core import password_policy
 from cognate.core.clients import SECRET_PURPOSE, Clients
 from cognate.core.clock import Clock
+from cognate.core.context import RequestContext
 from cognate.core.entities import Client, Pool, User, UserStatus
 from cognate.core.lockout import Lockout
 from cognate.core.mfa import SMS, TOTP, Mfa
@@ -27,7 +27,6 @@ from cognate.core.sessions import Sessions
 from cognate.core.srp_sign_in import SrpSignIn
 from cognate.core.tokens import ADMIN_SCOPE, Issued, Tokens, refresh_hash
 from cognate.core.users import Users, username_key
-from cognate.crypto.secret_hash import check_secret_hash
 from cognate.errors import (
     InvalidParameterException,
     NotAuthorizedException,
@@ -119,16 +118,8 @@ class AuthFlows:
             raise ResourceNotFoundException(f"User pool {client.pool_id} does not exist.")
         return pool, client
 
-    async def initiate(
-        self,
-        client_id: str,
-        flow: str,
-        params: dict[str, str],
-        *,
-        admin_pool_id: str | None = None,
-    ) -> Outcome:
-        admin = admin_pool_id is not None
-        pool, client = await self.client_of(client_id, admin_pool_id)
+    def admit(self, client: Client, flow: str, params: Mapping[str, str], *, admin: bool) -> None:
+        """The flow is one this entry point serves and the client allows, with its parameters."""
         allowed = ADMIN_FLOWS if admin else PUBLIC_FLOWS
         if flow not in allowed:
             raise InvalidParameterException(
@@ -138,38 +129,55 @@ class AuthFlows:
             )
         if not flow_enabled(client, flow):
             raise InvalidParameterException(f"{flow} flow not enabled for this client")
-        if flow in ("USER_PASSWORD_AUTH", "ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"):
-            return await self._password(pool, client, params)
         if flow in ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"):
-            return await self._refresh(pool, client, params)
+            if not params.get("REFRESH_TOKEN"):
+                raise InvalidParameterException("Missing required parameter REFRESH_TOKEN")
+            if (client.doc.get("RefreshTokenRotation") or {}).get("Feature") == "ENABLED":
+                raise NotAuthorizedException(
+                    "Refresh token rotation is enabled for this client: use GetTokensFromRefreshToken"
+                )
+            return
+        if flow in ("USER_PASSWORD_AUTH", "ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH", "USER_SRP_AUTH"):
+            if not params.get("USERNAME"):
+                raise InvalidParameterException("Missing required parameter USERNAME")
+            second = "SRP_A" if flow == "USER_SRP_AUTH" else "PASSWORD"
+            if not params.get(second):
+                raise InvalidParameterException(f"Missing required parameter {second}")
+
+    async def initiate(
+        self,
+        ctx: RequestContext,
+        client_id: str,
+        flow: str,
+        params: Mapping[str, str],
+        *,
+        admin_pool_id: str | None = None,
+    ) -> Outcome:
+        """InitiateAuth / AdminInitiateAuth, once the door has checked the client's proof."""
+        pool, client = await self.client_of(client_id, admin_pool_id)
+        self.admit(client, flow, params, admin=admin_pool_id is not None)
+        if flow in ("USER_PASSWORD_AUTH", "ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"):
+            return await self.password_sign_in(ctx, pool, client, params["USERNAME"], params["PASSWORD"])
+        if flow in ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"):
+            return await self._refresh(pool, client, params["REFRESH_TOKEN"])
         if flow == "USER_SRP_AUTH":
-            return await self.srp.start(pool, client, params)
+            return await self.srp.start(pool, client, params["USERNAME"], params["SRP_A"])
         raise InvalidParameterException(f"{flow} flow is not supported yet by this server")
 
-    def check_secret_hash(self, client: Client, username: str, given: str | None, *alternates: str) -> None:
-        """Clients with a secret must send SECRET_HASH = HMAC(secret, username + client id)."""
-        if client.secret is None:
-            return
-        if not given:
-            raise NotAuthorizedException(
-                f"Client {client.id} is configured for secret but secret was not received"
-            )
-        for name in (username, *alternates):
-            if name and check_secret_hash(client.secret, name, client.id, given):
-                return
-        raise NotAuthorizedException(f"Unable to verify secret hash for client {client.id}")
+    async def user_by_sub(self, pool: Pool, sub: str) -> User | None:
+        return await self.users.store.get_user_by_sub(pool.id, sub)
 
     # --- password flows -------------------------------------------------------------
 
-    async def _password(self, pool: Pool, client: Client, params: dict[str, str]) -> Outcome:
-        username = params.get("USERNAME") or ""
-        password = params.get("PASSWORD") or ""
+    async def password_sign_in(
+        self, ctx: RequestContext, pool: Pool, client: Client, username: str, password: str
+    ) -> Outcome:
+        """A username and password (USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH, the hosted login)."""
         if not username:
             raise InvalidParameterException("Missing required parameter USERNAME")
         if not password:
             raise InvalidParameterException("Missing required parameter PASSWORD")
         user = await self.users.find(pool, username)
-        self.check_secret_hash(client, username, params.get("SECRET_HASH"), *(names_of(user)))
         user = await self.verify_password(pool, client, username, user, password)
         return await self.after_first_factor(pool, client, user)
 
@@ -274,13 +282,15 @@ class AuthFlows:
 
     async def respond(
         self,
+        ctx: RequestContext,
         client_id: str,
         challenge: str,
-        responses: dict[str, str],
+        responses: Mapping[str, str],
         session: str | None,
         *,
         admin_pool_id: str | None = None,
     ) -> Outcome:
+        """Respond/AdminRespondToAuthChallenge, once the door has checked the client's proof."""
         pool, client = await self.client_of(client_id, admin_pool_id)
         if challenge == "PASSWORD_VERIFIER":  # its state travels in SECRET_BLOCK, not in a Session
             return await self.srp.verify(pool, client, responses)
@@ -288,14 +298,11 @@ class AuthFlows:
         if state.get("client_id") != client.id or state.get("challenge") != challenge:
             raise NotAuthorizedException("Invalid session for the user, session is expired.")
         username = responses.get("USERNAME") or ""
-        user = await self.users.store.get_user_by_sub(pool.id, state["sub"])
+        user = await self.user_by_sub(pool, state["sub"])
         if user is None:
             raise NotAuthorizedException("Invalid session for the user, session is expired.")
         if username and username not in names_of(user):
             raise NotAuthorizedException("Invalid session for the user, session is expired.")
-        self.check_secret_hash(
-            client, username or user.username, responses.get("SECRET_HASH"), *names_of(user)
-        )
         if challenge == "NEW_PASSWORD_REQUIRED":
             return await self._new_password(pool, client, user, responses, session)
         if challenge in (TOTP, SMS, "MFA_SETUP"):
@@ -308,7 +315,7 @@ class AuthFlows:
         client: Client,
         user: User,
         challenge: str,
-        responses: dict[str, str],
+        responses: Mapping[str, str],
         session: str | None,
     ) -> Outcome:
         """A wrong code leaves the session usable (attempts are limited); a right one redeems it."""
@@ -339,7 +346,7 @@ class AuthFlows:
         return pool, user
 
     async def _new_password(
-        self, pool: Pool, client: Client, user: User, responses: dict[str, str], session: str | None
+        self, pool: Pool, client: Client, user: User, responses: Mapping[str, str], session: str | None
     ) -> Outcome:
         new_password = responses.get("NEW_PASSWORD")
         if not new_password:
@@ -358,23 +365,14 @@ class AuthFlows:
 
     # --- refresh -------------------------------------------------------------------
 
-    async def _refresh(self, pool: Pool, client: Client, params: dict[str, str]) -> Outcome:
-        token = params.get("REFRESH_TOKEN") or ""
-        if not token:
-            raise InvalidParameterException("Missing required parameter REFRESH_TOKEN")
-        if (client.doc.get("RefreshTokenRotation") or {}).get("Feature") == "ENABLED":
-            raise NotAuthorizedException(
-                "Refresh token rotation is enabled for this client: use GetTokensFromRefreshToken"
-            )
+    async def _refresh(self, pool: Pool, client: Client, token: str) -> Outcome:
         record = await self.tokens.find_refresh(token, client)
-        user = await self._refresh_user(pool, record.sub)
-        self.check_secret_hash(
-            client, params.get("USERNAME") or user.username, params.get("SECRET_HASH"), *names_of(user)
-        )
+        user = await self.refresh_user(pool, record.sub)
         issued = await self.tokens.reissue(pool, client, user, record)
         return Outcome(tokens=issued)
 
-    async def _refresh_user(self, pool: Pool, sub: str) -> User:
+    async def refresh_user(self, pool: Pool, sub: str) -> User:
+        """The live user behind a refresh token."""
         user = await self.tokens.store.cached_user_by_sub(pool.id, sub)
         if user is None:
             raise NotAuthorizedException("Invalid Refresh Token")
@@ -382,14 +380,14 @@ class AuthFlows:
             raise NotAuthorizedException("User is disabled.")
         return user
 
-    async def get_tokens_from_refresh(self, client_id: str, token: str, client_secret: str | None) -> Issued:
-        """GetTokensFromRefreshToken: with rotation on, a new refresh token replaces the old one."""
+    async def get_tokens_from_refresh(self, ctx: RequestContext, client_id: str, token: str) -> Issued:
+        """GetTokensFromRefreshToken (the door has checked ClientSecret): with rotation on,
+        a new refresh token replaces the old one."""
         pool, client = await self.client_of(client_id)
-        self._check_client_secret(client, client_secret)
         if not flow_enabled(client, "REFRESH_TOKEN_AUTH"):
             raise InvalidParameterException("REFRESH_TOKEN_AUTH flow not enabled for this client")
         record = await self.tokens.find_refresh(token, client)
-        user = await self._refresh_user(pool, record.sub)
+        user = await self.refresh_user(pool, record.sub)
         rotation = client.doc.get("RefreshTokenRotation") or {}
         if rotation.get("Feature") != "ENABLED":
             return await self.tokens.reissue(pool, client, user, record)
@@ -397,18 +395,12 @@ class AuthFlows:
             pool, client, user, record, float(rotation.get("RetryGracePeriodSeconds") or 0)
         )
 
-    def _check_client_secret(self, client: Client, given: str | None) -> None:
-        if client.secret is None:
-            return
-        if not given or not hmac.compare_digest(client.secret.encode(), given.encode()):
-            raise NotAuthorizedException(f"Unable to verify secret hash for client {client.id}")
-
     # --- sign-out and revocation ---------------------------------------------------------
 
-    async def revoke(self, client_id: str, token: str, client_secret: str | None) -> None:
-        """RevokeToken: the refresh token and every access/ID token issued from it."""
+    async def revoke(self, ctx: RequestContext, client_id: str, token: str) -> None:
+        """RevokeToken (the door has checked ClientSecret): the refresh token and every
+        access/ID token issued from it."""
         _, client = await self.client_of(client_id)
-        self._check_client_secret(client, client_secret)
         if not client.doc.get("EnableTokenRevocation", True):
             raise UnsupportedOperationException("Token revocation is not enabled for this app client")
         if token.count(".") == 2:

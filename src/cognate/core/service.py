@@ -11,6 +11,7 @@ from pathlib import Path
 from cognate.core.account import Account
 from cognate.core.auth_flows import AuthFlows
 from cognate.core.authorization_codes import AuthorizationCodes
+from cognate.core.client_auth import ClientAuth
 from cognate.core.clients import Clients
 from cognate.core.clock import Clock
 from cognate.core.codes import Codes
@@ -80,6 +81,7 @@ class Core:
             hashlib.sha256(b"cognate-srp-unknown-users\0" + config.master_key.encode()).digest(),
             self.mfa,
         )
+        self.client_auth = ClientAuth(self.auth)
 
         self.signups = SignUps(self.auth, self.codes)
         self.account = Account(self.auth, self.codes, self.signups)

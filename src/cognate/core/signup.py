@@ -12,8 +12,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from cognate.core.codes import Codes, Delivery, delivery_for
+from cognate.core.context import RequestContext
 from cognate.core.entities import Client, Pool, User, UserStatus
-from cognate.core.outcome import names_of
 from cognate.core.users import username_key
 from cognate.errors import (
     CodeMismatchException,
@@ -43,10 +43,9 @@ class SignUps:
         self.users = flows.users
         self.codes = codes
 
-    async def sign_up(self, client_id: str, req: dict[str, Any]) -> dict[str, Any]:
+    async def sign_up(self, ctx: RequestContext, client_id: str, req: dict[str, Any]) -> dict[str, Any]:
         pool, client = await self.flows.client_of(client_id)
         username, password = req["Username"], req["Password"]
-        self.flows.check_secret_hash(client, username, req.get("SecretHash"))
         if (pool.doc.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly"):
             raise NotAuthorizedException("SignUp is not permitted for this user pool")
         attrs = {a["Name"]: a.get("Value", "") for a in req.get("UserAttributes") or []}
@@ -58,19 +57,16 @@ class SignUps:
             out["CodeDeliveryDetails"] = await self.codes.send(pool, user, "signup", delivery)
         return out
 
-    async def known_user(
-        self, pool: Pool, client: Client, typed: str, secret_hash: str | None
-    ) -> User | None:
+    async def known_user(self, pool: Pool, client: Client, typed: str) -> User | None:
         """The user a public operation names; None only when PreventUserExistenceErrors hides it."""
         user = await self.users.find(pool, typed)
-        self.flows.check_secret_hash(client, typed, secret_hash, *names_of(user))
         if user is None and client.doc.get("PreventUserExistenceErrors") != "ENABLED":
             raise UserNotFoundException("Username/client id combination not found.")
         return user
 
-    async def confirm(self, client_id: str, req: dict[str, Any]) -> None:
+    async def confirm(self, ctx: RequestContext, client_id: str, req: dict[str, Any]) -> None:
         pool, client = await self.flows.client_of(client_id)
-        user = await self.known_user(pool, client, req["Username"], req.get("SecretHash"))
+        user = await self.known_user(pool, client, req["Username"])
         if user is None:
             raise CodeMismatchException("Invalid verification code provided, please try again.")
         if user.status != UserStatus.UNCONFIRMED:
@@ -82,9 +78,9 @@ class SignUps:
         confirmed = replace(user, status=UserStatus.CONFIRMED, modified=self.flows.clock.now())
         await self.users.store.update_user(confirmed, username_key(pool, user.username))
 
-    async def resend(self, client_id: str, req: dict[str, Any]) -> dict[str, Any]:
+    async def resend(self, ctx: RequestContext, client_id: str, req: dict[str, Any]) -> dict[str, Any]:
         pool, client = await self.flows.client_of(client_id)
-        user = await self.known_user(pool, client, req["Username"], req.get("SecretHash"))
+        user = await self.known_user(pool, client, req["Username"])
         if user is None:
             return {"CodeDeliveryDetails": dict(SIMULATED)}  # nothing is sent
         if user.status != UserStatus.UNCONFIRMED:

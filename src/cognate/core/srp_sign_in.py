@@ -21,10 +21,11 @@ import hashlib
 import hmac
 import os
 import uuid
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from cognate.core.entities import Client, Pool, User
-from cognate.core.outcome import Outcome, names_of
+from cognate.core.outcome import Outcome
 from cognate.core.users import username_key
 from cognate.crypto import srp
 from cognate.errors import InvalidParameterException, NotAuthorizedException, UserNotFoundException
@@ -66,15 +67,12 @@ class SrpSignIn:
     async def _cpu(self, fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.flows.users.cpu, fn, *args)
 
-    async def start(self, pool: Pool, client: Client, params: dict[str, str]) -> Outcome:
-        typed = params.get("USERNAME") or ""
-        srp_a = params.get("SRP_A") or ""
+    async def start(self, pool: Pool, client: Client, typed: str, srp_a: str) -> Outcome:
         if not typed:
             raise InvalidParameterException("Missing required parameter USERNAME")
         if not srp_a:
             raise InvalidParameterException("Missing required parameter SRP_A")
         user = await self.flows.users.find(pool, typed)
-        self.flows.check_secret_hash(client, typed, params.get("SECRET_HASH"), *names_of(user))
         if user is None and client.doc.get("PreventUserExistenceErrors") != "ENABLED":
             raise UserNotFoundException("User does not exist.")
         user_id, salt, verifier = self._material(pool, typed, user)
@@ -111,7 +109,8 @@ class SrpSignIn:
             },
         )
 
-    async def verify(self, pool: Pool, client: Client, responses: dict[str, str]) -> Outcome:
+    @staticmethod
+    def _claim(responses: Mapping[str, str]) -> tuple[str, str, str]:
         secret_block = responses.get("PASSWORD_CLAIM_SECRET_BLOCK") or ""
         signature = responses.get("PASSWORD_CLAIM_SIGNATURE") or ""
         timestamp = responses.get("TIMESTAMP") or ""
@@ -119,23 +118,36 @@ class SrpSignIn:
             raise InvalidParameterException(
                 "PASSWORD_VERIFIER needs PASSWORD_CLAIM_SECRET_BLOCK, PASSWORD_CLAIM_SIGNATURE and TIMESTAMP"
             )
-        state = await self.store.consume(KIND, _key(secret_block)) if len(secret_block) <= 8192 else None
-        now = self.flows.clock.now()
+        return secret_block, signature, timestamp
+
+    def _check_state(self, pool: Pool, client: Client, state: dict[str, Any] | None) -> dict[str, Any]:
         if (
             state is None
-            or float(state.get("expires_at", 0)) <= now
+            or float(state.get("expires_at", 0)) <= self.flows.clock.now()
             or state.get("client_id") != client.id
             or state.get("pool_id") != pool.id
         ):
             raise NotAuthorizedException(INCORRECT)
-        user = await self.store.get_user_by_sub(pool.id, state["sub"]) if state.get("sub") else None
-        # SECRET_HASH here is computed with the internal username (USER_ID_FOR_SRP).
-        self.flows.check_secret_hash(
-            client,
-            responses.get("USERNAME") or state["user_id"],
-            responses.get("SECRET_HASH"),
-            *names_of(user),
-        )
+        return state
+
+    async def _user(self, pool: Pool, state: dict[str, Any]) -> User | None:
+        return await self.flows.user_by_sub(pool, state["sub"]) if state.get("sub") else None
+
+    async def pending_user(
+        self, pool: Pool, client: Client, responses: Mapping[str, str]
+    ) -> tuple[str, User | None]:
+        """(internal user id, user) of a pending exchange, without redeeming it (for client_auth)."""
+        secret_block, _, _ = self._claim(responses)
+        state = await self.store.get(KIND, _key(secret_block)) if len(secret_block) <= 8192 else None
+        state = self._check_state(pool, client, state)
+        return str(state["user_id"]), await self._user(pool, state)
+
+    async def verify(self, pool: Pool, client: Client, responses: Mapping[str, str]) -> Outcome:
+        secret_block, signature, timestamp = self._claim(responses)
+        state = await self.store.consume(KIND, _key(secret_block)) if len(secret_block) <= 8192 else None
+        now = self.flows.clock.now()
+        state = self._check_state(pool, client, state)
+        user = await self._user(pool, state)
         _, _, verifier = self._material(pool, state["typed"], user)
         challenge = srp.ServerChallenge(
             b_hex=self.sealer.unseal(state["b"], EPHEMERAL_PURPOSE), B_hex=state["B"], A_hex=state["A"]

@@ -16,9 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
+from cognate.core.client_auth import verify_client_secret
 from cognate.core.entities import Client, Pool
 from cognate.core.service import Core
-from cognate.errors import InvalidClientException, InvalidRequestError
+from cognate.errors import InvalidClientException, InvalidRequestError, ResourceNotFoundException
 
 BASIC = "client_secret_basic"
 POST = "client_secret_post"
@@ -78,23 +79,10 @@ async def authenticate(core: Core, proof: Proof) -> tuple[Pool, Client]:
         raise InvalidClientException("Client authentication failed.")
     try:
         pool, client = await core.auth.client_of(proof.client_id)
-    except Exception as exc:
-        from cognate.errors import ResourceNotFoundException
-
-        if isinstance(exc, ResourceNotFoundException):
-            raise InvalidClientException("Client authentication failed.") from None
-        raise
+    except ResourceNotFoundException:
+        raise InvalidClientException("Client authentication failed.") from None
     if client.secret is None and proof.secret is not None:
         # A public client has no secret to prove; a secret sent for it is a misconfiguration.
         raise InvalidClientException("The client has no secret.")
     verify_client_secret(client, proof.secret)
     return pool, client
-
-
-def verify_client_secret(client: Client, given: str | None) -> None:  # replaced by core.client_auth
-    import hmac
-
-    if client.secret is None:
-        return
-    if not given or not hmac.compare_digest(client.secret.encode(), given.encode("utf-8", "replace")):
-        raise InvalidClientException(f"Unable to verify secret hash for client {client.id}")

@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from cognate.core.service import Core
 from cognate.errors import InvalidRequestError
-from cognate.oauth import client_auth, form
+from cognate.oauth import client_auth, form, request_context
 from cognate.oauth.responses import CORS, NO_STORE, Endpoint, json_error
 
 
@@ -33,7 +33,7 @@ class Revocation:
             if token is None:
                 raise InvalidRequestError("The token parameter is required.")
             _, client = await client_auth.authenticate(self._core(), proof)
-            await self._core().auth.revoke(client.id, token, client.secret)
+            await self._core().auth.revoke(request_context.of(request), client.id, token)
             return Response(status_code=200, headers={**NO_STORE, **CORS})
         except Exception as exc:
             return json_error(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cognate.awsjson.ops.signup import prove_client
 from cognate.awsjson.params import Params
 from cognate.awsjson.registry import Auth, operation
 from cognate.core.service import Core
@@ -50,12 +51,12 @@ async def delete_user(core: Core, p: Params) -> dict[str, Any]:
 
 @operation("ForgotPassword", auth=Auth.PUBLIC)
 async def forgot_password(core: Core, p: Params) -> dict[str, Any]:
-    return await core.account.forgot_password(p.str("ClientId"), p.body)
+    return await core.account.forgot_password(p.ctx, await prove_client(core, p), p.body)
 
 
 @operation("ConfirmForgotPassword", auth=Auth.PUBLIC)
 async def confirm_forgot_password(core: Core, p: Params) -> dict[str, Any]:
-    await core.account.confirm_forgot_password(p.str("ClientId"), p.body)
+    await core.account.confirm_forgot_password(p.ctx, await prove_client(core, p), p.body)
     return {}
 
 

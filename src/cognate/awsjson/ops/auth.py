@@ -1,6 +1,10 @@
 """Sign-in and token operations: InitiateAuth, AdminInitiateAuth, RespondToAuthChallenge,
 AdminRespondToAuthChallenge, GetTokensFromRefreshToken, GetUser, GlobalSignOut,
-AdminUserGlobalSignOut, RevokeToken."""
+AdminUserGlobalSignOut, RevokeToken.
+
+The client's proof (SECRET_HASH, ClientSecret) is checked by ``core.client_auth``
+before the flow is called; the flow never sees it.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 from cognate.awsjson import wire
 from cognate.awsjson.params import Params
 from cognate.awsjson.registry import Auth, operation
+from cognate.core.client_auth import verify_client_secret
 from cognate.core.service import Core
 
 
@@ -16,45 +21,53 @@ def _strings(p: Params, name: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in p.map(name).items()}
 
 
+async def _initiate(core: Core, p: Params, admin_pool_id: str | None) -> dict[str, Any]:
+    client_id, flow = p.str("ClientId"), p.str("AuthFlow")
+    params = _strings(p, "AuthParameters")
+    secret_hash = params.pop("SECRET_HASH", None)
+    await core.client_auth.initiate(p.ctx, client_id, flow, params, secret_hash, admin_pool_id=admin_pool_id)
+    outcome = await core.auth.initiate(p.ctx, client_id, flow, params, admin_pool_id=admin_pool_id)
+    return wire.auth_outcome(outcome)
+
+
+async def _respond(core: Core, p: Params, admin_pool_id: str | None) -> dict[str, Any]:
+    client_id, challenge, session = p.str("ClientId"), p.str("ChallengeName"), p.opt_str("Session")
+    responses = _strings(p, "ChallengeResponses")
+    secret_hash = responses.pop("SECRET_HASH", None)
+    await core.client_auth.respond(
+        p.ctx, client_id, challenge, responses, session, secret_hash, admin_pool_id=admin_pool_id
+    )
+    outcome = await core.auth.respond(
+        p.ctx, client_id, challenge, responses, session, admin_pool_id=admin_pool_id
+    )
+    return wire.auth_outcome(outcome)
+
+
 @operation("InitiateAuth", auth=Auth.PUBLIC)
 async def initiate_auth(core: Core, p: Params) -> dict[str, Any]:
-    outcome = await core.auth.initiate(p.str("ClientId"), p.str("AuthFlow"), _strings(p, "AuthParameters"))
-    return wire.auth_outcome(outcome)
+    return await _initiate(core, p, None)
 
 
 @operation("AdminInitiateAuth", auth=Auth.IAM)
 async def admin_initiate_auth(core: Core, p: Params) -> dict[str, Any]:
-    outcome = await core.auth.initiate(
-        p.str("ClientId"), p.str("AuthFlow"), _strings(p, "AuthParameters"), admin_pool_id=p.str("UserPoolId")
-    )
-    return wire.auth_outcome(outcome)
+    return await _initiate(core, p, p.str("UserPoolId"))
 
 
 @operation("RespondToAuthChallenge", auth=Auth.PUBLIC)
 async def respond_to_auth_challenge(core: Core, p: Params) -> dict[str, Any]:
-    outcome = await core.auth.respond(
-        p.str("ClientId"), p.str("ChallengeName"), _strings(p, "ChallengeResponses"), p.opt_str("Session")
-    )
-    return wire.auth_outcome(outcome)
+    return await _respond(core, p, None)
 
 
 @operation("AdminRespondToAuthChallenge", auth=Auth.IAM)
 async def admin_respond_to_auth_challenge(core: Core, p: Params) -> dict[str, Any]:
-    outcome = await core.auth.respond(
-        p.str("ClientId"),
-        p.str("ChallengeName"),
-        _strings(p, "ChallengeResponses"),
-        p.opt_str("Session"),
-        admin_pool_id=p.str("UserPoolId"),
-    )
-    return wire.auth_outcome(outcome)
+    return await _respond(core, p, p.str("UserPoolId"))
 
 
 @operation("GetTokensFromRefreshToken", auth=Auth.PUBLIC)
 async def get_tokens_from_refresh_token(core: Core, p: Params) -> dict[str, Any]:
-    issued = await core.auth.get_tokens_from_refresh(
-        p.str("ClientId"), p.str("RefreshToken"), p.opt_str("ClientSecret")
-    )
+    _, client = await core.client_auth.client(p.ctx, p.str("ClientId"))
+    verify_client_secret(client, p.opt_str("ClientSecret"))
+    issued = await core.auth.get_tokens_from_refresh(p.ctx, client.id, p.str("RefreshToken"))
     return {"AuthenticationResult": wire.authentication_result(issued)}
 
 
@@ -85,5 +98,7 @@ async def admin_user_global_sign_out(core: Core, p: Params) -> dict[str, Any]:
 
 @operation("RevokeToken", auth=Auth.PUBLIC)
 async def revoke_token(core: Core, p: Params) -> dict[str, Any]:
-    await core.auth.revoke(p.str("ClientId"), p.str("Token"), p.opt_str("ClientSecret"))
+    _, client = await core.client_auth.client(p.ctx, p.str("ClientId"))
+    verify_client_secret(client, p.opt_str("ClientSecret"))
+    await core.auth.revoke(p.ctx, client.id, p.str("Token"))
     return {}

@@ -9,17 +9,30 @@ from cognate.awsjson.registry import Auth, operation
 from cognate.core.service import Core
 
 
+async def prove_client(core: Core, p: Params) -> str:
+    """The client's SecretHash over the Username (or the user it designates); its id."""
+    pool, client = await core.client_auth.client(p.ctx, p.str("ClientId"))
+    await core.client_auth.secret_hash_for_username(
+        p.ctx, pool, client, p.opt_str("SecretHash"), p.str("Username")
+    )
+    return client.id
+
+
 @operation("SignUp", auth=Auth.PUBLIC)
 async def sign_up(core: Core, p: Params) -> dict[str, Any]:
-    return await core.signups.sign_up(p.str("ClientId"), p.body)
+    pool, client = await core.client_auth.client(p.ctx, p.str("ClientId"))
+    await core.client_auth.secret_hash_for_sign_up(
+        p.ctx, pool, client, p.opt_str("SecretHash"), p.str("Username")
+    )
+    return await core.signups.sign_up(p.ctx, client.id, p.body)
 
 
 @operation("ConfirmSignUp", auth=Auth.PUBLIC)
 async def confirm_sign_up(core: Core, p: Params) -> dict[str, Any]:
-    await core.signups.confirm(p.str("ClientId"), p.body)
+    await core.signups.confirm(p.ctx, await prove_client(core, p), p.body)
     return {}
 
 
 @operation("ResendConfirmationCode", auth=Auth.PUBLIC)
 async def resend_confirmation_code(core: Core, p: Params) -> dict[str, Any]:
-    return await core.signups.resend(p.str("ClientId"), p.body)
+    return await core.signups.resend(p.ctx, await prove_client(core, p), p.body)
