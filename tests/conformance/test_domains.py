@@ -50,9 +50,8 @@ def test_update_refusals(idp: Any, make_pool: Any) -> None:
     with pytest.raises(idp.exceptions.ResourceNotFoundException):
         idp.update_user_pool_domain(UserPoolId=pool["Id"], Domain=unique("none"), ManagedLoginVersion=2)
     with pytest.raises(idp.exceptions.InvalidParameterException):
-        idp.update_user_pool_domain(
-            UserPoolId=pool["Id"], Domain=name, CustomDomainConfig={"CertificateArn": "not-an-arn-at-all-0000000"}
-        )
+        bad = {"CertificateArn": "not-an-arn-at-all-0000000"}
+        idp.update_user_pool_domain(UserPoolId=pool["Id"], Domain=name, CustomDomainConfig=bad)
     with pytest.raises(idp.exceptions.InvalidParameterException):
         idp.update_user_pool_domain(UserPoolId=pool["Id"], Domain=name, ManagedLoginVersion=3)
     assert idp.describe_user_pool_domain(Domain=name)["DomainDescription"]["ManagedLoginVersion"] == 1
