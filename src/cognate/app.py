@@ -22,6 +22,7 @@ from cognate import bootstrap, config
 from cognate.awsjson.dispatch import AwsJsonDoor
 from cognate.awsjson.registry import load_all
 from cognate.core.service import Core, CoreConfig
+from cognate.hosted_ui.pages import HostedUI
 from cognate.oauth.authorize import Authorizer
 from cognate.oauth.discovery import WellKnown
 from cognate.oauth.introspection import Introspection
@@ -134,6 +135,7 @@ def build(settings: config.Settings) -> Front:
             "/{pool_id}/.well-known/openid-configuration", well_known.openid_configuration, methods=["GET"]
         ),
         Route("/{pool_id}/.well-known/{name}", well_known.preflight, methods=["OPTIONS"]),
+        *HostedUI(get_core, complete_authorization=authorizer.complete_authorization).routes(),
     ]
     return Front(door, Starlette(routes=routes, lifespan=lifespan))
 

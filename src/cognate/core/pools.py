@@ -52,7 +52,7 @@ UPDATABLE = (
 )
 CREATE_ONLY = ("AliasAttributes", "UsernameAttributes", "UsernameConfiguration")
 # Set by their own operations (SetUserPoolMfaConfig), kept by UpdateUserPool, not in UserPoolType.
-INTERNAL = ("MfaConfig",)
+INTERNAL = ("MfaConfig", "UICustomization")
 # What a pool's document may hold: CreateUserPool's members other than PoolName and Schema.
 # Anything else in a request (Id, Arn, EstimatedNumberOfUsers, ...) is ignored, as AWS does.
 STORED = UPDATABLE + CREATE_ONLY

@@ -11,6 +11,7 @@ from pathlib import Path
 from cognate.core.account import Account
 from cognate.core.auth_flows import AuthFlows
 from cognate.core.authorization_codes import AuthorizationCodes
+from cognate.core.browser_sessions import BrowserSessions, Detours
 from cognate.core.client_auth import ClientAuth
 from cognate.core.clients import Clients
 from cognate.core.clock import Clock
@@ -25,6 +26,7 @@ from cognate.core.resources import Resources
 from cognate.core.sessions import Sessions
 from cognate.core.signup import SignUps
 from cognate.core.tokens import Tokens
+from cognate.core.ui_customization import UiCustomizations
 from cognate.core.users import Users
 from cognate.crypto.passwords import Passwords
 from cognate.crypto.sealing import Sealer
@@ -61,11 +63,14 @@ class Core:
         )
         self.users = Users(store, self.clock, self.passwords, self.sealer, self.messenger, self.cpu)
         self.groups = Groups(store, self.clock)
+        self.ui_customizations = UiCustomizations(self.pools, store, self.clock)
         self.resources = Resources(store)
         self.keys = SigningKeys(store, self.clock, self.sealer)
         self.tokens = Tokens(store, self.clock, self.keys, self.groups, self.issuer_base)
         self.sessions = Sessions(store, self.clock)
         self.authorization_codes = AuthorizationCodes(store, self.clock)
+        self.browser_sessions = BrowserSessions(store, self.clock)
+        self.detours = Detours(store, self.clock)
         self.lockout = Lockout(AuthStore(store), self.clock)
         self.codes = Codes(store, self.clock, self.lockout, self.messenger)
         self.mfa = Mfa(self.pools, self.users, self.codes, self.sealer, self.clock)

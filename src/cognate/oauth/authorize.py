@@ -19,17 +19,16 @@ hosted pages call ``complete_authorization`` once the user has signed in.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cognate.core import redirects
+from cognate.core import browser_sessions, redirects
 from cognate.core.authorization_codes import SignedIn
 from cognate.core.entities import Client, Pool, User
 from cognate.core.service import Core
@@ -108,17 +107,6 @@ class SessionSignIn:
     user: User
     auth_time: int
     amr: tuple[str, ...]
-
-
-class BrowserSession(Protocol):
-    @property
-    def sub(self) -> str: ...
-
-    @property
-    def auth_time(self) -> int: ...
-
-    @property
-    def amr(self) -> tuple[str, ...]: ...
 
 
 def _single(params: Mapping[str, Any], name: str) -> str | None:
@@ -359,18 +347,12 @@ class Authorizer:
     ) -> SessionSignIn | None:
         """The browser session of ``pool`` (the hosted pages' cookie), if it speaks for a live user."""
         core = self._core()
-        sessions: Any = getattr(core, "browser_sessions", None)
-        if sessions is None:
-            return None
-        found: BrowserSession | None = await sessions.current(pool.id, cookies.get(_cookie_name(pool.id)))
+        found = await core.browser_sessions.current(
+            pool.id, cookies.get(browser_sessions.cookie_name(pool.id))
+        )
         if found is None:
             return None
         user = await core.store.get_user_by_sub(pool.id, found.sub)
         if user is None or not user.enabled or user.tokens_valid_after > found.auth_time:
             return None
         return SessionSignIn(pool, client, user, int(found.auth_time), tuple(found.amr))
-
-
-def _cookie_name(pool_id: str) -> str:
-    module: Any = importlib.import_module("cognate.core.browser_sessions")
-    return str(module.cookie_name(pool_id))

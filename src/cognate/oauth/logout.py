@@ -10,14 +10,12 @@ RP-Initiated Logout 1.0 section 2-3: ``id_token_hint``, ``post_logout_redirect_u
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cognate.core import redirects
+from cognate.core import browser_sessions, redirects
 from cognate.core.entities import Client
 from cognate.core.service import Core
 from cognate.errors import CognateError, InvalidAuthorizationRequest, ResourceNotFoundException
@@ -108,10 +106,9 @@ class Logout:
 
     async def _end_session(self, request: Request, client: Client, response: Response) -> None:
         core = self._core()
-        sessions: Any = getattr(core, "browser_sessions", None)
-        if sessions is None:
-            return
-        module: Any = importlib.import_module("cognate.core.browser_sessions")
-        await sessions.end(client.pool_id, request.cookies.get(module.cookie_name(client.pool_id)))
+        name = browser_sessions.cookie_name(client.pool_id)
+        await core.browser_sessions.end(client.pool_id, request.cookies.get(name))
         secure = core.config.public_url.startswith("https://")
-        response.headers.append("set-cookie", module.clear_cookie_header(client.pool_id, secure=secure))
+        response.headers.append(
+            "set-cookie", browser_sessions.clear_cookie_header(client.pool_id, secure=secure)
+        )

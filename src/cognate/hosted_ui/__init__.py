@@ -1,0 +1,1 @@
+"""The hosted sign-in pages (Cognito's managed login): forms, CSRF, templates, branding."""

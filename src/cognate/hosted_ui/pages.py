@@ -1,0 +1,127 @@
+"""The hosted pages' router: opens each visit (browser, CSRF, parameters) and turns failures into pages.
+
+Paths as Cognito spells them (developer guide, "Managed login endpoints"): ``/login``,
+``/signup``, ``/confirm``, ``/confirmUser``, ``/forgotPassword``,
+``/confirmforgotPassword``, ``/resendcode``; the steps a sign-in can lead to:
+``/forceChangePassword``, ``/mfa``, ``/mfaSetup``. The handlers live in signin.py,
+signup.py and recovery.py; assets.py serves the stylesheet and the pool's branding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from cognate.core.service import Core
+from cognate.hosted_ui import detour, security
+from cognate.hosted_ui.visit import Complete, Visit, error_page
+
+log = logging.getLogger("cognate.hosted_ui")
+
+Handler = Callable[[Visit], Awaitable[Response]]
+
+
+class HostedUI:
+    def __init__(self, get_core: Callable[[], Core], complete_authorization: Complete | None = None) -> None:
+        self.get_core = get_core
+        self.complete = complete_authorization
+        self.env = Environment(
+            loader=PackageLoader("cognate.hosted_ui", "templates"),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self._csrf: security.Csrf | None = None
+
+    def csrf(self, core: Core) -> security.Csrf:
+        if self._csrf is None:
+            key = hmac.new(
+                core.config.master_key.encode(), b"cognate hosted-ui csrf", hashlib.sha256
+            ).digest()
+            self._csrf = security.Csrf(key)
+        return self._csrf
+
+    async def open(self, request: Request, *, post: bool) -> Visit:
+        core = self.get_core()
+        cookie = request.cookies.get(security.BROWSER_COOKIE)
+        known = security.valid_browser_id(cookie)
+        browser_id = cookie if known and cookie else security.new_browser_id()
+        form: dict[str, str] = {}
+        if post:
+            data = await request.form(max_files=0, max_fields=MAX_FIELDS)
+            form = {k: v for k, v in data.items() if isinstance(v, str)}
+            if not known:
+                raise detour.PageError(
+                    "Your browser did not send this page's cookie: "
+                    "enable cookies, reload the page and try again.",
+                    403,
+                )
+            if not self.csrf(core).check(browser_id, form.get(security.CSRF_FIELD)):
+                raise detour.PageError(
+                    "The form has expired or was not sent by this page: reload it and try again.", 403
+                )
+        params = detour.carried(form if post else request.query_params)
+        pool, client = await detour.client_for(core, params)
+        return Visit(
+            request=request,
+            core=core,
+            env=self.env,
+            csrf=self.csrf(core),
+            complete=self.complete,
+            pool=pool,
+            client=client,
+            params=params,
+            browser_id=browser_id,
+            new_browser=not known,
+            form=form,
+        )
+
+    def page(self, handler: Handler, *, post: bool) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            secure = request.url.scheme == "https"
+            try:
+                visit = await self.open(request, post=post)
+                return await handler(visit)
+            except detour.PageError as exc:
+                return error_page(self.env, exc.message, exc.status, secure=secure)
+            except Exception:
+                log.exception("hosted page %s failed", request.url.path)
+                return error_page(
+                    self.env, "An error was encountered with the requested page.", 500, secure=secure
+                )
+
+        return endpoint
+
+    def routes(self) -> list[Any]:
+        from cognate.hosted_ui import assets, recovery, signin, signup
+
+        pages: list[tuple[str, Handler, Handler | None]] = [
+            ("/login", signin.login_form, signin.login_post),
+            ("/forceChangePassword", signin.new_password_form, signin.new_password_post),
+            ("/mfa", signin.mfa_form, signin.mfa_post),
+            ("/mfaSetup", signin.mfa_setup_form, signin.mfa_setup_post),
+            ("/signup", signup.signup_form, signup.signup_post),
+            ("/confirm", signup.confirm_form, signup.confirm_post),
+            ("/confirmUser", signup.confirm_user, None),
+            ("/resendcode", signup.resend_form, signup.resend_post),
+            ("/forgotPassword", recovery.forgot_form, recovery.forgot_post),
+            ("/confirmforgotPassword", recovery.confirm_form, recovery.confirm_post),
+        ]
+        routes: list[Any] = []
+        for path, get, post in pages:
+            routes.append(Route(path, self.page(get, post=False), methods=["GET"]))
+            if post is not None:
+                routes.append(Route(path, self.page(post, post=True), methods=["POST"]))
+        routes.extend(assets.routes(self.get_core))
+        return routes
+
+
+MAX_FIELDS = 64
