@@ -221,3 +221,15 @@ async def test_discovery_is_truthful(env: Env) -> None:
         path = doc[name].removeprefix(BASE)
         response = await env.http.request("GET" if name in ("jwks_uri",) else "POST", path)
         assert response.status_code != 404, name
+
+
+async def test_scope_order_does_not_change_the_claims(env: Env) -> None:
+    """OIDF Basic OP: scopes profile, email, phone in any order."""
+    bodies = []
+    for scope in ("openid profile email phone", "phone email profile openid", "email openid phone profile"):
+        tokens = await env.tokens_by_code(scope=scope)
+        bodies.append((await env.http.get("/oauth2/userInfo", headers=bearer(tokens["access_token"]))).json())
+        ident = await env.core.tokens.verify(tokens["id_token"], token_use="id")
+        assert ident["email"] == "alice@example.com"
+    assert bodies[0] == bodies[1] == bodies[2]
+    assert {"email", "phone_number", "name"} <= set(bodies[0])
