@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
 from cognate.core.clock import Clock
 from cognate.core.service import Core, CoreConfig
+from cognate.core.triggers import Invoker
 from cognate.crypto.sealing import new_master_key
 from cognate.store.cached import CachingStore
+
+MakeCore = Callable[..., Awaitable[Core]]
 
 
 @pytest.fixture
@@ -19,16 +22,32 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-async def core(tmp_path: Path) -> AsyncIterator[Core]:
-    store = CachingStore(f"sqlite:///{tmp_path / 'cognate.db'}")
-    await store.migrate()
-    config = CoreConfig(
-        region="us-east-1",
-        data_dir=tmp_path,
-        public_url="http://cognate.test",
-        issuer_style="local",
-        master_key=new_master_key(),
-        password_hash_cost="low",
-    )
-    yield Core(store, config, clock=Clock())
-    await store.close()
+async def make_core(tmp_path: Path) -> AsyncIterator[MakeCore]:
+    """Builds cores over one temp database (``invoker=`` a RecordingInvoker for trigger tests)."""
+    stores: list[CachingStore] = []
+
+    async def make(invoker: Invoker | None = None) -> Core:
+        store = CachingStore(f"sqlite:///{tmp_path / 'cognate.db'}")
+        stores.append(store)
+        await store.migrate()
+        config = CoreConfig(
+            region="us-east-1",
+            data_dir=tmp_path,
+            public_url="http://cognate.test",
+            issuer_style="local",
+            master_key=MASTER_KEY,
+            password_hash_cost="low",
+        )
+        return Core(store, config, clock=Clock(), invoker=invoker)
+
+    yield make
+    for store in stores:
+        await store.close()
+
+
+MASTER_KEY = new_master_key()
+
+
+@pytest.fixture
+async def core(make_core: MakeCore) -> Core:
+    return await make_core()

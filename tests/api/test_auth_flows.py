@@ -11,7 +11,9 @@ import pytest
 from cognate.core.context import Door, RequestContext
 from cognate.core.entities import UserStatus
 from cognate.core.lockout import lock_seconds
+from cognate.core.outcome import Challenge
 from cognate.core.service import Core
+from cognate.core.tokens import Issued
 from cognate.core.users import username_key
 from cognate.errors import (
     NotAuthorizedException,
@@ -32,9 +34,11 @@ async def setup(core: Core, **client_fields: Any) -> tuple[Any, Any]:
 
 
 async def password_auth(core: Core, client_id: str, username: str, password: str = PASSWORD) -> Any:
-    return await core.auth.initiate(
+    """What InitiateAuth answers: the tokens (as the AWS door completes them), or the challenge."""
+    step = await core.auth.initiate(
         CTX, client_id, "USER_PASSWORD_AUTH", {"USERNAME": username, "PASSWORD": password}
     )
+    return step if isinstance(step, Challenge) else await core.tokens.complete(CTX, step)
 
 
 async def test_session_expires_after_auth_session_validity(core: Core) -> None:
@@ -43,7 +47,7 @@ async def test_session_expires_after_auth_session_validity(core: Core) -> None:
         pool, {"Username": "ann", "TemporaryPassword": "Temp0rary!", "MessageAction": "SUPPRESS"}
     )
     first = await password_auth(core, client.id, "ann", "Temp0rary!")
-    assert first.challenge == "NEW_PASSWORD_REQUIRED"
+    assert first.name == "NEW_PASSWORD_REQUIRED"
     core.clock.advance(5 * 60 + 1)
     with pytest.raises(NotAuthorizedException, match="session is expired"):
         await core.auth.respond(
@@ -88,23 +92,21 @@ async def test_access_token_expiry_is_checked(core: Core) -> None:
     pool, client = await setup(core)
     await core.users.create_confirmed(pool, "ann", PASSWORD, {})
     out = await password_auth(core, client.id, "ann")
-    assert out.tokens is not None
-    await core.auth.user_of_access_token(out.tokens.access_token)
+    assert isinstance(out, Issued)
+    await core.auth.user_of_access_token(out.access_token)
     core.clock.advance(3601)
     with pytest.raises(NotAuthorizedException, match="expired"):
-        await core.auth.user_of_access_token(out.tokens.access_token)
+        await core.auth.user_of_access_token(out.access_token)
 
 
 async def test_refresh_token_expiry(core: Core) -> None:
     pool, client = await setup(core, RefreshTokenValidity=1)
     await core.users.create_confirmed(pool, "ann", PASSWORD, {})
     out = await password_auth(core, client.id, "ann")
-    assert out.tokens is not None and out.tokens.refresh_token
+    assert isinstance(out, Issued) and out.refresh_token
     core.clock.advance(86400 + 1)
     with pytest.raises(NotAuthorizedException, match="expired"):
-        await core.auth.initiate(
-            CTX, client.id, "REFRESH_TOKEN_AUTH", {"REFRESH_TOKEN": out.tokens.refresh_token}
-        )
+        await core.auth.initiate(CTX, client.id, "REFRESH_TOKEN_AUTH", {"REFRESH_TOKEN": out.refresh_token})
 
 
 async def test_lockout_backoff_doubles_and_resets_after_quiet_period(core: Core) -> None:
@@ -126,7 +128,7 @@ async def test_lockout_backoff_doubles_and_resets_after_quiet_period(core: Core)
         await password_auth(core, client.id, "ann")
     core.clock.advance(0.6)
     out = await password_auth(core, client.id, "ann")  # success clears the count
-    assert out.tokens is not None
+    assert isinstance(out, Issued)
     for _ in range(4):
         with pytest.raises(NotAuthorizedException, match="Incorrect"):
             await password_auth(core, client.id, "ann", "Wrong-pass1!")
@@ -134,7 +136,7 @@ async def test_lockout_backoff_doubles_and_resets_after_quiet_period(core: Core)
     for _ in range(4):
         with pytest.raises(NotAuthorizedException, match="Incorrect"):
             await password_auth(core, client.id, "ann", "Wrong-pass1!")
-    assert (await password_auth(core, client.id, "ann")).tokens is not None
+    assert isinstance(await password_auth(core, client.id, "ann"), Issued)
 
 
 def test_lock_seconds_follow_cognito() -> None:
@@ -159,9 +161,7 @@ async def test_refresh_of_disabled_user_refused(core: Core) -> None:
     pool, client = await setup(core)
     user = await core.users.create_confirmed(pool, "ann", PASSWORD, {})
     out = await password_auth(core, client.id, "ann")
-    assert out.tokens is not None and out.tokens.refresh_token
+    assert isinstance(out, Issued) and out.refresh_token
     await core.users.set_enabled(pool, user, False)
     with pytest.raises(NotAuthorizedException):
-        await core.auth.initiate(
-            CTX, client.id, "REFRESH_TOKEN_AUTH", {"REFRESH_TOKEN": out.tokens.refresh_token}
-        )
+        await core.auth.initiate(CTX, client.id, "REFRESH_TOKEN_AUTH", {"REFRESH_TOKEN": out.refresh_token})

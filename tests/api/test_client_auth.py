@@ -13,9 +13,12 @@ import pytest
 
 from cognate.core.client_auth import verify_client_secret, verify_secret_hash
 from cognate.core.context import Door, RequestContext
+from cognate.core.outcome import Authenticated
 from cognate.core.service import Core
+from cognate.core.tokens import Issued
 from cognate.crypto.secret_hash import secret_hash
 from cognate.errors import InvalidClientException, InvalidParameterException, NotAuthorizedException
+from tests.api.test_auth_flows import password_auth
 
 pytestmark = pytest.mark.anyio
 PASSWORD = "Passw0rd!"
@@ -90,11 +93,9 @@ async def test_the_flow_is_admitted_before_the_proof_is_judged(core: Core) -> No
 
 async def test_refresh_proof_names_the_user_behind_the_token(core: Core) -> None:
     _, client, user = await setup(core)
-    out = await core.auth.initiate(
-        CTX, client.id, "USER_PASSWORD_AUTH", {"USERNAME": "ann", "PASSWORD": PASSWORD}
-    )
-    assert out.tokens is not None and out.tokens.refresh_token
-    params = {"REFRESH_TOKEN": out.tokens.refresh_token}
+    out = await password_auth(core, client.id, "ann")
+    assert isinstance(out, Issued) and out.refresh_token
+    params = {"REFRESH_TOKEN": out.refresh_token}
     # No USERNAME: the hash over the internal name (the sub) of the token's user is accepted.
     await core.client_auth.initiate(CTX, client.id, "REFRESH_TOKEN_AUTH", params, h(client, user.sub))
     with pytest.raises(InvalidClientException):
@@ -116,7 +117,7 @@ async def test_challenge_proof_uses_the_sessions_user(core: Core) -> None:
     first = await core.auth.initiate(
         CTX, client.id, "USER_PASSWORD_AUTH", {"USERNAME": "tim", "PASSWORD": "Temp0rary!"}
     )
-    assert first.challenge == "NEW_PASSWORD_REQUIRED"
+    assert first.name == "NEW_PASSWORD_REQUIRED"
     responses = {"NEW_PASSWORD": "N3w-Passw0rd!"}
     with pytest.raises(InvalidClientException):
         await core.client_auth.respond(
@@ -135,4 +136,5 @@ async def test_the_hosted_login_of_a_client_with_a_secret_needs_no_hash(core: Co
     """The flows never see SECRET_HASH: the page's own rule applies (issue 6)."""
     pool, client, _ = await setup(core)
     out = await core.auth.password_sign_in(RequestContext(Door.HOSTED), pool, client, "ann", PASSWORD)
-    assert out.tokens is not None
+    assert isinstance(out, Authenticated)
+    assert (out.user.username, out.client.id, out.amr) == ("ann", client.id, ("pwd",))

@@ -86,7 +86,7 @@ async def test_totp_step_wrong_code_stays_then_the_app(core: Core) -> None:
         assert wrong.status_code == 400 and "Invalid code received for user" in wrong.text
         r = await submit(b, form(wrong.text, "/mfa"), code=pyotp.TOTP(secret).now())
         assert r.status_code == 302 and r.headers["location"].startswith(CALLBACK)
-        assert done.calls[0][1].amr == ("pwd", "mfa")
+        assert done.calls[0][1].amr == ("pwd", "otp", "mfa")  # RFC 8176 values, as the core gives them
 
 
 async def test_sms_step_with_the_code_sent(core: Core, tmp_path: Path) -> None:

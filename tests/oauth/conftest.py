@@ -24,9 +24,10 @@ from starlette.routing import Route
 
 from cognate.core.clock import Clock
 from cognate.core.entities import Client, Pool, User
+from cognate.core.outcome import Authenticated
 from cognate.core.service import Core, CoreConfig
 from cognate.crypto.sealing import new_master_key
-from cognate.oauth.authorize import Authorizer, SessionSignIn
+from cognate.oauth.authorize import Authorizer
 from cognate.oauth.discovery import WellKnown
 from cognate.oauth.introspection import Introspection
 from cognate.oauth.logout import Logout
@@ -88,9 +89,13 @@ class Env:
         params.update({k: v for k, v in overrides.items() if v is not None})
         return {k: v for k, v in params.items() if v != ""}
 
-    def signed_in(self, client: Client | None = None, user: User | None = None) -> SessionSignIn:
-        return SessionSignIn(
-            self.pool, client or self.public, user or self.user, int(self.core.clock.now()), ("pwd",)
+    def signed_in(self, client: Client | None = None, user: User | None = None) -> Authenticated:
+        return Authenticated(
+            self.pool,
+            client or self.public,
+            user or self.user,
+            auth_time=int(self.core.clock.now()),
+            amr=("pwd",),
         )
 
     async def location(self, client: Client | None = None, **overrides: Any) -> str:
@@ -217,7 +222,7 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
             "AllowedOAuthScopes": [f"{API}/read", f"{API}/write"],
         },
     )
-    user = await core.users.create_confirmed(
+    await core.users.create_confirmed(
         pool,
         "alice",
         PASSWORD,
@@ -228,8 +233,12 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
             "name": "Alice",
         },
     )
-    # The sign-in step is the core's own password check (what /login calls).
-    checked = await core.auth.verify_password(pool, public, "alice", user, PASSWORD)
+    # The sign-in step is the core's own password sign-in (what /login calls).
+    from cognate.core.context import Door, RequestContext
+
+    signed = await core.auth.password_sign_in(RequestContext(Door.HOSTED), pool, public, "alice", PASSWORD)
+    assert isinstance(signed, Authenticated)
+    checked = signed.user
     transport = httpx.ASGITransport(app=app_over(core))
     async with httpx.AsyncClient(transport=transport, base_url=BASE) as http:
         yield Env(core, http, Authorizer(lambda: core), pool, public, confidential, machine, checked)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cognate.core.entities import Client, Domain, Group, Pool, ResourceServer, User
-from cognate.core.outcome import Outcome
+from cognate.core.outcome import Challenge
 from cognate.core.pools import INTERNAL
 from cognate.core.tokens import Issued
 
@@ -120,12 +120,11 @@ def authentication_result(issued: Issued) -> dict[str, Any]:
     return out
 
 
-def auth_outcome(outcome: Outcome) -> dict[str, Any]:
-    """InitiateAuth's (and RespondToAuthChallenge's) response: tokens, or the next challenge."""
-    if outcome.tokens is not None:
-        return {"ChallengeParameters": {}, "AuthenticationResult": authentication_result(outcome.tokens)}
-    return {
-        "ChallengeName": outcome.challenge,
-        "Session": outcome.session,
-        "ChallengeParameters": outcome.parameters,
-    }
+def signed_in(issued: Issued) -> dict[str, Any]:
+    """InitiateAuth's (and RespondToAuthChallenge's) response once signed in."""
+    return {"ChallengeParameters": {}, "AuthenticationResult": authentication_result(issued)}
+
+
+def challenge(step: Challenge) -> dict[str, Any]:
+    """InitiateAuth's (and RespondToAuthChallenge's) response with the next challenge."""
+    return {"ChallengeName": step.name, "Session": step.session, "ChallengeParameters": step.parameters}

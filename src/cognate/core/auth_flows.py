@@ -21,11 +21,11 @@ from cognate.core.context import RequestContext
 from cognate.core.entities import Client, Pool, User, UserStatus
 from cognate.core.lockout import Lockout
 from cognate.core.mfa import SMS, TOTP, Mfa
-from cognate.core.outcome import Outcome, names_of
+from cognate.core.outcome import Authenticated, Challenge, SignInStep, names_of
 from cognate.core.pools import Pools
 from cognate.core.sessions import Sessions
 from cognate.core.srp_sign_in import SrpSignIn
-from cognate.core.tokens import ADMIN_SCOPE, Issued, Tokens, refresh_hash
+from cognate.core.tokens import ADMIN_SCOPE, Tokens, refresh_hash
 from cognate.core.users import Users, username_key
 from cognate.errors import (
     InvalidParameterException,
@@ -152,16 +152,16 @@ class AuthFlows:
         params: Mapping[str, str],
         *,
         admin_pool_id: str | None = None,
-    ) -> Outcome:
+    ) -> SignInStep:
         """InitiateAuth / AdminInitiateAuth, once the door has checked the client's proof."""
         pool, client = await self.client_of(client_id, admin_pool_id)
         self.admit(client, flow, params, admin=admin_pool_id is not None)
         if flow in ("USER_PASSWORD_AUTH", "ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"):
             return await self.password_sign_in(ctx, pool, client, params["USERNAME"], params["PASSWORD"])
         if flow in ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"):
-            return await self._refresh(pool, client, params["REFRESH_TOKEN"])
+            return await self.refresh(ctx, pool, client, params["REFRESH_TOKEN"])
         if flow == "USER_SRP_AUTH":
-            return await self.srp.start(pool, client, params["USERNAME"], params["SRP_A"])
+            return await self.srp.start(ctx, pool, client, params["USERNAME"], params["SRP_A"])
         raise InvalidParameterException(f"{flow} flow is not supported yet by this server")
 
     async def user_by_sub(self, pool: Pool, sub: str) -> User | None:
@@ -171,7 +171,7 @@ class AuthFlows:
 
     async def password_sign_in(
         self, ctx: RequestContext, pool: Pool, client: Client, username: str, password: str
-    ) -> Outcome:
+    ) -> SignInStep:
         """A username and password (USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH, the hosted login)."""
         if not username:
             raise InvalidParameterException("Missing required parameter USERNAME")
@@ -179,7 +179,7 @@ class AuthFlows:
             raise InvalidParameterException("Missing required parameter PASSWORD")
         user = await self.users.find(pool, username)
         user = await self.verify_password(pool, client, username, user, password)
-        return await self.after_first_factor(pool, client, user)
+        return await self.after_first_factor(ctx, pool, client, user, ("pwd",))
 
     async def verify_password(
         self, pool: Pool, client: Client, typed: str, user: User | None, password: str
@@ -220,43 +220,51 @@ class AuthFlows:
             raise PasswordResetRequiredException("Password reset required for the user")
         return user
 
-    async def after_first_factor(self, pool: Pool, client: Client, user: User) -> Outcome:
-        """The password is right: a pending NEW_PASSWORD_REQUIRED, or tokens."""
+    async def after_first_factor(
+        self, ctx: RequestContext, pool: Pool, client: Client, user: User, amr: tuple[str, ...]
+    ) -> SignInStep:
+        """The password is right: a pending NEW_PASSWORD_REQUIRED, the MFA step, or signed in."""
         now = self.clock.now()
         if user.status == UserStatus.FORCE_CHANGE_PASSWORD:
             if user.password_expires is not None and user.password_expires < now:
                 raise NotAuthorizedException(
                     "Temporary password has expired and must be reset by an administrator."
                 )
-            session = await self.sessions.start(
-                {
-                    "challenge": "NEW_PASSWORD_REQUIRED",
-                    "pool_id": pool.id,
-                    "client_id": client.id,
-                    "sub": user.sub,
-                    "username": user.username,
-                },
-                int(client.doc.get("AuthSessionValidity") or 3),
-            )
+            session = await self._session(pool, client, user, "NEW_PASSWORD_REQUIRED", amr)
             writable = {k: v for k, v in user.attributes.items() if k != "sub"}
-            return Outcome(
-                challenge="NEW_PASSWORD_REQUIRED",
-                session=session,
-                parameters={
+            return Challenge(
+                "NEW_PASSWORD_REQUIRED",
+                session,
+                {
                     "USER_ID_FOR_SRP": user.username,
                     "requiredAttributes": "[]",
                     "userAttributes": json.dumps(writable),
                 },
             )
-        return await self.second_factor(pool, client, user)
+        return await self.second_factor(ctx, pool, client, user, amr)
 
-    async def second_factor(self, pool: Pool, client: Client, user: User) -> Outcome:
-        """Tokens, or the MFA challenge the pool and the user call for (SMS code sent now)."""
+    async def _session(
+        self, pool: Pool, client: Client, user: User, challenge: str, amr: tuple[str, ...]
+    ) -> str:
+        return await self.sessions.start(
+            {
+                "challenge": challenge,
+                "pool_id": pool.id,
+                "client_id": client.id,
+                "sub": user.sub,
+                "username": user.username,
+                "amr": list(amr),
+            },
+            int(client.doc.get("AuthSessionValidity") or 3),
+        )
+
+    async def second_factor(
+        self, ctx: RequestContext, pool: Pool, client: Client, user: User, amr: tuple[str, ...]
+    ) -> SignInStep:
+        """Signed in, or the MFA challenge the pool and the user call for (SMS code sent now)."""
         challenge = self.mfa.challenge_for(pool, user)
         if challenge is None:
-            return Outcome(
-                tokens=await self.tokens.issue(pool, client, user, auth_time=int(self.clock.now()))
-            )
+            return await self._authenticated(ctx, pool, client, user, amr)
         parameters: dict[str, str] = {}
         if challenge == SMS:
             sent = await self.mfa.send_sms_code(pool, user)
@@ -266,17 +274,14 @@ class AuthFlows:
             }
         elif challenge == "MFA_SETUP":
             parameters = {"MFAS_CAN_SETUP": json.dumps([TOTP])}
-        session = await self.sessions.start(
-            {
-                "challenge": challenge,
-                "pool_id": pool.id,
-                "client_id": client.id,
-                "sub": user.sub,
-                "username": user.username,
-            },
-            int(client.doc.get("AuthSessionValidity") or 3),
-        )
-        return Outcome(challenge=challenge, session=session, parameters=parameters)
+        session = await self._session(pool, client, user, challenge, amr)
+        return Challenge(challenge, session, parameters)
+
+    async def _authenticated(
+        self, ctx: RequestContext, pool: Pool, client: Client, user: User, amr: tuple[str, ...]
+    ) -> Authenticated:
+        """The end of every interactive sign-in: the user, now, and how they proved it."""
+        return Authenticated(pool, client, user, auth_time=int(self.clock.now()), amr=amr)
 
     # --- challenges --------------------------------------------------------------
 
@@ -289,11 +294,11 @@ class AuthFlows:
         session: str | None,
         *,
         admin_pool_id: str | None = None,
-    ) -> Outcome:
+    ) -> SignInStep:
         """Respond/AdminRespondToAuthChallenge, once the door has checked the client's proof."""
         pool, client = await self.client_of(client_id, admin_pool_id)
         if challenge == "PASSWORD_VERIFIER":  # its state travels in SECRET_BLOCK, not in a Session
-            return await self.srp.verify(pool, client, responses)
+            return await self.srp.verify(ctx, pool, client, responses)
         state = await self.sessions.peek(session)
         if state.get("client_id") != client.id or state.get("challenge") != challenge:
             raise NotAuthorizedException("Invalid session for the user, session is expired.")
@@ -303,21 +308,24 @@ class AuthFlows:
             raise NotAuthorizedException("Invalid session for the user, session is expired.")
         if username and username not in names_of(user):
             raise NotAuthorizedException("Invalid session for the user, session is expired.")
+        amr = tuple(str(m) for m in state.get("amr") or ("pwd",))
         if challenge == "NEW_PASSWORD_REQUIRED":
-            return await self._new_password(pool, client, user, responses, session)
+            return await self._new_password(ctx, pool, client, user, responses, session, amr)
         if challenge in (TOTP, SMS, "MFA_SETUP"):
-            return await self._mfa_answer(pool, client, user, challenge, responses, session)
+            return await self._mfa_answer(ctx, pool, client, user, challenge, responses, session, amr)
         raise InvalidParameterException(f"Challenge {challenge} is not supported")
 
     async def _mfa_answer(
         self,
+        ctx: RequestContext,
         pool: Pool,
         client: Client,
         user: User,
         challenge: str,
         responses: Mapping[str, str],
         session: str | None,
-    ) -> Outcome:
+        amr: tuple[str, ...],
+    ) -> SignInStep:
         """A wrong code leaves the session usable (attempts are limited); a right one redeems it."""
         if challenge == SMS:
             await self.mfa.check_sms_code(pool, user, responses.get("SMS_MFA_CODE") or "")
@@ -332,7 +340,8 @@ class AuthFlows:
                 )
             user = await self.mfa.set_preference(pool, user, None, {"Enabled": True, "PreferredMfa": True})
         await self.sessions.redeem(session)
-        return Outcome(tokens=await self.tokens.issue(pool, client, user, auth_time=int(self.clock.now())))
+        method = {SMS: "sms", TOTP: "otp", "MFA_SETUP": "otp"}[challenge]
+        return await self._authenticated(ctx, pool, client, user, (*amr, method, "mfa"))
 
     async def mfa_setup_user(self, session: str) -> tuple[Pool, User]:
         """The user of an MFA_SETUP session (AssociateSoftwareToken / VerifySoftwareToken by Session)."""
@@ -346,8 +355,15 @@ class AuthFlows:
         return pool, user
 
     async def _new_password(
-        self, pool: Pool, client: Client, user: User, responses: Mapping[str, str], session: str | None
-    ) -> Outcome:
+        self,
+        ctx: RequestContext,
+        pool: Pool,
+        client: Client,
+        user: User,
+        responses: Mapping[str, str],
+        session: str | None,
+        amr: tuple[str, ...],
+    ) -> SignInStep:
         new_password = responses.get("NEW_PASSWORD")
         if not new_password:
             raise InvalidParameterException("Missing required parameter NEW_PASSWORD")
@@ -361,15 +377,29 @@ class AuthFlows:
         if updates:
             user = await self.users.update_attributes(pool, user, updates)
         user = await self.users.set_password(pool, user, new_password, permanent=True)
-        return await self.second_factor(pool, client, user)
+        return await self.second_factor(ctx, pool, client, user, amr)
 
     # --- refresh -------------------------------------------------------------------
 
-    async def _refresh(self, pool: Pool, client: Client, token: str) -> Outcome:
+    async def refresh(self, ctx: RequestContext, pool: Pool, client: Client, token: str) -> Authenticated:
+        """A live refresh token of ``client``: its user, signed in when the family began.
+
+        ``Tokens.complete`` issues again within the token's family (and rotates it when the
+        client asks for rotation); REFRESH_TOKEN_AUTH, GetTokensFromRefreshToken and the
+        token endpoint's ``refresh_token`` grant all come through here.
+        """
         record = await self.tokens.find_refresh(token, client)
         user = await self.refresh_user(pool, record.sub)
-        issued = await self.tokens.reissue(pool, client, user, record)
-        return Outcome(tokens=issued)
+        scopes = record.doc.get("scopes")
+        return Authenticated(
+            pool,
+            client,
+            user,
+            auth_time=int(record.doc["auth_time"]),
+            amr=tuple(record.doc.get("amr") or ()),
+            scopes=tuple(scopes) if scopes is not None else None,
+            refresh=record,
+        )
 
     async def refresh_user(self, pool: Pool, sub: str) -> User:
         """The live user behind a refresh token."""
@@ -380,20 +410,13 @@ class AuthFlows:
             raise NotAuthorizedException("User is disabled.")
         return user
 
-    async def get_tokens_from_refresh(self, ctx: RequestContext, client_id: str, token: str) -> Issued:
-        """GetTokensFromRefreshToken (the door has checked ClientSecret): with rotation on,
-        a new refresh token replaces the old one."""
+    async def get_tokens_from_refresh(self, ctx: RequestContext, client_id: str, token: str) -> Authenticated:
+        """GetTokensFromRefreshToken (the door has checked ClientSecret); with rotation on,
+        ``Tokens.complete`` replaces the refresh token with a new one."""
         pool, client = await self.client_of(client_id)
         if not flow_enabled(client, "REFRESH_TOKEN_AUTH"):
             raise InvalidParameterException("REFRESH_TOKEN_AUTH flow not enabled for this client")
-        record = await self.tokens.find_refresh(token, client)
-        user = await self.refresh_user(pool, record.sub)
-        rotation = client.doc.get("RefreshTokenRotation") or {}
-        if rotation.get("Feature") != "ENABLED":
-            return await self.tokens.reissue(pool, client, user, record)
-        return await self.tokens.rotate(
-            pool, client, user, record, float(rotation.get("RetryGracePeriodSeconds") or 0)
-        )
+        return await self.refresh(ctx, pool, client, token)
 
     # --- sign-out and revocation ---------------------------------------------------------
 

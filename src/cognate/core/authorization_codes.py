@@ -27,7 +27,8 @@ from typing import Any, Protocol
 
 from cognate.core import ids
 from cognate.core.clock import Clock
-from cognate.core.entities import Client, Pool, User
+from cognate.core.entities import Client
+from cognate.core.outcome import Authenticated
 from cognate.errors import InvalidGrantError
 
 KIND = "authorization-code"
@@ -47,25 +48,6 @@ class Store(Protocol):
     async def consume(self, kind: str, key: str) -> dict[str, Any] | None: ...
 
     async def revoke_refresh_family(self, origin_jti: str, now: float) -> None: ...
-
-
-class SignedIn(Protocol):
-    """What a finished sign-in carries (the core's ``Authenticated``)."""
-
-    @property
-    def pool(self) -> Pool: ...
-
-    @property
-    def client(self) -> Client: ...
-
-    @property
-    def user(self) -> User: ...
-
-    @property
-    def auth_time(self) -> int: ...
-
-    @property
-    def amr(self) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -96,7 +78,7 @@ class AuthorizationCodes:
 
     async def issue(
         self,
-        auth: SignedIn,
+        auth: Authenticated,
         *,
         redirect_uri: str,
         scopes: tuple[str, ...],

@@ -26,6 +26,7 @@ from cognate.core.resources import Resources
 from cognate.core.sessions import Sessions
 from cognate.core.signup import SignUps
 from cognate.core.tokens import Tokens
+from cognate.core.triggers import Invoker, NullInvoker, Triggers
 from cognate.core.ui_customization import UiCustomizations
 from cognate.core.users import Users
 from cognate.crypto.passwords import Passwords
@@ -46,7 +47,13 @@ class CoreConfig:
 
 
 class Core:
-    def __init__(self, store: CachingStore, config: CoreConfig, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        store: CachingStore,
+        config: CoreConfig,
+        clock: Clock | None = None,
+        invoker: Invoker | None = None,
+    ) -> None:
         from urllib.parse import urlsplit
 
         self.store = store
@@ -56,6 +63,7 @@ class Core:
         self.passwords = Passwords(config.password_hash_cost)
         host = urlsplit(config.public_url).hostname or "localhost"
         self.messenger = Messenger(config.data_dir, config.smtp_url, f"no-reply@{host}", self.clock.now)
+        self.triggers = Triggers(invoker or NullInvoker(), config.region)
         self.pools = Pools(store, self.clock, config.region)
         self.clients = Clients(store, self.clock, self.sealer)
         self.cpu = ThreadPoolExecutor(
@@ -66,7 +74,7 @@ class Core:
         self.ui_customizations = UiCustomizations(self.pools, store, self.clock)
         self.resources = Resources(store)
         self.keys = SigningKeys(store, self.clock, self.sealer)
-        self.tokens = Tokens(store, self.clock, self.keys, self.groups, self.issuer_base)
+        self.tokens = Tokens(store, self.clock, self.keys, self.groups, self.issuer_base, self.triggers)
         self.sessions = Sessions(store, self.clock)
         self.authorization_codes = AuthorizationCodes(store, self.clock)
         self.browser_sessions = BrowserSessions(store, self.clock)

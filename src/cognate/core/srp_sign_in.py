@@ -24,8 +24,9 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from cognate.core.context import RequestContext
 from cognate.core.entities import Client, Pool, User
-from cognate.core.outcome import Outcome
+from cognate.core.outcome import Challenge, SignInStep
 from cognate.core.users import username_key
 from cognate.crypto import srp
 from cognate.errors import InvalidParameterException, NotAuthorizedException, UserNotFoundException
@@ -67,7 +68,9 @@ class SrpSignIn:
     async def _cpu(self, fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.flows.users.cpu, fn, *args)
 
-    async def start(self, pool: Pool, client: Client, typed: str, srp_a: str) -> Outcome:
+    async def start(
+        self, ctx: RequestContext, pool: Pool, client: Client, typed: str, srp_a: str
+    ) -> Challenge:
         if not typed:
             raise InvalidParameterException("Missing required parameter USERNAME")
         if not srp_a:
@@ -98,9 +101,10 @@ class SrpSignIn:
             },
             minutes * 60,
         )
-        return Outcome(
-            challenge="PASSWORD_VERIFIER",
-            parameters={
+        return Challenge(
+            "PASSWORD_VERIFIER",
+            None,  # the state travels in SECRET_BLOCK
+            {
                 "SALT": salt,
                 "SRP_B": challenge.B_hex,
                 "SECRET_BLOCK": secret_block,
@@ -142,7 +146,9 @@ class SrpSignIn:
         state = self._check_state(pool, client, state)
         return str(state["user_id"]), await self._user(pool, state)
 
-    async def verify(self, pool: Pool, client: Client, responses: Mapping[str, str]) -> Outcome:
+    async def verify(
+        self, ctx: RequestContext, pool: Pool, client: Client, responses: Mapping[str, str]
+    ) -> SignInStep:
         secret_block, signature, timestamp = self._claim(responses)
         state = await self.store.consume(KIND, _key(secret_block)) if len(secret_block) <= 8192 else None
         now = self.flows.clock.now()
@@ -169,4 +175,4 @@ class SrpSignIn:
             return ok
 
         user = await self.flows.verify_first_factor(pool, client, state["typed"], user, proof_holds)
-        return await self.flows.after_first_factor(pool, client, user)
+        return await self.flows.after_first_factor(ctx, pool, client, user, ("pwd",))

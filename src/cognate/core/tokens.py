@@ -1,6 +1,9 @@
 """Cognito's tokens: RS256 ID and access JWTs, opaque refresh tokens, and their checks.
 
-Claims follow the Cognito developer guide ("Understanding the ID token", "Understanding
+Issuance is claims first (``build_claims`` -> ``TokenClaims``), then the pool's
+PreTokenGeneration function (``Triggers.pre_token_generation``, which may add, change
+or suppress claims), then ``sign``; client-credentials tokens (no user) take the same
+path. Claims follow the Cognito developer guide ("Understanding the ID token", "Understanding
 the access token"; REFERENCE.md 5a): the ID token carries ``sub``, ``iss``, ``aud``,
 ``token_use=id``, ``auth_time``, ``iat``, ``exp``, ``jti``, ``origin_jti``, ``event_id``,
 ``cognito:username``, ``cognito:groups`` (when the user has groups) and the user's
@@ -20,9 +23,13 @@ from typing import Any
 from cognate.core import ids
 from cognate.core.clients import validity_seconds
 from cognate.core.clock import Clock
+from cognate.core.context import Door, RequestContext
 from cognate.core.entities import Client, Group, Pool, RefreshToken, User
 from cognate.core.groups import Groups
 from cognate.core.keys import SigningKeys
+from cognate.core.outcome import Authenticated
+from cognate.core.token_overrides import TokenClaims
+from cognate.core.triggers import Triggers
 from cognate.crypto import signing
 from cognate.errors import NotAuthorizedException, RefreshTokenReuseException
 from cognate.store.cached import CachingStore
@@ -66,8 +73,15 @@ def _claim_value(name: str, value: str) -> Any:
 
 class Tokens:
     def __init__(
-        self, store: CachingStore, clock: Clock, keys: SigningKeys, groups: Groups, issuer_base: str
+        self,
+        store: CachingStore,
+        clock: Clock,
+        keys: SigningKeys,
+        groups: Groups,
+        issuer_base: str,
+        triggers: Triggers,
     ) -> None:
+        self.triggers = triggers
         self.store = store
         self.clock = clock
         self.keys = keys
@@ -78,6 +92,30 @@ class Tokens:
         return f"{self._issuer_base}/{pool_id}"
 
     # --- issuing -------------------------------------------------------------------
+
+    async def complete(self, ctx: RequestContext, auth: Authenticated) -> Issued:
+        """The AWS door's end of a sign-in: ID, access and refresh tokens for ``auth``.
+
+        After a refresh token, the tokens are issued again within its family (same
+        ``auth_time``, scopes and ``origin_jti``); with the client's RefreshTokenRotation
+        on, a new refresh token replaces the one presented.
+        """
+        pool, client, user = auth.pool, auth.client, auth.user
+        if auth.refresh is not None:
+            rotation = client.doc.get("RefreshTokenRotation") or {}
+            if rotation.get("Feature") != "ENABLED":
+                return await self.reissue(pool, client, user, auth.refresh, ctx=ctx)
+            grace = float(rotation.get("RetryGracePeriodSeconds") or 0)
+            return await self.rotate(pool, client, user, auth.refresh, grace, ctx=ctx)
+        return await self.issue(
+            pool,
+            client,
+            user,
+            auth_time=auth.auth_time,
+            scopes=list(auth.scopes) if auth.scopes is not None else None,
+            amr=auth.amr,
+            ctx=ctx,
+        )
 
     def _id_claims(self, pool: Pool, client: Client, user: User, groups: list[str]) -> dict[str, Any]:
         readable = client.doc.get("ReadAttributes")
@@ -95,6 +133,111 @@ class Tokens:
         claims["token_use"] = "id"
         return claims
 
+    def build_claims(
+        self,
+        pool: Pool,
+        client: Client,
+        user: User | None,
+        *,
+        now: int,
+        auth_time: int,
+        scopes: list[str],
+        groups: list[str],
+        origin_jti: str | None,
+        with_id_token: bool,
+        nonce: str | None = None,
+    ) -> TokenClaims:
+        """The claims of one issuance, nothing signed yet.
+
+        With a user: Cognito's ID token (unless ``with_id_token`` is false) and access
+        token of one ``origin_jti`` family. Without one (client credentials): only an
+        access token whose ``sub`` is the client (developer guide, "Scopes, M2M, and
+        resource servers").
+        """
+        access_ttl = validity_seconds(client.doc, "AccessToken")
+        jti = str(uuid.uuid4())
+        if user is None:
+            return TokenClaims(
+                id=None,
+                access={
+                    "sub": client.id,
+                    "token_use": "access",
+                    "scope": " ".join(scopes),
+                    "auth_time": auth_time,
+                    "iss": self.issuer(pool.id),
+                    "exp": now + access_ttl,
+                    "iat": now,
+                    "version": 2,
+                    "jti": jti,
+                    "client_id": client.id,
+                },
+            )
+        origin = origin_jti or str(uuid.uuid4())
+        event_id = str(uuid.uuid4())
+        common = {
+            "iss": self.issuer(pool.id),
+            "origin_jti": origin,
+            "event_id": event_id,
+            "auth_time": auth_time,
+        }
+        access: dict[str, Any] = {"sub": user.sub}
+        if groups:
+            access["cognito:groups"] = groups
+        access.update(
+            {
+                "iss": common["iss"],
+                "client_id": client.id,
+                "origin_jti": origin,
+                "event_id": event_id,
+                "token_use": "access",
+                "scope": " ".join(scopes),
+                "auth_time": auth_time,
+                "exp": now + access_ttl,
+                "iat": now,
+                "jti": jti,
+                "username": user.username,
+            }
+        )
+        id_claims = None
+        if with_id_token:
+            id_claims = self._id_claims(pool, client, user, groups)
+            id_claims.update(common)
+            if nonce:
+                id_claims["nonce"] = nonce
+            id_claims.update(
+                {"exp": now + validity_seconds(client.doc, "IdToken"), "iat": now, "jti": str(uuid.uuid4())}
+            )
+        return TokenClaims(id=id_claims, access=access)
+
+    async def sign(self, pool: Pool, claims: TokenClaims) -> tuple[str | None, str]:
+        """(ID token or None, access token), each signed with the pool's key for its use."""
+        keys = await self.keys.get(pool.id)
+        id_token = keys.signers["id"].sign(claims.id) if claims.id is not None else None
+        return id_token, keys.signers["access"].sign(claims.access)
+
+    async def _mint(
+        self,
+        ctx: RequestContext | None,
+        pool: Pool,
+        client: Client,
+        user: User | None,
+        source: str,
+        **build: Any,
+    ) -> tuple[TokenClaims, str | None, str]:
+        """Claims, then the PreTokenGeneration function (which may change them), then signatures."""
+        now = int(self.clock.now())
+        groups: list[str] = []
+        if user is not None:
+            groups = [
+                g.name for g in precedence_order(await self.store.cached_groups_of_user(pool.id, user.sub))
+            ]
+        claims = self.build_claims(pool, client, user, now=now, groups=groups, **build)
+        claims = await self.triggers.pre_token_generation(
+            ctx or RequestContext(Door.OAUTH), pool, client, user, source, claims, groups
+        )
+        id_token, access = await self.sign(pool, claims)
+        return claims, id_token, access
+
     async def issue(
         self,
         pool: Pool,
@@ -107,82 +250,74 @@ class Tokens:
         with_refresh: bool = True,
         with_id_token: bool = True,
         nonce: str | None = None,
+        amr: tuple[str, ...] = (),
+        ctx: RequestContext | None = None,
+        source: str | None = None,
     ) -> Issued:
-        """Sign an ID and an access token; with ``with_refresh``, start a refresh-token family."""
-        now = int(self.clock.now())
-        keys = await self.keys.get(pool.id)
-        groups = [g.name for g in precedence_order(await self.store.cached_groups_of_user(pool.id, user.sub))]
-        origin = origin_jti or str(uuid.uuid4())
-        event_id = str(uuid.uuid4())
+        """Sign an ID and an access token; with ``with_refresh``, start a refresh-token family.
+
+        ``source`` is PreTokenGeneration's ``triggerSource``: by default
+        ``TokenGeneration_HostedAuth`` for the OAuth door and the hosted pages (and when no
+        context is given), ``TokenGeneration_Authentication`` for the AWS API.
+        """
+        if source is None:
+            aws = ctx is not None and ctx.door in (Door.AWS, Door.ADMIN)
+            source = "TokenGeneration_Authentication" if aws else "TokenGeneration_HostedAuth"
         scope_list = scopes if scopes is not None else [ADMIN_SCOPE]
-        access_ttl = validity_seconds(client.doc, "AccessToken")
-        common = {
-            "iss": self.issuer(pool.id),
-            "origin_jti": origin,
-            "event_id": event_id,
-            "auth_time": auth_time,
-        }
-        access_claims: dict[str, Any] = {"sub": user.sub}
-        if groups:
-            access_claims["cognito:groups"] = groups
-        access_claims.update(
-            {
-                "iss": common["iss"],
-                "client_id": client.id,
-                "origin_jti": origin,
-                "event_id": event_id,
-                "token_use": "access",
-                "scope": " ".join(scope_list),
-                "auth_time": auth_time,
-                "exp": now + access_ttl,
-                "iat": now,
-                "jti": str(uuid.uuid4()),
-                "username": user.username,
-            }
+        claims, id_token, access = await self._mint(
+            ctx,
+            pool,
+            client,
+            user,
+            source,
+            auth_time=auth_time,
+            scopes=scope_list,
+            origin_jti=origin_jti,
+            with_id_token=with_id_token,
+            nonce=nonce,
         )
-        access = keys.signers["access"].sign(access_claims)
-        id_token = None
-        if with_id_token:
-            id_claims = self._id_claims(pool, client, user, groups)
-            id_claims.update(common)
-            if nonce:
-                id_claims["nonce"] = nonce
-            id_claims.update(
-                {"exp": now + validity_seconds(client.doc, "IdToken"), "iat": now, "jti": str(uuid.uuid4())}
-            )
-            id_token = keys.signers["id"].sign(id_claims)
         refresh = None
         if with_refresh:
             refresh = ids.opaque_token(48)
+            origin = str(claims.access["origin_jti"])
             await self.store.insert_refresh_token(
-                self.refresh_record(pool, client, user, refresh, origin, auth_time, scope_list)
+                self.refresh_record(pool, client, user, refresh, origin, auth_time, scope_list, amr)
             )
-        return Issued(id_token=id_token, access_token=access, expires_in=access_ttl, refresh_token=refresh)
+        expires_in = validity_seconds(client.doc, "AccessToken")
+        return Issued(id_token=id_token, access_token=access, expires_in=expires_in, refresh_token=refresh)
 
-    async def client_credentials(self, pool: Pool, client: Client, scopes: list[str]) -> Issued:
-        """An access token for the client itself (``client_credentials``): ``sub`` is the client id.
+    async def client_credentials(
+        self, ctx: RequestContext, pool: Pool, client: Client, scopes: list[str]
+    ) -> Issued:
+        """An access token for the client itself (the ``client_credentials`` grant).
 
-        Cognito developer guide, "Scopes, M2M, and resource servers": no user, no ID token,
-        no refresh token; the access token carries the granted custom scopes.
+        No user, no ID token, no refresh token; the same claims-then-sign path, so a
+        PreTokenGeneration function of version 3 sees it (``TokenGeneration_ClientCredentials``).
         """
-        now = int(self.clock.now())
-        keys = await self.keys.get(pool.id)
-        access_ttl = validity_seconds(client.doc, "AccessToken")
-        claims = {
-            "sub": client.id,
-            "token_use": "access",
-            "scope": " ".join(scopes),
-            "auth_time": now,
-            "iss": self.issuer(pool.id),
-            "exp": now + access_ttl,
-            "iat": now,
-            "version": 2,
-            "jti": str(uuid.uuid4()),
-            "client_id": client.id,
-        }
-        return Issued(id_token=None, access_token=keys.signers["access"].sign(claims), expires_in=access_ttl)
+        _, _, access = await self._mint(
+            ctx,
+            pool,
+            client,
+            None,
+            "TokenGeneration_ClientCredentials",
+            auth_time=int(self.clock.now()),
+            scopes=scopes,
+            origin_jti=None,
+            with_id_token=False,
+        )
+        return Issued(
+            id_token=None, access_token=access, expires_in=validity_seconds(client.doc, "AccessToken")
+        )
 
-    async def reissue(self, pool: Pool, client: Client, user: User, record: RefreshToken) -> Issued:
+    async def reissue(
+        self,
+        pool: Pool,
+        client: Client,
+        user: User,
+        record: RefreshToken,
+        *,
+        ctx: RequestContext | None = None,
+    ) -> Issued:
         """New ID and access tokens in a refresh token's family (``auth_time`` and scopes kept)."""
         return await self.issue(
             pool,
@@ -192,10 +327,19 @@ class Tokens:
             scopes=list(record.doc.get("scopes") or [ADMIN_SCOPE]),
             origin_jti=record.origin_jti,
             with_refresh=False,
+            ctx=ctx,
+            source="TokenGeneration_RefreshTokens",
         )
 
     async def rotate(
-        self, pool: Pool, client: Client, user: User, record: RefreshToken, grace_s: float
+        self,
+        pool: Pool,
+        client: Client,
+        user: User,
+        record: RefreshToken,
+        grace_s: float,
+        *,
+        ctx: RequestContext | None = None,
     ) -> Issued:
         """Refresh-token rotation: a new refresh token replaces ``record`` (atomically, once).
 
@@ -205,7 +349,7 @@ class Tokens:
         now = self.clock.now()
         if record.rotated_at is not None and now - record.rotated_at > grace_s:
             raise RefreshTokenReuseException("Refresh token has already been used.")
-        issued = await self.reissue(pool, client, user, record)
+        issued = await self.reissue(pool, client, user, record, ctx=ctx)
         new_token = ids.opaque_token(48)
         new_record = self.refresh_record(
             pool,
@@ -215,6 +359,7 @@ class Tokens:
             record.origin_jti,
             int(record.doc["auth_time"]),
             record.doc.get("scopes") or [ADMIN_SCOPE],
+            tuple(record.doc.get("amr") or ()),
         )
         if record.rotated_at is None and await self.store.rotate_refresh_token(
             record.token_hash, new_record, now
@@ -236,6 +381,7 @@ class Tokens:
         origin_jti: str,
         auth_time: int,
         scopes: list[str],
+        amr: tuple[str, ...] = (),
     ) -> RefreshToken:
         now = self.clock.now()
         return RefreshToken(
@@ -246,7 +392,7 @@ class Tokens:
             origin_jti=origin_jti,
             created=now,
             expires=now + validity_seconds(client.doc, "RefreshToken"),
-            doc={"auth_time": auth_time, "scopes": scopes, "username": user.username},
+            doc={"auth_time": auth_time, "scopes": scopes, "username": user.username, "amr": list(amr)},
         )
 
     # --- checking --------------------------------------------------------------------

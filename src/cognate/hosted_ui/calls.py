@@ -12,7 +12,7 @@ from typing import Any
 
 from cognate.core.context import RequestContext
 from cognate.core.entities import Client, Pool, User
-from cognate.core.outcome import Outcome
+from cognate.core.outcome import Challenge, SignInStep
 from cognate.core.service import Core
 from cognate.errors import NotAuthorizedException
 
@@ -41,12 +41,12 @@ Step = SignedIn | NextChallenge
 
 
 async def _result(
-    core: Core, pool: Pool, client: Client, user: User, outcome: Outcome, amr: tuple[str, ...]
+    core: Core, pool: Pool, client: Client, user: User, outcome: SignInStep, amr: tuple[str, ...]
 ) -> Step:
-    if outcome.challenge:
-        return NextChallenge(outcome.challenge, outcome.session, dict(outcome.parameters), user.sub)
-    fresh = await core.auth.users.store.get_user_by_sub(pool.id, user.sub) or user
-    return SignedIn(pool, client, fresh, int(core.clock.now()), amr)
+    if isinstance(outcome, Challenge):
+        return NextChallenge(outcome.name, outcome.session, dict(outcome.parameters), user.sub)
+    fresh = await core.auth.users.store.get_user_by_sub(pool.id, user.sub) or outcome.user
+    return SignedIn(pool, client, fresh, outcome.auth_time, outcome.amr or amr, auth=outcome)
 
 
 async def password_sign_in(
@@ -67,7 +67,7 @@ async def after_confirmation(
     user = await core.users.find(pool, username)
     if user is None:
         raise NotAuthorizedException("Incorrect username or password.")
-    outcome = await core.auth.after_first_factor(pool, client, user)
+    outcome = await core.auth.after_first_factor(ctx, pool, client, user, ("pwd",))
     return await _result(core, pool, client, user, outcome, ("pwd",))
 
 

@@ -29,8 +29,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cognate.core import browser_sessions, redirects
-from cognate.core.authorization_codes import SignedIn
-from cognate.core.entities import Client, Pool, User
+from cognate.core.context import RequestContext
+from cognate.core.entities import Client, Pool
+from cognate.core.outcome import Authenticated
 from cognate.core.service import Core
 from cognate.errors import (
     CognateError,
@@ -43,7 +44,7 @@ from cognate.errors import (
     UnauthorizedClientError,
     UnsupportedResponseTypeError,
 )
-from cognate.oauth import pkce, responses, scopes
+from cognate.oauth import pkce, request_context, responses, scopes
 from cognate.oauth.responses import Endpoint
 
 log = logging.getLogger("cognate.oauth")
@@ -96,17 +97,6 @@ def error_location(
         params["state"] = state
     params["iss"] = iss
     return responses.with_params(redirect_uri, params, fragment=fragment)
-
-
-@dataclass(frozen=True)
-class SessionSignIn:
-    """A sign-in carried by the browser session (what the core's ``Authenticated`` carries)."""
-
-    pool: Pool
-    client: Client
-    user: User
-    auth_time: int
-    amr: tuple[str, ...]
 
 
 def _single(params: Mapping[str, Any], name: str) -> str | None:
@@ -237,7 +227,9 @@ class Authorizer:
 
     # --- completing ----------------------------------------------------------------------
 
-    async def complete_authorization(self, params: Mapping[str, Any], auth: SignedIn, ctx: Any = None) -> str:
+    async def complete_authorization(
+        self, params: Mapping[str, Any], auth: Authenticated, ctx: RequestContext | None = None
+    ) -> str:
         """The URL to send the browser to once ``auth`` has signed in for ``params``.
 
         The parameters are validated again (they travelled through the browser);
@@ -255,9 +247,11 @@ class Authorizer:
             return refused.location
         if auth.pool.id != request.pool.id:
             raise InvalidAuthorizationRequest("The sign-in does not belong to this client.")
-        return await self._respond(request, auth)
+        return await self._respond(request, auth, ctx)
 
-    async def _respond(self, request: AuthorizationRequest, auth: SignedIn) -> str:
+    async def _respond(
+        self, request: AuthorizationRequest, auth: Authenticated, ctx: RequestContext | None
+    ) -> str:
         core = self._core()
         out: dict[str, str] = {}
         if request.response_type == "code":
@@ -280,6 +274,8 @@ class Authorizer:
                 with_refresh=False,
                 with_id_token=scopes.OPENID in request.scopes,
                 nonce=request.nonce,
+                amr=auth.amr,
+                ctx=ctx,
             )
             out["access_token"] = issued.access_token
             if issued.id_token:
@@ -328,7 +324,7 @@ class Authorizer:
             if core.clock.now() - signed_in.auth_time > checked.max_age:
                 signed_in = None
         if signed_in is not None:
-            return responses.redirect(await self._respond(checked, signed_in))
+            return responses.redirect(await self._respond(checked, signed_in, request_context.of(request)))
         if "none" in checked.prompt:
             return responses.redirect(
                 error_location(
@@ -344,7 +340,7 @@ class Authorizer:
 
     async def session_sign_in(
         self, pool: Pool, client: Client, cookies: Mapping[str, str]
-    ) -> SessionSignIn | None:
+    ) -> Authenticated | None:
         """The browser session of ``pool`` (the hosted pages' cookie), if it speaks for a live user."""
         core = self._core()
         found = await core.browser_sessions.current(
@@ -355,4 +351,4 @@ class Authorizer:
         user = await core.store.get_user_by_sub(pool.id, found.sub)
         if user is None or not user.enabled or user.tokens_valid_after > found.auth_time:
             return None
-        return SessionSignIn(pool, client, user, int(found.auth_time), tuple(found.amr))
+        return Authenticated(pool, client, user, auth_time=int(found.auth_time), amr=tuple(found.amr))

@@ -17,6 +17,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from cognate.core.auth_flows import flow_enabled
+from cognate.core.context import RequestContext
 from cognate.core.entities import Client, Pool
 from cognate.core.service import Core
 from cognate.core.tokens import ADMIN_SCOPE, Issued
@@ -26,7 +28,7 @@ from cognate.errors import (
     UnauthorizedClientError,
     UnsupportedGrantTypeError,
 )
-from cognate.oauth import client_auth, form, pkce, scopes
+from cognate.oauth import client_auth, form, pkce, request_context, scopes
 from cognate.oauth.responses import Endpoint, json_error, ok_json
 
 
@@ -66,19 +68,22 @@ class TokenEndpoint:
             if grant_type not in ("authorization_code", "refresh_token", "client_credentials"):
                 raise UnsupportedGrantTypeError(f"Unsupported grant_type: {grant_type[:64]}")
             pool, client = await client_auth.authenticate(self._core(), proof)
+            ctx = request_context.of(request)
             if grant_type == "authorization_code":
-                body = await self.authorization_code(pool, client, fields)
+                body = await self.authorization_code(ctx, pool, client, fields)
             elif grant_type == "refresh_token":
-                body = await self.refresh_token(pool, client, fields)
+                body = await self.refresh_token(ctx, pool, client, fields)
             else:
-                body = await self.client_credentials(pool, client, proof, fields)
+                body = await self.client_credentials(ctx, pool, client, proof, fields)
             return ok_json(body)
         except Exception as exc:
             return json_error(
                 exc, Endpoint.TOKEN, basic_tried=client_auth.basic_tried(request.headers.get("authorization"))
             )
 
-    async def authorization_code(self, pool: Pool, client: Client, fields: dict[str, str]) -> dict[str, Any]:
+    async def authorization_code(
+        self, ctx: RequestContext, pool: Pool, client: Client, fields: dict[str, str]
+    ) -> dict[str, Any]:
         core = self._core()
         if not _allows(client, "code"):
             raise UnauthorizedClientError("The client is not allowed the authorization code grant.")
@@ -99,33 +104,31 @@ class TokenEndpoint:
             with_refresh=True,
             with_id_token=scopes.OPENID in grant.scopes,
             nonce=grant.nonce,
+            amr=grant.amr,
+            ctx=ctx,
         )
         await core.authorization_codes.confirm(grant)
         return _body(issued)
 
-    async def refresh_token(self, pool: Pool, client: Client, fields: dict[str, str]) -> dict[str, Any]:
+    async def refresh_token(
+        self, ctx: RequestContext, pool: Pool, client: Client, fields: dict[str, str]
+    ) -> dict[str, Any]:
         core = self._core()
         token = _required(fields, "refresh_token")
-        explicit = set(client.doc.get("ExplicitAuthFlows") or [])
-        if "ALLOW_REFRESH_TOKEN_AUTH" not in explicit and any(f.startswith("ALLOW_") for f in explicit):
+        if not flow_enabled(client, "REFRESH_TOKEN_AUTH"):
             raise UnauthorizedClientError("The client is not allowed to refresh tokens.")
-        record = await core.tokens.find_refresh(token, client)
-        granted = tuple(record.doc.get("scopes") or [ADMIN_SCOPE])
-        scopes.within(granted, fields.get("scope"))
-        user = await core.store.get_user_by_sub(pool.id, record.sub)
-        if user is None or not user.enabled:
-            raise InvalidGrantError("Invalid Refresh Token")
-        rotation = client.doc.get("RefreshTokenRotation") or {}
-        if rotation.get("Feature") == "ENABLED":
-            issued = await core.tokens.rotate(
-                pool, client, user, record, float(rotation.get("RetryGracePeriodSeconds") or 0)
-            )
-        else:
-            issued = await core.tokens.reissue(pool, client, user, record)
-        return _body(issued)
+        # The core's one refresh step (as REFRESH_TOKEN_AUTH and GetTokensFromRefreshToken).
+        auth = await core.auth.refresh(ctx, pool, client, token)
+        scopes.within(auth.scopes or (ADMIN_SCOPE,), fields.get("scope"))
+        return _body(await core.tokens.complete(ctx, auth))
 
     async def client_credentials(
-        self, pool: Pool, client: Client, proof: client_auth.Proof, fields: dict[str, str]
+        self,
+        ctx: RequestContext,
+        pool: Pool,
+        client: Client,
+        proof: client_auth.Proof,
+        fields: dict[str, str],
     ) -> dict[str, Any]:
         core = self._core()
         if client.secret is None or proof.secret is None:
@@ -133,5 +136,5 @@ class TokenEndpoint:
         if not _allows(client, "client_credentials"):
             raise UnauthorizedClientError("The client is not allowed the client_credentials grant.")
         granted = scopes.for_client_credentials(client, fields.get("scope"))
-        issued = await core.tokens.client_credentials(pool, client, list(granted))
+        issued = await core.tokens.client_credentials(ctx, pool, client, list(granted))
         return {"access_token": issued.access_token, "token_type": "Bearer", "expires_in": issued.expires_in}

@@ -14,6 +14,8 @@ from cognate.awsjson import wire
 from cognate.awsjson.params import Params
 from cognate.awsjson.registry import Auth, operation
 from cognate.core.client_auth import verify_client_secret
+from cognate.core.context import RequestContext
+from cognate.core.outcome import Challenge, SignInStep
 from cognate.core.service import Core
 
 
@@ -21,13 +23,20 @@ def _strings(p: Params, name: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in p.map(name).items()}
 
 
+async def _answer(core: Core, ctx: RequestContext, step: SignInStep) -> dict[str, Any]:
+    """The next challenge, or the tokens of the signed-in user."""
+    if isinstance(step, Challenge):
+        return wire.challenge(step)
+    return wire.signed_in(await core.tokens.complete(ctx, step))
+
+
 async def _initiate(core: Core, p: Params, admin_pool_id: str | None) -> dict[str, Any]:
     client_id, flow = p.str("ClientId"), p.str("AuthFlow")
     params = _strings(p, "AuthParameters")
     secret_hash = params.pop("SECRET_HASH", None)
     await core.client_auth.initiate(p.ctx, client_id, flow, params, secret_hash, admin_pool_id=admin_pool_id)
-    outcome = await core.auth.initiate(p.ctx, client_id, flow, params, admin_pool_id=admin_pool_id)
-    return wire.auth_outcome(outcome)
+    step = await core.auth.initiate(p.ctx, client_id, flow, params, admin_pool_id=admin_pool_id)
+    return await _answer(core, p.ctx, step)
 
 
 async def _respond(core: Core, p: Params, admin_pool_id: str | None) -> dict[str, Any]:
@@ -37,10 +46,10 @@ async def _respond(core: Core, p: Params, admin_pool_id: str | None) -> dict[str
     await core.client_auth.respond(
         p.ctx, client_id, challenge, responses, session, secret_hash, admin_pool_id=admin_pool_id
     )
-    outcome = await core.auth.respond(
+    step = await core.auth.respond(
         p.ctx, client_id, challenge, responses, session, admin_pool_id=admin_pool_id
     )
-    return wire.auth_outcome(outcome)
+    return await _answer(core, p.ctx, step)
 
 
 @operation("InitiateAuth", auth=Auth.PUBLIC)
@@ -67,7 +76,8 @@ async def admin_respond_to_auth_challenge(core: Core, p: Params) -> dict[str, An
 async def get_tokens_from_refresh_token(core: Core, p: Params) -> dict[str, Any]:
     _, client = await core.client_auth.client(p.ctx, p.str("ClientId"))
     verify_client_secret(client, p.opt_str("ClientSecret"))
-    issued = await core.auth.get_tokens_from_refresh(p.ctx, client.id, p.str("RefreshToken"))
+    auth = await core.auth.get_tokens_from_refresh(p.ctx, client.id, p.str("RefreshToken"))
+    issued = await core.tokens.complete(p.ctx, auth)
     return {"AuthenticationResult": wire.authentication_result(issued)}
 
 
