@@ -196,3 +196,14 @@ async def test_tampered_parameters_at_completion_are_checked_again(env: Env) -> 
 async def test_post_to_authorize_is_read_like_get(env: Env) -> None:
     response = await env.http.post("/oauth2/authorize", data=env.params(response_type="id_token"))
     assert_error_redirect(response, "unsupported_response_type")
+
+
+async def test_response_mode_fragment_and_refusals(env: Env) -> None:
+    found = fragment_of(await env.location(response_mode="fragment"))
+    assert "code" in found and found["state"] == "st-123"
+    assert query_of(await env.location(response_mode="query"))["code"]
+    response = await authorize(env, **env.params(response_mode="form_post"))
+    assert_error_redirect(response, "invalid_request")
+    token_in_query = await authorize(env, **env.params(response_type="token", response_mode="query"))
+    assert token_in_query.status_code == 302
+    assert fragment_of(token_in_query.headers["location"])["error"] == "invalid_request"

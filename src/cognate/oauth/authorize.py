@@ -71,10 +71,7 @@ class AuthorizationRequest:
     prompt: frozenset[str]
     max_age: int | None
     issuer: str
-
-    @property
-    def fragment(self) -> bool:
-        return self.response_type == "token"
+    fragment: bool  # the answer travels in the fragment (token, or response_mode=fragment)
 
 
 class Refused(Exception):
@@ -97,6 +94,14 @@ def error_location(
         params["state"] = state
     params["iss"] = iss
     return responses.with_params(redirect_uri, params, fragment=fragment)
+
+
+def _first(params: Mapping[str, Any], name: str) -> str | None:
+    """A parameter's first value, unchecked: only to decide where an error answer goes."""
+    value = params.get(name)
+    if isinstance(value, (list, tuple)):
+        return str(value[0]) if value else None
+    return None if value is None else str(value)
 
 
 def _single(params: Mapping[str, Any], name: str) -> str | None:
@@ -146,8 +151,7 @@ class Authorizer:
         if not redirects.matches(list(client.doc.get("CallbackURLs") or []), redirect_uri):
             raise InvalidAuthorizationRequest("The redirect_uri is not registered for this client.")
         iss = core.tokens.issuer(pool.id)
-        raw_type = params.get("response_type")
-        fragment = (raw_type[0] if isinstance(raw_type, (list, tuple)) and raw_type else raw_type) == "token"
+        fragment = _first(params, "response_type") == "token" or _first(params, "response_mode") == "fragment"
         try:
             state = _single(params, "state")
         except InvalidRequestError as exc:
@@ -193,6 +197,11 @@ class Authorizer:
         idps = client.doc.get("SupportedIdentityProviders")
         if idps is not None and "COGNITO" not in idps:
             raise UnauthorizedClientError("The client does not allow sign-in with the user pool.")
+        # OAuth 2.0 Multiple Response Type Encoding Practices 2.1, 3: query or fragment;
+        # tokens never travel in the query.
+        mode = _single(params, "response_mode") or ("fragment" if response_type == "token" else "query")
+        if mode not in ("query", "fragment") or (mode == "query" and response_type == "token"):
+            raise InvalidRequestError("response_mode must be query or fragment (fragment for tokens).")
         granted = scopes.for_authorization(client, _single(params, "scope"))
         challenge, method = pkce.check_challenge(
             _single(params, "code_challenge"), _single(params, "code_challenge_method")
@@ -223,6 +232,7 @@ class Authorizer:
             prompt=prompt,
             max_age=max_age,
             issuer=iss,
+            fragment=mode == "fragment",
         )
 
     # --- completing ----------------------------------------------------------------------
