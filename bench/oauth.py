@@ -27,6 +27,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -206,6 +207,37 @@ def start_oidc_provider(cores: list[int], log_path: Path) -> tuple[servers.Serve
     return srv, client
 
 
+SIGN_PER_CPU = """
+import json, time
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+msg, pad, algo = b"x" * 700, padding.PKCS1v15(), hashes.SHA256()
+for _ in range(20):
+    key.sign(msg, pad, algo)
+n, c0 = 0, time.process_time()
+while time.process_time() - c0 < SECONDS:
+    for _ in range(20):
+        key.sign(msg, pad, algo)
+    n += 20
+print(json.dumps({"sign_per_cpu": n / (time.process_time() - c0)}))
+"""
+
+
+def sign_per_cpu(cores: list[int], seconds: float) -> float:
+    """RSA-2048 signatures per CPU second of the server's core: unlike a rate per wall second, it
+    does not move when other processes share the core (the server's figure is ``rps_per_cpu``)."""
+    out = subprocess.run(
+        [sys.executable, "-c", SIGN_PER_CPU.replace("SECONDS", str(seconds))],
+        env=servers.clean_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+        preexec_fn=lambda: os.sched_setaffinity(0, cores),
+    )
+    return float(json.loads(out.stdout)["sign_per_cpu"])
+
+
 def line_of(
     workload: str, server: str, conns: int, res: Result, srv: servers.Server, cpu: float
 ) -> dict[str, Any]:
@@ -221,6 +253,8 @@ def line_of(
         "requests": res.requests,
         "duration_s": round(res.duration_s, 2),
         "server_cpu": round(cpu, 3),
+        # requests per second of server CPU: robust when other processes share the core
+        "rps_per_cpu": round(res.rps / cpu, 1) if cpu > 0 else None,
         "loadgen": res.loadgen,
         **({"error_samples": res.error_samples} if res.error_samples else {}),
     }
@@ -288,6 +322,11 @@ def main(argv: list[str] | None = None) -> int:
                 cpu = (srv.cpu_seconds() - cpu0) / (time.perf_counter() - t0)
                 line = line_of(workload, "cognate", n, res, srv, cpu)
                 line["sign_rate"] = round(sign_rate, 1)
+                per_cpu = sign_per_cpu(server_cores, args.ref_seconds)
+                line["sign_per_cpu"] = round(per_cpu, 1)
+                if line["rps_per_cpu"]:
+                    divisor = per_cpu if workload == "client-credentials" else per_cpu / 2
+                    line["ratio_per_cpu"] = round(line["rps_per_cpu"] / divisor, 3)
                 if workload == "client-credentials":
                     goal = CC_GOAL * sign_rate
                     line["goal"] = round(goal, 1)
@@ -330,6 +369,10 @@ def main(argv: list[str] | None = None) -> int:
                     )
                     line["oidc_provider_rps"] = pline["rps"]
                     line["ratio_to_oidc_provider"] = round(res.rps / pres.rps, 2) if pres.rps else None
+                    if line["rps_per_cpu"] and pline["rps_per_cpu"]:
+                        line["ratio_to_oidc_provider_per_cpu"] = round(
+                            line["rps_per_cpu"] / pline["rps_per_cpu"], 2
+                        )
                     emit(line)
                     emit(pline)
                     continue

@@ -64,7 +64,7 @@ class Introspection:
                 continue
         if claims is None or claims.get("iss") != core.tokens.issuer(pool.id):
             return INACTIVE
-        user = await core.store.get_user_by_sub(pool.id, str(claims.get("sub", "")))
+        user = await core.store.cached_user_by_sub(pool.id, str(claims.get("sub", "")))
         if user is None or not user.enabled or int(claims.get("iat", 0)) < int(user.tokens_valid_after):
             return INACTIVE
         out: dict[str, Any] = {"active": True, "token_type": "Bearer"}
@@ -92,7 +92,7 @@ class Introspection:
             or record.expires <= now
         ):
             return INACTIVE
-        user = await core.store.get_user_by_sub(pool.id, record.sub)
+        user = await core.store.cached_user_by_sub(pool.id, record.sub)
         if user is None or not user.enabled:
             return INACTIVE
         return {

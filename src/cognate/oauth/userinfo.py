@@ -72,7 +72,7 @@ class UserInfo:
         if scopes.OPENID not in granted:
             raise InsufficientScopeError("The access token does not carry the openid scope.")
         pool_id = str(claims["iss"]).rsplit("/", 1)[1]
-        user = await core.store.get_user_by_sub(pool_id, str(claims.get("sub", "")))
+        user = await core.store.cached_user_by_sub(pool_id, str(claims.get("sub", "")))
         if user is None or not user.enabled or int(claims.get("iat", 0)) < int(user.tokens_valid_after):
             raise InvalidTokenError(
                 "Access token is expired, disabled, or deleted, or the user has globally signed out."
