@@ -28,7 +28,7 @@ if __package__ in (None, ""):
 
 PASSWORD = "Bench-Passw0rd!"
 POOL_NAME = "bench"
-CLIENT_FLOWS = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+CLIENT_FLOWS = ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 
 
 def username(i: int) -> str:

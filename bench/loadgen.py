@@ -14,6 +14,7 @@ import itertools
 import json
 import os
 import random
+import resource
 import shutil
 import subprocess
 import tempfile
@@ -40,6 +41,7 @@ class Result:
     socket_errors: int  # connect/read/write errors and timeouts
     loadgen: str
     error_samples: list[str] = field(default_factory=list)  # first non-2xx responses, status and body
+    cpu_s: float | None = None  # the load generator's own CPU time (user + system) over the run
 
     @property
     def rps(self) -> float:
@@ -170,7 +172,10 @@ def run_wrk(
         ]
         if cores:
             cmd = ["taskset", "-c", ",".join(map(str, cores)), *cmd]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     finally:
         os.unlink(script)
     doc = None
@@ -191,6 +196,7 @@ def run_wrk(
         socket_errors=doc["connect"] + doc["read"] + doc["write"] + doc["timeout"],
         loadgen="wrk",
         error_samples=samples,
+        cpu_s=cpu,
     )
 
 
@@ -254,6 +260,7 @@ async def run_asyncio(
     deadline = start + duration
 
     shared = itertools.count(random.randrange(len(raws)))  # one cycle over all connections
+    cpu0 = time.process_time()
 
     async def worker(n: int) -> None:
         rng = random.Random(n)
@@ -289,6 +296,7 @@ async def run_asyncio(
 
     await asyncio.gather(*(worker(n) for n in range(connections)))
     elapsed = min(time.perf_counter(), deadline) - start
+    cpu = time.process_time() - cpu0
     latencies.sort()
 
     def pct(p: float) -> float:
@@ -305,4 +313,5 @@ async def run_asyncio(
         socket_errors=counts["socket"],
         loadgen="asyncio",
         error_samples=samples,
+        cpu_s=cpu,
     )

@@ -31,12 +31,16 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import loadgen, servers
+from bench import loadgen, servers, srp_load
 from bench.load_users import CLIENT_FLOWS, PASSWORD, username
 from bench.loadgen import Request
 
-WORKLOADS = ("signin", "refresh", "getuser", "hello", "jwks")
+WORKLOADS = ("signin", "srp", "srp1", "refresh", "getuser", "hello", "jwks", "startup")
 MOTO_WORKLOADS = ("signin", "refresh", "getuser", "jwks")
+# --peers: the node servers each workload is compared with, back to back
+PEER_OF = {"jwks": "oidc-provider", "getuser": "cognito-local"}
+SRP_USERS = 16  # "srp": this many users on --srp-connections; "srp1": one user on them all
+LOADGEN_SATURATED = 0.8  # a figure taken with the load generator over this share of its core does not count
 TARGET = "AWSCognitoIdentityProviderService."
 JSON_CT = "application/x-amz-json-1.1"
 QUIET_CORE_SIGN_RATE = 1450.0  # the issue's "quiet core of about 1,450 signs/s"
@@ -44,6 +48,8 @@ KEYCLOAK_PER_CORE = 15.0  # sign-ins/s per vCPU, Keycloak's published figure
 GETUSER_PER_QUIET_CORE = 3000.0
 LATENCY_P99_MS = 50.0
 LATENCY_CONNECTIONS = 4
+SRP1_P99_MS = 250.0
+STARTUP_GOALS_S = {"existing": 1.0, "new": 2.0}
 TOKEN_USERS = 8  # users whose refresh/access tokens the refresh and GetUser loads rotate over
 API_USERS = 64  # users created through the API when --users is not given
 SIGNIN_SAMPLE = 5000  # with --users N, sign-ins cycle over this many users drawn at random from the N
@@ -82,15 +88,17 @@ def boto_client(url: str, key: str = "bench", secret: str = "bench") -> Any:
     )
 
 
-def setup_api(target: Target, key: str, secret: str, n_users: int) -> None:
-    """Pool, client and a handful of users through the API (boto3), as an app would."""
+def setup_api(target: Target, key: str, secret: str, n_users: int, *, emails: bool = False) -> None:
+    """Pool, client and a handful of users through the API (boto3), as an app would.
+
+    ``emails``: usernames are email addresses (cognito-local's pools take no others)."""
     c = boto_client(target.server.url, key, secret)
     target.pool_id = c.create_user_pool(PoolName="bench")["UserPool"]["Id"]
     target.client_id = c.create_user_pool_client(
         UserPoolId=target.pool_id, ClientName="bench", ExplicitAuthFlows=CLIENT_FLOWS
     )["UserPoolClient"]["ClientId"]
     for i in range(n_users):
-        name = username(i)
+        name = f"{username(i)}@example.com" if emails else username(i)
         c.admin_create_user(
             UserPoolId=target.pool_id,
             Username=name,
@@ -152,6 +160,8 @@ def requests_for(workload: str, t: Target) -> tuple[list[Request], str]:
     if workload == "getuser":
         return [_op("GetUser", {"AccessToken": at}) for at in t.access_tokens], "cycle"
     if workload == "jwks":
+        if t.name == "oidc-provider":
+            return [Request("GET", "/jwks")], "cycle"
         return [Request("GET", f"/{t.pool_id}/.well-known/jwks.json")], "cycle"
     if workload == "hello":
         return [Request("GET", "/")], "cycle"
@@ -170,11 +180,13 @@ def probe(url: str, req: Request) -> tuple[int, str]:
         return exc.code, exc.read(400).decode(errors="replace")
 
 
-def reference(cores: list[int], seconds: float, argon2: bool) -> dict[str, Any]:
-    """The core's signing (and argon2id) rate, measured by a process pinned to the server's core."""
+def reference(cores: list[int], seconds: float, argon2: bool, srp: bool = False) -> dict[str, Any]:
+    """The core's signing (and argon2id, gmpy2) rates, measured by a process pinned to the server's core."""
     cmd = [sys.executable, "-m", "bench.reference", "--seconds", str(seconds)]
     if argon2:
         cmd.append("--argon2")
+    if srp:
+        cmd.append("--srp")
     out = subprocess.run(
         cmd,
         cwd=servers.REPO,
@@ -187,9 +199,50 @@ def reference(cores: list[int], seconds: float, argon2: bool) -> dict[str, Any]:
     return dict(json.loads(out.stdout))
 
 
+def srp_users(target: Target, workload: str) -> list[str]:
+    return target.usernames[: 1 if workload == "srp1" else SRP_USERS]
+
+
+def run_load(
+    target: Target,
+    workload: str,
+    connections: int,
+    duration: float,
+    args: argparse.Namespace,
+    cores: list[int],
+) -> loadgen.Result:
+    host, port = "127.0.0.1", target.server.port
+    if workload in ("srp", "srp1"):
+        return asyncio.run(
+            srp_load.run(
+                host,
+                port,
+                pool_id=target.pool_id,
+                client_id=target.client_id,
+                usernames=srp_users(target, workload),
+                password=PASSWORD,
+                connections=connections,
+                duration=duration,
+            )
+        )
+    reqs, pick = requests_for(workload, target)
+    return loadgen.run(
+        host,
+        port,
+        reqs,
+        connections=connections,
+        duration=duration,
+        pick=pick,
+        cores=cores,
+        use_wrk=False if args.no_wrk else None,
+    )
+
+
 def measure(
     target: Target, workload: str, connections: int, args: argparse.Namespace, client_cores: list[int]
 ) -> dict[str, Any]:
+    if workload in ("srp", "srp1"):
+        return measure_srp(target, workload, connections, args, client_cores)
     reqs, pick = requests_for(workload, target)
     status, body = probe(target.server.url, reqs[0])
     if not 200 <= status < 300:
@@ -244,6 +297,7 @@ def measure(
         "loadgen_core_busy": round((lg1 - lg0) / (t1 - t0), 3),
         "loadgen": res.loadgen,
     }
+    add_loadgen_cpu(out, res)
     for k in ("users", "signin_users"):
         if out[k] is None:
             del out[k]
@@ -257,8 +311,58 @@ def measure(
     return out
 
 
+def add_loadgen_cpu(out: dict[str, Any], res: loadgen.Result) -> None:
+    """The load generator's own CPU per wall second (1.0 = one core): over 0.8, the figure does not count."""
+    if res.cpu_s is None or res.duration_s <= 0:
+        return
+    out["loadgen_cpu"] = round(res.cpu_s / res.duration_s, 3)
+    out["loadgen_saturated"] = out["loadgen_cpu"] > LOADGEN_SATURATED
+
+
+def measure_srp(
+    target: Target, workload: str, connections: int, args: argparse.Namespace, client_cores: list[int]
+) -> dict[str, Any]:
+    """Whole SRP sign-ins (two requests each) with our own generator; same fields as measure()."""
+    if args.warmup > 0:
+        run_load(target, workload, connections, args.warmup, args, client_cores)
+    cores = target.server.cores
+    lg0 = servers.core_busy_seconds(client_cores)
+    busy0, cpu0, t0 = servers.core_busy_seconds(cores), target.server.cpu_seconds(), time.perf_counter()
+    res = run_load(target, workload, connections, args.duration, args, client_cores)
+    cpu1, t1, busy1 = target.server.cpu_seconds(), time.perf_counter(), servers.core_busy_seconds(cores)
+    lg1 = servers.core_busy_seconds(client_cores)
+    out: dict[str, Any] = {
+        "workload": workload,
+        "server": target.name,
+        "connections": connections,
+        "signin_users": len(srp_users(target, workload)),
+        "rps": round(res.rps, 1),
+        "p50_ms": round(res.p50_ms, 2),
+        "p99_ms": round(res.p99_ms, 2),
+        "errors": res.errors,
+        "socket_errors": res.socket_errors,
+        "requests": res.requests,
+        "duration_s": round(res.duration_s, 2),
+        "server_cpu": round((cpu1 - cpu0) / (t1 - t0), 3),
+        "rps_per_cpu": round(res.requests / (cpu1 - cpu0), 1) if cpu1 > cpu0 else None,
+        "core_other_cpu": round(max(0.0, (busy1 - busy0) - (cpu1 - cpu0)) / (t1 - t0), 3),
+        "loadgen_core_busy": round((lg1 - lg0) / (t1 - t0), 3),
+        "loadgen": res.loadgen,
+    }
+    add_loadgen_cpu(out, res)
+    if res.error_samples:
+        out["error_samples"] = res.error_samples
+    if res.errors or res.socket_errors:
+        log(f"{target.name} {workload} x{connections}: errors; server log tail:\n{target.server.tail(1500)}")
+    return out
+
+
 def add_goals(
-    line: dict[str, Any], ref: dict[str, Any], hello: dict[str, Any] | None, moto: dict[str, Any] | None
+    line: dict[str, Any],
+    ref: dict[str, Any],
+    hello: dict[str, Any] | None,
+    moto: dict[str, Any] | None,
+    peer: dict[str, Any] | None = None,
 ) -> None:
     s = ref["sign_rate"]
     line["sign_rate"] = round(s, 1)
@@ -272,18 +376,45 @@ def add_goals(
         line["bound"] = round(bound, 2)
         goals["0.8*bound"] = 0.8 * bound
         goals["15/s*sign_rate/1450"] = KEYCLOAK_PER_CORE * s / QUIET_CORE_SIGN_RATE
+        # each run as a ratio to the hashing reference just before it (issue 12: 32 vs 4 connections)
+        line["per_argon2"] = round(rps / v, 4)
+    elif w in ("srp", "srp1"):
+        m = ref["modexp_rate"]
+        bound = 1.0 / (3.0 / m + 2.0 / s)  # three exponentiations and two signatures per sign-in
+        line["modexp_rate"] = round(m, 1)
+        line["srp_bound"] = round(bound, 1)
+        line["ratio_to_bound"] = round(rps / bound, 3)
+        if line.get("rps_per_cpu") and ref.get("modexp_rate_cpu"):
+            bound_cpu = 1.0 / (3.0 / ref["modexp_rate_cpu"] + 2.0 / ref["sign_rate_cpu"])
+            line["srp_bound_per_cpu"] = round(bound_cpu, 1)
+            line["ratio_to_bound_per_cpu"] = round(line["rps_per_cpu"] / bound_cpu, 3)
+        goals["0.7*srp_bound" if w == "srp" else "0.5*srp_bound"] = (0.7 if w == "srp" else 0.5) * bound
     elif w == "refresh":
-        goals["0.7*sign_rate/2"] = 0.7 * s / 2.0
+        goals["0.8*sign_rate/2"] = 0.8 * s / 2.0
+        if line.get("rps_per_cpu") and ref.get("sign_rate_cpu"):
+            line["ratio_to_half_sign_rate_per_cpu"] = round(
+                line["rps_per_cpu"] / (ref["sign_rate_cpu"] / 2), 3
+            )
         if moto is not None:
             goals["2.5*moto"] = 2.5 * moto["rps"]
     elif w == "getuser":
         goals["3000/s*sign_rate/1450"] = GETUSER_PER_QUIET_CORE * s / QUIET_CORE_SIGN_RATE
+        if peer is not None:
+            goals["2.5*cognito-local"] = 2.5 * peer["rps"]
     elif w == "jwks" and hello is not None:
         line["hello_rps"] = hello["rps"]
         if hello.get("rps_per_cpu") and line.get("rps_per_cpu"):
             # the same comparison per server CPU second: robust when the client side is the limit
             line["ratio_to_hello_per_cpu"] = round(line["rps_per_cpu"] / hello["rps_per_cpu"], 3)
         goals["0.7*hello"] = 0.7 * hello["rps"]
+    if w == "jwks" and peer is not None:
+        goals["1.5*oidc-provider"] = 1.5 * peer["rps"]
+    if peer is not None:
+        line["peer"] = peer["server"]
+        line["peer_rps"] = peer["rps"]
+        line["ratio_to_peer"] = round(rps / peer["rps"], 2) if peer["rps"] else None
+        if line.get("rps_per_cpu") and peer.get("rps_per_cpu"):
+            line["ratio_to_peer_per_cpu"] = round(line["rps_per_cpu"] / peer["rps_per_cpu"], 2)
     if moto is not None:
         line["moto_rps"] = moto["rps"]
         line["ratio_to_moto"] = round(rps / moto["rps"], 2) if moto["rps"] else None
@@ -298,7 +429,14 @@ def add_goals(
         line["p99_goal_ms"] = LATENCY_P99_MS
         line["latency_met"] = line["p99_ms"] < LATENCY_P99_MS
         met = met and line["latency_met"]
-    line["met"] = met
+    if w == "srp1":
+        line["p99_goal_ms"] = SRP1_P99_MS
+        line["latency_met"] = line["p99_ms"] < SRP1_P99_MS
+        met = met and line["latency_met"]
+    # a figure taken with the load generator (or a peer's) saturated does not count
+    counts = not line.get("loadgen_saturated") and not (peer or {}).get("loadgen_saturated")
+    line["counts"] = counts
+    line["met"] = met and counts
 
 
 def settle(cores: list[int], max_wait: float, threshold: float = 0.10) -> tuple[float, float]:
@@ -322,6 +460,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=1, help="passed to cognate serve --workers")
     p.add_argument("--users", type=int, default=0, help="bulk-load N users before the server starts")
     p.add_argument("--moto", action="store_true", help="also run moto's server on the same workloads")
+    p.add_argument(
+        "--peers",
+        action="store_true",
+        help="also run node's oidc-provider (jwks) and cognito-local (getuser), back to back",
+    )
+    p.add_argument(
+        "--srp-connections", type=int, default=16, help="connections for srp and srp1 (default 16)"
+    )
+    p.add_argument("--starts", type=int, default=5, help="startup: starts of each kind (default 5)")
     p.add_argument(
         "--signin-users",
         type=int,
@@ -348,10 +495,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def plan(workloads: list[str], conns: list[int]) -> list[tuple[str, int]]:
+def plan(workloads: list[str], conns: list[int], srp_conns: int = 16) -> list[tuple[str, int]]:
     """Runs in order; the hello run goes just before the JWKS run it is compared with."""
     runs: list[tuple[str, int]] = []
-    for w in ("signin", "refresh", "getuser"):
+    if "signin" in workloads:
+        runs += [("signin", c) for c in conns]
+    for w in ("srp", "srp1"):
+        if w in workloads:
+            runs.append((w, srp_conns))
+    for w in ("refresh", "getuser"):
         if w in workloads:
             runs += [(w, c) for c in conns]
     for c in conns:
@@ -360,6 +512,60 @@ def plan(workloads: list[str], conns: list[int]) -> list[tuple[str, int]]:
         if "jwks" in workloads:
             runs.append(("jwks", c))
     return runs
+
+
+def signin_scaling(lines: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Password sign-in at the most connections against the fewest, each per argon2 reference."""
+    runs = {ln["connections"]: ln for ln in lines if ln.get("workload") == "signin" and "per_argon2" in ln}
+    if len(runs) < 2:
+        return None
+    lo, hi = runs[min(runs)], runs[max(runs)]
+    ratio = hi["per_argon2"] / lo["per_argon2"] if lo["per_argon2"] else 0.0
+    counts = not lo.get("loadgen_saturated") and not hi.get("loadgen_saturated")
+    return {
+        "workload": "signin-scaling",
+        "server": "cognate",
+        "connections": [lo["connections"], hi["connections"]],
+        "per_argon2": [lo["per_argon2"], hi["per_argon2"]],
+        "ratio": round(ratio, 3),
+        "goal": 0.9,
+        "counts": counts,
+        "met": ratio >= 0.9 and counts,
+    }
+
+
+def startup(cores: list[int], starts: int, work: Path) -> list[dict[str, Any]]:
+    """Seconds from ``cognate serve`` being started to its first 200 on /health (median of ``starts``):
+    on a new data dir each time, and again on one that already exists."""
+    import statistics
+
+    out = []
+    existing = work / "startup-existing"
+    for kind in ("new", "existing"):
+        times = []
+        for i in range(starts + (1 if kind == "existing" else 0)):
+            data = work / f"startup-new-{i}" if kind == "new" else existing
+            t0 = time.perf_counter()
+            srv = servers.start_cognate(data, cores, 1, work / f"startup-{kind}.log")
+            elapsed = time.perf_counter() - t0
+            srv.stop()
+            if kind == "existing" and i == 0:
+                continue  # this start made the data dir
+            times.append(elapsed)
+        median = statistics.median(times)
+        goal = STARTUP_GOALS_S[kind]
+        out.append(
+            {
+                "workload": "startup",
+                "server": "cognate",
+                "data_dir": kind,
+                "seconds": [round(t, 3) for t in times],
+                "median_s": round(median, 3),
+                "goal_s": goal,
+                "met": median <= goal,
+            }
+        )
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -382,13 +588,17 @@ def main(argv: list[str] | None = None) -> int:
 
     work = Path(tempfile.mkdtemp(prefix="cognate-bench-"))
     data_dir = work / "data"
-    runs = plan(args.workloads, args.conns)
+    runs = plan(args.workloads, args.conns, args.srp_connections)
     need_cognate = any(w != "hello" for w, _ in runs)
+    if args.peers and (why := servers.node_peers_missing()):
+        log(f"--peers: {why}")
+        return 2
     started: list[servers.Server] = []
     lines: list[dict[str, Any]] = []
     out_file = args.json_out.open("w") if args.json_out else None
     try:
         cognate = hello_t = moto = None
+        peers: dict[str, Target] = {}
         if need_cognate:
             loaded = None
             if args.users:
@@ -413,7 +623,16 @@ def main(argv: list[str] | None = None) -> int:
             cognate.signin_users = args.signin_users
             log(f"cognate ready at {srv.url}: pool {cognate.pool_id}, {cognate.users_total} users")
         if any(w == "hello" for w, _ in runs):
-            srv = servers.start_hello(server_cores, args.workers, work / "hello.log")
+            body_file = None
+            if cognate is not None and any(w == "jwks" for w, _ in runs):
+                # the bare app answers with the very bytes Cognate serves
+                status, _ = probe(cognate.server.url, requests_for("jwks", cognate)[0][0])
+                assert status == 200, status
+                url = f"{cognate.server.url}/{cognate.pool_id}/.well-known/jwks.json"
+                with urllib.request.urlopen(url) as resp:
+                    (work / "jwks.json").write_bytes(resp.read())
+                body_file = work / "jwks.json"
+            srv = servers.start_hello(server_cores, args.workers, work / "hello.log", body_file)
             started.append(srv)
             hello_t = Target("hello", srv)
         if args.moto and any(w in MOTO_WORKLOADS for w, _ in runs):
@@ -425,6 +644,21 @@ def main(argv: list[str] | None = None) -> int:
             fetch_tokens(moto)
             moto.signin_users = args.signin_users
             log(f"moto ready at {srv.url}: pool {moto.pool_id}")
+        if args.peers and any(w == "jwks" for w, _ in runs):
+            srv = servers.start_oidc_provider(server_cores, work / "oidc-provider.log")
+            started.append(srv)
+            peers["jwks"] = Target("oidc-provider", srv)
+            log(f"oidc-provider ready at {srv.url}")
+        if args.peers and any(w == "getuser" for w, _ in runs):
+            srv = servers.start_cognito_local(
+                server_cores, work / "cognito-local.log", work / "cognito-local"
+            )
+            started.append(srv)
+            peer = Target("cognito-local", srv)
+            setup_api(peer, "bench", "bench", TOKEN_USERS, emails=True)
+            fetch_tokens(peer)
+            peers["getuser"] = peer
+            log(f"cognito-local ready at {srv.url}: pool {peer.pool_id}")
 
         hello_by_conns: dict[int, dict[str, Any]] = {}
 
@@ -443,7 +677,9 @@ def main(argv: list[str] | None = None) -> int:
                 busy, waited = settle(server_cores, args.settle)
                 if busy >= 0.10:
                     log(f"server core still {busy:.0%} busy with other work after {waited:.0f}s; going on")
-            ref = reference(server_cores, args.ref_seconds, argon2=workload == "signin")
+            ref = reference(
+                server_cores, args.ref_seconds, argon2=workload == "signin", srp=workload in ("srp", "srp1")
+            )
             log(f"{workload} x{conns}: sign_rate {ref['sign_rate']:.0f}/s; loading {args.duration:g}s")
             try:
                 line = measure(target, workload, conns, args, client_cores)
@@ -459,14 +695,30 @@ def main(argv: list[str] | None = None) -> int:
                 except Exception as exc:
                     moto_line = None
                     log(f"moto {workload} failed: {exc!r}")
+            peer_line = None
+            if workload in peers:
+                log(f"{workload} x{conns}: {peers[workload].name}, back to back")
+                try:
+                    peer_line = measure(peers[workload], workload, conns, args, client_cores)
+                    peer_line["sign_rate"] = round(ref["sign_rate"], 1)
+                except Exception as exc:
+                    log(f"{peers[workload].name} {workload} failed: {exc!r}")
             if workload == "hello":
                 hello_by_conns[conns] = line
                 line["sign_rate"] = round(ref["sign_rate"], 1)
             else:
-                add_goals(line, ref, hello_by_conns.get(conns), moto_line)
+                add_goals(line, ref, hello_by_conns.get(conns), moto_line, peer_line)
             emit(line)
             if moto_line is not None:
                 emit(moto_line)
+            if peer_line is not None:
+                emit(peer_line)
+        scaling = signin_scaling(lines)
+        if scaling is not None:
+            emit(scaling)
+        if "startup" in args.workloads:
+            for line in startup(server_cores, args.starts, work):
+                emit(line)
     finally:
         for srv in reversed(started):
             srv.stop()

@@ -19,6 +19,8 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+BENCH = REPO / "bench"
+NODE_MODULES = BENCH / "node_modules"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -37,7 +39,16 @@ def clean_env() -> dict[str, str]:
 
 class Server:
     def __init__(
-        self, name: str, cmd: list[str], port: int, cores: list[int], health: str, log: Path
+        self,
+        name: str,
+        cmd: list[str],
+        port: int,
+        cores: list[int],
+        health: str,
+        log: Path,
+        *,
+        cwd: Path = REPO,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.name = name
         self.port = port
@@ -47,8 +58,8 @@ class Server:
         self._log = open(log, "ab")
         self.proc = subprocess.Popen(
             cmd,
-            cwd=REPO,
-            env=clean_env(),
+            cwd=cwd,
+            env={**clean_env(), **(env or {})},
             stdout=self._log,
             stderr=subprocess.STDOUT,
             preexec_fn=lambda: os.sched_setaffinity(0, cores),
@@ -70,7 +81,7 @@ class Server:
                         return
             except OSError:
                 pass
-            time.sleep(0.1)
+            time.sleep(0.01)
         raise RuntimeError(f"{self.name} not ready after {timeout}s; log: {self.tail()}")
 
     def tail(self, n: int = 3000) -> str:
@@ -144,9 +155,11 @@ def start_cognate(data_dir: Path, cores: list[int], workers: int, log: Path) -> 
     return server
 
 
-def start_hello(cores: list[int], workers: int, log: Path) -> Server:
+def start_hello(cores: list[int], workers: int, log: Path, body_file: Path | None = None) -> Server:
     port = free_port()
     cmd = [sys.executable, "-m", "bench.hello", "--port", str(port), "--workers", str(workers)]
+    if body_file is not None:
+        cmd += ["--body-file", str(body_file)]
     server = Server("hello", cmd, port, cores, "/health", log)
     server.wait_ready()
     return server
@@ -156,5 +169,54 @@ def start_moto(cores: list[int], log: Path) -> Server:
     port = free_port()
     cmd = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
     server = Server("moto", cmd, port, cores, "/moto-api/", log)
+    server.wait_ready()
+    return server
+
+
+def node_peers_missing() -> str | None:
+    """Why the node peers cannot run, or None (they are installed with npm inside bench/)."""
+    import shutil
+
+    if shutil.which("node") is None:
+        return "node is not installed"
+    for pkg in ("oidc-provider", "cognito-local"):
+        if not (NODE_MODULES / pkg).is_dir():
+            return f"{pkg} is not installed: run (cd bench && npm install)"
+    return None
+
+
+def start_oidc_provider(cores: list[int], log: Path) -> Server:
+    """node's oidc-provider with two RSA-2048 keys; its JWKS is at /jwks."""
+    port = free_port()
+    cmd = ["node", str(BENCH / "peers" / "oidc_jwks.mjs"), str(port)]
+    server = Server(
+        "oidc-provider",
+        cmd,
+        port,
+        cores,
+        "/.well-known/openid-configuration",
+        log,
+        cwd=BENCH,
+        env={"NODE_ENV": "production"},
+    )
+    server.wait_ready()
+    return server
+
+
+def start_cognito_local(cores: list[int], log: Path, work: Path) -> Server:
+    """cognito-local (its data in ``work``/.cognito), the node Cognito emulator."""
+    port = free_port()
+    work.mkdir(parents=True, exist_ok=True)
+    cmd = ["node", str(NODE_MODULES / "cognito-local" / "lib" / "bin" / "start.js")]
+    server = Server(
+        "cognito-local",
+        cmd,
+        port,
+        cores,
+        "/health",
+        log,
+        cwd=work,
+        env={"PORT": str(port), "NODE_ENV": "production"},
+    )
     server.wait_ready()
     return server

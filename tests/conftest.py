@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.postgres import fresh_database
 from tests.support.server import Server, running_server
 
 POSTGRES_URL = os.environ.get("COGNATE_TEST_POSTGRES_URL")
@@ -16,6 +17,15 @@ POSTGRES_URL = os.environ.get("COGNATE_TEST_POSTGRES_URL")
 
 @pytest.fixture(scope="session")
 def server() -> Iterator[Server]:
+    """The session's server: on SQLite; on a PostgreSQL database of its own when
+    ``COGNATE_TEST_SERVER_DATABASE=postgresql`` (with COGNATE_TEST_POSTGRES_URL)."""
+    if os.environ.get("COGNATE_TEST_SERVER_DATABASE") == "postgresql":
+        with (
+            fresh_database("cognate_suite") as url,
+            running_server(env={"COGNATE_DATABASE_URL": url}) as srv,
+        ):
+            yield srv
+        return
     with running_server() as srv:
         yield srv
 

@@ -21,10 +21,12 @@ from starlette.routing import Route
 from cognate import bootstrap, config
 from cognate.awsjson.dispatch import AwsJsonDoor
 from cognate.awsjson.registry import load_all
+from cognate.core.clock import Clock
 from cognate.core.service import Core, CoreConfig
 from cognate.hosted_ui.pages import HostedUI
+from cognate.logs import RequestLog
 from cognate.oauth.authorize import Authorizer
-from cognate.oauth.discovery import WellKnown
+from cognate.oauth.discovery import WellKnown, is_jwks_request
 from cognate.oauth.introspection import Introspection
 from cognate.oauth.logout import Logout
 from cognate.oauth.responses import PREFLIGHT
@@ -55,20 +57,25 @@ class State:
 
 
 class Front:
-    """``/`` goes straight to the AWS JSON door (plain ASGI, the hot path); the rest to Starlette."""
+    """``/`` goes straight to the AWS JSON door and a pool's JWKS to its prepared bytes
+    (plain ASGI, the hot paths); the rest to Starlette."""
 
-    def __init__(self, door: AwsJsonDoor, app: Starlette) -> None:
+    def __init__(self, door: AwsJsonDoor, app: Starlette, well_known: WellKnown) -> None:
         self.door = door
         self.app = app
+        self.well_known = well_known
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"] == "/":
             await self.door(scope, receive, send)
+        elif scope["type"] == "http" and is_jwks_request(scope):
+            await self.well_known.jwks_asgi(scope, receive, send)
         else:
             await self.app(scope, receive, send)
 
 
-def build(settings: config.Settings) -> Front:
+def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLog:
+    """The whole application; ``clock`` lets in-process tests pin time."""
     secrets = bootstrap.ensure(settings)
     load_all()
     state = State()
@@ -95,7 +102,7 @@ def build(settings: config.Settings) -> Front:
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         store = CachingStore(settings.database_url)
-        state.core = Core(store, core_config(settings, secrets))
+        state.core = Core(store, core_config(settings, secrets), clock=clock)
         task = asyncio.create_task(purge_loop(state.core))
         try:
             yield
@@ -137,9 +144,9 @@ def build(settings: config.Settings) -> Front:
         Route("/{pool_id}/.well-known/{name}", well_known.preflight, methods=["OPTIONS"]),
         *HostedUI(get_core, complete_authorization=authorizer.complete_authorization).routes(),
     ]
-    return Front(door, Starlette(routes=routes, lifespan=lifespan))
+    return RequestLog(Front(door, Starlette(routes=routes, lifespan=lifespan), well_known))
 
 
-def create_app() -> Front:
+def create_app() -> RequestLog:
     """uvicorn factory: settings from the environment ``cognate serve`` prepared."""
     return build(config.load())

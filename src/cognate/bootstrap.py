@@ -1,9 +1,14 @@
-"""First start: the data dir, the master key and the admin access key pair.
+"""First start: the data dir, the master key and the admin access key pair; the database's wait.
 
 Both secrets are generated once into the data dir (mode 0600) unless given by
 ``COGNATE_MASTER_KEY`` / ``COGNATE_ACCESS_KEY_ID`` + ``COGNATE_SECRET_ACCESS_KEY``;
 later starts reuse them. Files are created with ``O_EXCL`` so two starting processes
-never write two different keys.
+never write two different keys. The data dir is made with mode 0700 when Cognate
+creates it; a folder that already existed keeps its mode. Commands that work on an
+existing installation (``cognate keys rotate``) never create one.
+
+Every failure here is a ``ConfigError`` whose text says what is wrong and what to do:
+``cognate`` prints it as one line and exits non-zero.
 """
 
 from __future__ import annotations
@@ -52,14 +57,70 @@ def _new_credentials() -> dict[str, str]:
     }
 
 
-def ensure(settings: Settings) -> Secrets:
+def check_data_dir(data_dir: Path) -> None:
+    """Raise ConfigError unless ``data_dir`` is, or can be made as, a writable folder (nothing is created)."""
+    path = data_dir
+    while not path.exists():
+        if path.is_symlink():
+            raise ConfigError(f"data dir {data_dir}: {path} is a broken symbolic link")
+        if path.parent == path:
+            break
+        path = path.parent
+    if not path.is_dir():
+        where = "is" if path == data_dir else f"cannot be created: {path} is"
+        raise ConfigError(
+            f"data dir {data_dir} {where} a file, not a folder: give another --data-dir (or COGNATE_DATA_DIR)"
+        )
+    if not os.access(path, os.W_OK | os.X_OK):
+        what = "is not writable" if path == data_dir else f"cannot be created: {path} is not writable"
+        raise ConfigError(
+            f"data dir {data_dir} {what} by this user (uid {os.getuid()}): "
+            "give a folder you can write to with --data-dir (or COGNATE_DATA_DIR)"
+        )
+
+
+def _make_data_dir(data_dir: Path, create: bool) -> None:
+    if data_dir.is_dir():
+        return
+    if not create:
+        raise ConfigError(
+            f"no Cognate installation in {data_dir} (no such folder): give the server's --data-dir "
+            "(or COGNATE_DATA_DIR), or run the command from the folder where `cognate serve` runs"
+        )
+    check_data_dir(data_dir)
+    try:
+        data_dir.parent.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(mode=0o700)
+        os.chmod(data_dir, 0o700)  # ours: mkdir's mode was narrowed by the umask, never widened
+    except FileExistsError:
+        if not data_dir.is_dir():
+            raise ConfigError(f"data dir {data_dir} is a file, not a folder") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot create the data dir {data_dir}: {exc.strerror or exc}") from None
+
+
+def ensure(settings: Settings, *, create: bool = True) -> Secrets:
+    """The secrets, made at the first start; ``create=False`` refuses to start a new installation."""
     data_dir = Path(settings.data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    os.chmod(data_dir, 0o700)
+    _make_data_dir(data_dir, create)
+    try:
+        return _secrets(settings, data_dir, create)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot use the data dir {data_dir}: {exc.strerror or exc}"
+            f"{f' ({exc.filename})' if exc.filename else ''}"
+        ) from None
+
+
+def _secrets(settings: Settings, data_dir: Path, create: bool) -> Secrets:
     master = settings.master_key
     source = "COGNATE_MASTER_KEY"
     if not master:
         path = data_dir / MASTER_KEY_FILE
+        if not create and not path.exists():
+            raise ConfigError(
+                f"no master key in {data_dir} ({MASTER_KEY_FILE}): is it the server's data dir?"
+            )
         _create_exclusive(path, new_master_key())
         master = path.read_text().strip()
         source = str(path)
@@ -74,6 +135,8 @@ def ensure(settings: Settings) -> Secrets:
         raise ConfigError("COGNATE_ACCESS_KEY_ID and COGNATE_SECRET_ACCESS_KEY go together")
     else:
         path = data_dir / CREDENTIALS_FILE
+        if not create and not path.exists():
+            return Secrets(master, "", "", False)  # not needed by the commands that do not create
         generated = _create_exclusive(path, json.dumps(_new_credentials()))
         try:
             doc = json.loads(path.read_text())

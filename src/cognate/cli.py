@@ -1,7 +1,11 @@
 """The ``cognate`` command: ``serve`` and ``keys rotate POOL_ID``.
 
-``serve`` prepares everything once in the parent (data dir, secrets, migrations,
-seed), then runs uvicorn with N worker processes; SIGINT or SIGTERM stops them all.
+``serve`` checks what it can before it creates anything (options, the seed and
+functions files, the port, the data dir, the database), then prepares everything once
+in the parent (secrets, migrations, seed), prints the banner and runs uvicorn with N
+worker processes on the socket it bound; SIGINT or SIGTERM stops them all. Every
+start-up failure is one line on stderr and a non-zero exit status (2: a setting or a
+file is wrong; 3: the server could not start).
 """
 
 from __future__ import annotations
@@ -9,64 +13,75 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import logging.config
 import signal
+import socket
 import sys
 from collections.abc import Sequence
+from typing import Any
 
-from cognate import __version__, bootstrap, config
+from cognate import __version__, bootstrap, config, logs, startup
 
 log = logging.getLogger("cognate")
 
+EPILOG = "Every option can also be set by its environment variable; a flag wins over the variable."
+
+
+def _help(option: config.Option) -> str:
+    return f"{option.help} (default: {option.default}; env {option.env})".replace("%", "%%")
+
+
+def _add(parser: argparse.ArgumentParser, option: config.Option) -> None:
+    assert option.flag is not None
+    parser.add_argument(option.flag, metavar=option.metavar, choices=option.choices, help=_help(option))
+
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cognate", description="A self-hosted Amazon Cognito User Pools.")
+    parser = argparse.ArgumentParser(
+        prog="cognate",
+        description="A self-hosted identity provider that speaks Amazon Cognito User Pools' API and OpenID "
+        "Connect. Run `cognate COMMAND --help` for a command's options.",
+    )
     parser.add_argument("--version", action="version", version=f"cognate {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="start the server")
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
-    serve.add_argument("--data-dir")
-    serve.add_argument("--database-url")
-    serve.add_argument("--public-url")
-    serve.add_argument("--issuer-style", choices=["local", "aws"])
-    serve.add_argument("--tls-cert")
-    serve.add_argument("--tls-key")
-    serve.add_argument("--region")
-    serve.add_argument("--seed")
-    serve.add_argument("--functions")
-    serve.add_argument("--workers", type=int)
-    serve.add_argument("--smtp-url")
-    serve.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"])
-    keys = sub.add_parser("keys", help="manage signing keys")
-    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
-    rotate = keys_sub.add_parser("rotate", help="add a new signing key pair to a pool")
-    rotate.add_argument("pool_id")
-    rotate.add_argument("--data-dir")
-    rotate.add_argument("--database-url")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = sub.add_parser(
+        "serve",
+        help="start the server",
+        description="Start Cognate (http://127.0.0.1:9229 by default, state in ./.cognate).",
+        epilog=EPILOG
+        + " Environment only: "
+        + "; ".join(f"{o.env}: {o.help} (default: {o.default})" for o in config.OPTIONS if o.flag is None)
+        + ".",
+    )
+    for option in config.OPTIONS:
+        if option.flag:
+            _add(serve, option)
+    keys = sub.add_parser(
+        "keys", help="manage signing keys", description="Manage the signing keys of an existing installation."
+    )
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="SUBCOMMAND")
+    rotate = keys_sub.add_parser(
+        "rotate",
+        help="add a new signing key pair to a pool",
+        description="Add a new signing key pair to a pool of an existing installation "
+        "(it never creates one). Running servers sign with it within five seconds; "
+        "the old keys stay in the JWKS for a day.",
+        epilog=EPILOG + " COGNATE_MASTER_KEY is read too when the server is given one.",
+    )
+    rotate.add_argument("pool_id", metavar="POOL_ID", help="the pool, such as us-east-1_AbCdEf123")
+    by_name = {o.name: o for o in config.OPTIONS}
+    for name in ("data_dir", "database_url", "log_format"):
+        _add(rotate, by_name[name])
     return parser
 
 
 def _flags(args: argparse.Namespace) -> dict[str, object]:
-    names = (
-        "host",
-        "port",
-        "data_dir",
-        "database_url",
-        "public_url",
-        "issuer_style",
-        "tls_cert",
-        "tls_key",
-        "region",
-        "seed",
-        "functions",
-        "workers",
-        "smtp_url",
-        "log_level",
-    )
-    return {n: getattr(args, n, None) for n in names}
+    return {o.name: getattr(args, o.name, None) for o in config.OPTIONS if o.flag}
 
 
-async def _prepare(settings: config.Settings, secrets: bootstrap.Secrets) -> None:
+async def _prepare(
+    settings: config.Settings, secrets: bootstrap.Secrets, seed_doc: dict[str, Any] | None
+) -> None:
     from cognate import seed
     from cognate.app import core_config
     from cognate.core.service import Core
@@ -75,40 +90,64 @@ async def _prepare(settings: config.Settings, secrets: bootstrap.Secrets) -> Non
     store = CachingStore(settings.database_url)
     try:
         await store.migrate()
-        if settings.seed:
+        if seed_doc is not None:
             core = Core(store, core_config(settings, secrets))
-            await seed.apply(core, seed.load(settings.seed))
+            await seed.apply(core, seed_doc)
     finally:
         await store.close()
 
 
+def _say(message: str) -> None:
+    log.info(message)
+
+
+def _is_postgres(settings: config.Settings) -> bool:
+    return not settings.database_url.startswith("sqlite")
+
+
+def _banner(settings: config.Settings, secrets: bootstrap.Secrets) -> None:
+    log.info("Cognate %s listening on %s (data in %s)", __version__, settings.public_url, settings.data_dir)
+    if not secrets.generated_credentials:
+        return
+    where = settings.data_dir / bootstrap.CREDENTIALS_FILE
+    if settings.log_format == "json":
+        # A machine reads these lines: the secret stays in the file.
+        log.info("generated the admin key pair", extra={"fields": {"access_key_id": secrets.access_key_id}})
+        return
+    print(
+        f"\nGenerated the admin key pair (kept in {where}; the secret is shown only now).\n"
+        "For boto3 and the AWS CLI, paste:\n\n"
+        f"  export AWS_ACCESS_KEY_ID={secrets.access_key_id} "
+        f"AWS_SECRET_ACCESS_KEY={secrets.secret_access_key} AWS_DEFAULT_REGION={settings.region}\n\n"
+        f"and give them the endpoint: endpoint_url={settings.public_url!r} (boto3), "
+        f"--endpoint-url {settings.public_url} (AWS CLI).\n",
+        flush=True,
+    )
+
+
 def serve(settings: config.Settings) -> int:
+    from cognate import seed
+
     if settings.functions:
         from cognate import functions
 
         functions.load(settings.functions)  # checked before anything starts
-    secrets = bootstrap.ensure(settings)
-    if secrets.generated_credentials:
-        print(
-            "Generated the admin access key pair (kept in "
-            f"{settings.data_dir / bootstrap.CREDENTIALS_FILE}, shown only now):\n"
-            f"  COGNATE_ACCESS_KEY_ID={secrets.access_key_id}\n"
-            f"  COGNATE_SECRET_ACCESS_KEY={secrets.secret_access_key}",
-            flush=True,
-        )
-    asyncio.run(_prepare(settings, secrets))
-    config.export(settings)
-    print(
-        f"Cognate {__version__} listening on {settings.public_url} (data in {settings.data_dir})", flush=True
-    )
-    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    seed_doc = None
+    if settings.seed:
+        seed_doc = seed.load(settings.seed)  # the whole file, before anything is written
+        seed.check_whole(seed_doc, settings.region, settings.seed)
+    sock = startup.bind(settings)
     try:
-        _run_uvicorn(settings)
-    except _Stopped:
-        pass  # SIGTERM, after uvicorn's graceful shutdown: a clean stop, as with Ctrl-C
+        bootstrap.check_data_dir(settings.data_dir)
+        if _is_postgres(settings):
+            asyncio.run(startup.wait_for_database(settings.database_url, settings.database_wait, _say))
+        secrets = bootstrap.ensure(settings)
+        asyncio.run(_prepare(settings, secrets, seed_doc))
+        config.export(settings)
+        _banner(settings, secrets)
+        return _run_uvicorn(settings, sock)
     finally:
-        signal.signal(signal.SIGTERM, previous)
-    return 0
+        sock.close()
 
 
 class _Stopped(Exception):
@@ -120,24 +159,46 @@ def _stop_on_sigterm(_signum: int, _frame: object) -> None:
     raise _Stopped
 
 
-def _run_uvicorn(settings: config.Settings) -> None:
+def _run_uvicorn(settings: config.Settings, sock: socket.socket) -> int:
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
-    uvicorn.run(
+    uv_config = uvicorn.Config(
         "cognate.app:create_app",
         factory=True,
         host=settings.host,
         port=settings.port,
-        workers=settings.workers if settings.workers > 1 else None,
+        workers=settings.workers,
         ssl_certfile=settings.tls_cert,
         ssl_keyfile=settings.tls_key,
+        log_config=logs.config(settings.log_format, settings.log_level),
         log_level=settings.log_level,
-        access_log=False,
+        access_log=False,  # logs.RequestLog writes one line per request instead
         timeout_graceful_shutdown=5,
         server_header=False,
         # Cognate builds every link from --public-url; it reads no X-Forwarded-* header.
         proxy_headers=False,
     )
+    server = uvicorn.Server(uv_config)
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    try:
+        if settings.workers > 1:
+            Multiprocess(uv_config, sockets=[sock]).run()
+            return 0
+        server.run(sockets=[sock])
+    except (_Stopped, KeyboardInterrupt):
+        return 0  # SIGTERM, after uvicorn's graceful shutdown: a clean stop, as with Ctrl-C
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if not server.started:
+        print("cognate: the server could not start (see the lines above)", file=sys.stderr)
+        return 3
+    return 0
+
+
+def _failure(message: str, code: int = 2) -> int:
+    print(f"cognate: {message}", file=sys.stderr, flush=True)
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -145,25 +206,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = config.load(_flags(args))
     except config.ConfigError as exc:
-        print(f"cognate: {exc}", file=sys.stderr)
-        return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    if args.command == "serve":
-        from cognate.seed import SeedError
+        return _failure(str(exc))
+    logging.config.dictConfig(logs.config(settings.log_format, settings.log_level))
+    from cognate.seed import SeedError
 
-        try:
+    try:
+        if args.command == "serve":
             return serve(settings)
-        except (SeedError, config.ConfigError) as exc:
-            print(f"cognate: {exc}", file=sys.stderr)
-            return 2
-    if args.command == "keys":
-        from cognate.keys_cli import rotate
+        if args.command == "keys":
+            from cognate.keys_cli import rotate
 
-        return asyncio.run(rotate(settings, args.pool_id))
+            return rotate(settings, args.pool_id)
+    except (SeedError, config.ConfigError) as exc:
+        return _failure(str(exc))
+    except Exception as exc:  # one line, not a traceback; the details at debug level
+        log.debug("start-up failed", exc_info=True)
+        return _failure(f"{_what(exc)} (run with --log-level debug for details)", 3)
     return 2  # pragma: no cover
+
+
+def _what(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    detail: Any = getattr(exc, "orig", None) or exc  # SQLAlchemy wraps the driver's error
+    return f"{type(detail).__name__}: {str(detail).splitlines()[0] if str(detail) else text}"
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Settings: command-line flags > ``COGNATE_*`` environment > defaults, in one frozen object.
 
-This is the only module that reads ``os.environ``. The contract's option table
-(CONTRACT.md, "Install and start") is implemented here.
+This is the only module that reads ``os.environ``. ``OPTIONS`` is the option table
+of docs/configuration.md and of ``cognate serve --help``.
 """
 
 from __future__ import annotations
@@ -10,28 +10,114 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
-# (field, env var, default) -- the contract's table.
-_ENV = {
-    "host": "COGNATE_HOST",
-    "port": "COGNATE_PORT",
-    "data_dir": "COGNATE_DATA_DIR",
-    "database_url": "COGNATE_DATABASE_URL",
-    "public_url": "COGNATE_PUBLIC_URL",
-    "issuer_style": "COGNATE_ISSUER_STYLE",
-    "tls_cert": "COGNATE_TLS_CERT",
-    "tls_key": "COGNATE_TLS_KEY",
-    "region": "COGNATE_REGION",
-    "seed": "COGNATE_SEED",
-    "functions": "COGNATE_FUNCTIONS",
-    "workers": "COGNATE_WORKERS",
-    "smtp_url": "COGNATE_SMTP_URL",
-    "access_key_id": "COGNATE_ACCESS_KEY_ID",
-    "secret_access_key": "COGNATE_SECRET_ACCESS_KEY",
-    "master_key": "COGNATE_MASTER_KEY",
-    "password_hash_cost": "COGNATE_TEST_PASSWORD_HASH_COST",
-    "log_level": "COGNATE_LOG_LEVEL",
-}
+
+@dataclass(frozen=True)
+class Option:
+    """One setting: its flag (None: environment only), variable, default as shown, and meaning."""
+
+    name: str
+    env: str
+    default: str
+    help: str
+    flag: str | None = None
+    metavar: str | None = None
+    choices: tuple[str, ...] | None = None
+
+
+def _o(name: str, default: str, help: str, *, flag: bool = True, **kw: Any) -> Option:
+    env = "COGNATE_" + name.upper()
+    return Option(name, env, default, help, ("--" + name.replace("_", "-")) if flag else None, **kw)
+
+
+# The options of ``cognate serve`` (docs/configuration.md is this table, in words).
+OPTIONS: tuple[Option, ...] = (
+    _o("host", "127.0.0.1", "address to listen on (0.0.0.0 for every interface)"),
+    _o("port", "9229", "port to listen on", metavar="PORT"),
+    _o(
+        "data_dir",
+        "./.cognate",
+        "folder of the SQLite file, the generated secrets and the outbox",
+        metavar="DIR",
+    ),
+    _o(
+        "database_url",
+        "sqlite:///<data-dir>/cognate.db",
+        "where the state lives: sqlite:///PATH or postgresql://USER:PASSWORD@HOST:PORT/DB",
+        metavar="URL",
+    ),
+    _o(
+        "database_wait",
+        "30",
+        "seconds to keep retrying a database that refuses connections or whose host does not resolve "
+        "(a PostgreSQL starting beside Cognate); 0 tries once",
+        metavar="SECONDS",
+    ),
+    _o(
+        "public_url",
+        "http://<host>:<port>",
+        "base of the issuer and of every link (localhost for a wildcard host; https with TLS)",
+        metavar="URL",
+    ),
+    _o(
+        "issuer_style",
+        "local",
+        "local: issuer {public-url}/{pool}; aws: Cognito's https://cognito-idp.{region}.amazonaws.com/{pool}",
+        choices=("local", "aws"),
+    ),
+    _o(
+        "tls_cert",
+        "none (plain HTTP)",
+        "PEM certificate (chain); with --tls-key, serve HTTPS",
+        metavar="FILE",
+    ),
+    _o("tls_key", "none (plain HTTP)", "PEM private key of --tls-cert", metavar="FILE"),
+    _o("region", "us-east-1", "region of the pool ids and of Cognito-style issuers", metavar="REGION"),
+    _o(
+        "seed",
+        "none",
+        "JSON file of pools, clients and users to create at start (idempotent)",
+        metavar="FILE",
+    ),
+    _o("functions", "none", "JSON file mapping Lambda function names or ARNs to handlers", metavar="FILE"),
+    _o("workers", "1", "worker processes sharing one store", metavar="N"),
+    _o(
+        "smtp_url",
+        "none (email goes to <data-dir>/outbox.jsonl)",
+        "smtp:// or smtps://[USER:PASSWORD@]HOST[:PORT] to send email",
+        metavar="URL",
+    ),
+    _o(
+        "log_level",
+        "info",
+        "lowest level logged (info logs one line per request)",
+        choices=("critical", "error", "warning", "info", "debug"),
+    ),
+    _o(
+        "log_format",
+        "text",
+        "text for people, json for machines (one object per line)",
+        choices=("text", "json"),
+    ),
+    _o(
+        "access_key_id",
+        "generated into <data-dir>/credentials.json",
+        "the admin key id that signs IAM-authorised operations (with COGNATE_SECRET_ACCESS_KEY)",
+        flag=False,
+    ),
+    _o("secret_access_key", "generated", "the secret of the admin key pair", flag=False),
+    _o(
+        "master_key",
+        "generated into <data-dir>/master.key",
+        "base64 key that seals signing keys, client secrets and SRP verifiers at rest; same on every node",
+        flag=False,
+    ),
+)
+
+_ENV = {o.name: o.env for o in OPTIONS}
+# Test-only: "low" lowers argon2's cost so test suites run fast. Never a default, never a flag.
+_ENV["password_hash_cost"] = "COGNATE_TEST_PASSWORD_HASH_COST"
 
 WILDCARD_HOSTS = {"0.0.0.0", "::", "[::]", ""}  # noqa: S104 - we only compare against it
 
@@ -61,6 +147,8 @@ class Settings:
     # Test-only: "low" lowers argon2's cost so test suites run fast. Never a default.
     password_hash_cost: str = "default"
     log_level: str = "info"
+    log_format: str = "text"
+    database_wait: float = 30.0
 
     @property
     def tls(self) -> bool:
@@ -74,6 +162,12 @@ class Settings:
             raise ConfigError("--tls-cert and --tls-key go together")
         if self.workers < 1:
             raise ConfigError("--workers must be at least 1")
+        if self.log_format not in ("text", "json"):
+            raise ConfigError("--log-format must be 'text' or 'json'")
+        if self.log_level not in ("critical", "error", "warning", "info", "debug"):
+            raise ConfigError("--log-level must be one of critical, error, warning, info, debug")
+        if not 0 <= self.database_wait <= 3600:
+            raise ConfigError("--database-wait must be between 0 and 3600 seconds")
         if not (0 < self.port < 65536):
             raise ConfigError("--port must be between 1 and 65535")
         data_dir = Path(self.data_dir).expanduser().absolute()
@@ -104,6 +198,11 @@ def _coerce(name: str, raw: str) -> object:
             return int(raw)
         except ValueError as exc:
             raise ConfigError(f"{_ENV[name]} must be an integer, not {raw!r}") from exc
+    if name == "database_wait":
+        try:
+            return float(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{_ENV[name]} must be a number of seconds, not {raw!r}") from exc
     if name == "data_dir":
         return Path(raw)
     return raw
@@ -120,6 +219,13 @@ def load(flags: Mapping[str, object] | None = None, environ: Mapping[str, str] |
         if value is not None:
             values[name] = _coerce(name, value) if isinstance(value, str) else value
     return Settings(**values).resolved()  # type: ignore[arg-type]
+
+
+def child_environment(extra: Mapping[str, str], *, drop_cognate: bool = True) -> dict[str, str]:
+    """This process's environment (without its ``COGNATE_*`` variables) plus ``extra``: for a child."""
+    env = {k: v for k, v in os.environ.items() if not (drop_cognate and k.startswith("COGNATE_"))}
+    env.update(extra)
+    return env
 
 
 def export(settings: Settings) -> None:

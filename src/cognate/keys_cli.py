@@ -1,12 +1,16 @@
 """``cognate keys rotate POOL_ID``: add a new signing key pair to a pool.
 
-The old keys stay in the JWKS until the tokens they signed have expired; running
-servers pick the new keys up within a few seconds (their key cache's lifetime).
+It works on an existing installation only: a data dir without Cognate's master key,
+or a SQLite file that does not exist, is refused rather than created. The old keys
+stay in the JWKS until the tokens they signed have expired; running servers pick the
+new keys up within a few seconds (their key cache's lifetime).
 """
 
 from __future__ import annotations
 
+import asyncio
 import sys
+from pathlib import Path
 
 from cognate import bootstrap, config
 from cognate.app import core_config
@@ -15,8 +19,18 @@ from cognate.errors import CognateError
 from cognate.store.cached import CachingStore
 
 
-async def rotate(settings: config.Settings, pool_id: str) -> int:
-    secrets = bootstrap.ensure(settings)
+def rotate(settings: config.Settings, pool_id: str) -> int:
+    secrets = bootstrap.ensure(settings, create=False)
+    if settings.database_url.startswith("sqlite:///"):
+        db = Path(settings.database_url[len("sqlite:///") :])
+        if not db.is_file():
+            raise config.ConfigError(
+                f"no Cognate database at {db}: give the server's --data-dir or --database-url"
+            )
+    return asyncio.run(_rotate(settings, secrets, pool_id))
+
+
+async def _rotate(settings: config.Settings, secrets: bootstrap.Secrets, pool_id: str) -> int:
     store = CachingStore(settings.database_url)
     try:
         await store.migrate()

@@ -1,21 +1,31 @@
-"""The seed file (CONTRACT.md, "Seed file"): pools, clients, users created at start.
+"""The seed file (docs/seed-file.md): pools, clients, users created at start.
 
 Idempotent: pools are matched by their fixed ``Id`` (or their name), clients by
 ``ClientId`` (or name), users by username; what exists is left as it is, so ids and
 ``sub`` survive restarts, and what was created through the API is never touched.
 Everything goes through the core services, never raw SQL.
 
-The whole file is checked before anything is written (keys, and shapes against
-botocore's model of the matching operation, as the API would check them), so most
-mistakes stop the start with a message naming the place before anything changes;
-what only the core can judge (a password against the pool's policy) stops it later.
+The whole file is checked before anything is written: keys, and shapes against
+botocore's model of the matching operation, as the API would check them; then
+``check_whole`` applies it to a throw-away store in a temporary folder, so what only
+the core can judge (a password against the pool's policy, attributes against the
+schema, a group a user names, a callback URL) stops the start with a message naming
+the place before the real store changes. A seed file is self-contained: the groups
+its users join are the ones it declares.
+
+Users are created confirmed. Their email or phone number is verified only when the
+file says so (``email_verified`` / ``phone_number_verified`` set to ``"true"``, as
+with AdminCreateUser): an unverified one cannot receive a ForgotPassword code, which
+the seed says in the log.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +157,42 @@ def check_pool(spec: Any, where: str) -> None:
             raise SeedError(f"{here}: Groups must be a list of group names")
 
 
+def check_whole(doc: dict[str, Any], region: str = "us-east-1", path: str = "") -> None:
+    """Apply ``doc`` to a throw-away store: SeedError names what the core refuses, nothing real is touched."""
+    try:
+        asyncio.run(_dry_run(doc, region))
+    except SeedError as exc:
+        text = str(exc).removeprefix("seed: ")
+        raise SeedError(f"seed file {path}: {text}" if path else text) from None
+
+
+async def _dry_run(doc: dict[str, Any], region: str) -> None:
+    from cognate.core.service import CoreConfig
+    from cognate.crypto.sealing import new_master_key
+    from cognate.store.cached import CachingStore
+
+    with tempfile.TemporaryDirectory(prefix="cognate-seed-check-") as tmp:
+        store = CachingStore(f"sqlite:///{Path(tmp) / 'check.db'}")
+        try:
+            await store.migrate()
+            config = CoreConfig(
+                region=region,
+                data_dir=Path(tmp),
+                public_url="http://localhost",
+                issuer_style="local",
+                master_key=new_master_key(),
+                password_hash_cost="low",  # the policy is checked on the password, not on its hash
+            )
+            quiet = log.disabled
+            log.disabled = True
+            try:
+                await apply(Core(store, config), doc)
+            finally:
+                log.disabled = quiet
+        finally:
+            await store.close()
+
+
 # --- applying -----------------------------------------------------------------------------
 
 
@@ -156,9 +202,11 @@ async def apply(core: Core, doc: dict[str, Any]) -> None:
         try:
             await _pool(core, spec)
         except CognateError as exc:
-            raise SeedError(
-                f"seed: pool {spec.get('Id') or spec.get('PoolName')}: {exc.type_name}: {exc.message}"
-            ) from exc
+            raise SeedError(f"seed: pool {_label(spec)}: {exc.type_name}: {exc.message}") from exc
+
+
+def _label(spec: dict[str, Any]) -> str:
+    return f"{spec.get('PoolName')}" + (f" ({spec['Id']})" if spec.get("Id") else "")
 
 
 async def _find_pool(core: Core, spec: dict[str, Any]) -> Pool | None:
@@ -202,13 +250,25 @@ async def _pool(core: Core, spec: dict[str, Any]) -> None:
                 pool, user_spec["Username"], user_spec["Password"], attrs
             )
             log.info("seed: created user %s in %s", user.username, pool.id)
+            unverified = [
+                name
+                for name in ("email", "phone_number")
+                if user.attributes.get(name) and user.attributes.get(f"{name}_verified") != "true"
+            ]
+            if unverified:
+                log.info(
+                    "seed: %s of user %s is not verified, so ForgotPassword cannot reach it "
+                    '(set %s to "true" in the seed file to verify it)',
+                    " and ".join(unverified),
+                    user.username,
+                    " / ".join(f"{n}_verified" for n in unverified),
+                )
         for group_name in user_spec.get("Groups", []):
             try:
                 await core.groups.add_user(pool, group_name, user)
             except ResourceNotFoundException:
-                raise SeedError(
-                    f"seed: pool {pool.id}: user {user_spec['Username']}: group {group_name!r} does not exist"
-                ) from None
+                who = f"pool {_label(spec)}: user {user_spec['Username']}"
+                raise SeedError(f"seed: {who}: group {group_name!r} does not exist") from None
 
 
 async def _clients(core: Core, pool: Pool, specs: list[dict[str, Any]]) -> None:

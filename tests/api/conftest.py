@@ -12,6 +12,7 @@ from cognate.core.service import Core, CoreConfig
 from cognate.core.triggers import Invoker
 from cognate.crypto.sealing import new_master_key
 from cognate.store.cached import CachingStore
+from tests.support.inprocess import InProcessApi, inprocess_api
 
 MakeCore = Callable[..., Awaitable[Core]]
 
@@ -51,3 +52,10 @@ MASTER_KEY = new_master_key()
 @pytest.fixture
 async def core(make_core: MakeCore) -> Core:
     return await make_core()
+
+
+@pytest.fixture
+async def api(tmp_path: Path) -> AsyncIterator[InProcessApi]:
+    """The whole application in-process (httpx ASGI transport) with a pinned clock."""
+    async with inprocess_api(tmp_path) as running:
+        yield running

@@ -205,3 +205,24 @@ async def test_a_redirect_uri_outside_the_registration_is_never_followed_even_af
         )
         assert r.status_code == 400 and "location" not in r.headers
     assert done.calls == []
+
+
+async def test_forms_that_are_not_the_pages_own_are_refused_cleanly(core: Core) -> None:
+    _, client = await setup(core)
+    async with browser(core, Completions()) as b:
+        f = await open_form(b, "/login", authorize_params(client))
+        big = await b.post("/login", data={**f.fields, "username": "a" * (70 * 1024), "password": "x"})
+        assert big.status_code == 413
+        many = await b.post("/login", data={**f.fields, **{f"f{i}": "x" for i in range(100)}})
+        assert many.status_code == 400
+        multipart = await b.post("/login", data=f.fields, files={"file": ("x.txt", b"x")})
+        assert multipart.status_code == 415
+        bad_utf8 = await b.post(
+            "/login",
+            content=b"username=%FF%FE&password=x&"
+            + "&".join(f"{k}={v}" for k, v in f.fields.items()).encode(),
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        assert bad_utf8.status_code in (400, 403)
+        for r in (big, many, multipart, bad_utf8):
+            assert "Traceback" not in r.text and r.headers["x-frame-options"] == "DENY"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from cognate.core import browser_sessions
 from cognate.core.context import admin_context
 from cognate.core.service import Core
 from cognate.hosted_ui.security import BROWSER_COOKIE
+from cognate.store.cached import CachingStore
 from tests.api.hosted_helpers import (
     CALLBACK,
     PASSWORD,
@@ -165,7 +168,11 @@ async def test_wrong_password_stays_on_the_page_with_cognitos_message(core: Core
         again = form(r.text, "/login")
         assert again.fields["username"] == "alice" and again.fields["password"] == ""
         assert again.fields["redirect_uri"] == CALLBACK
-        assert 'aria-invalid="true"' in r.text and 'role="alert"' in r.text
+        assert 'role="alert"' in r.text and 'id="form-error"' in r.text
+        fields = {i["name"]: i for i in again.inputs if "name" in i}
+        assert fields["password"]["aria-invalid"] == "true"
+        assert fields["password"]["aria-describedby"] == "form-error"
+        assert r.text.count("Incorrect username or password.") == 1
 
 
 @pytest.mark.parametrize("prevent", ["ENABLED", "LEGACY"])
@@ -206,3 +213,25 @@ async def test_unconfirmed_user_is_sent_to_confirm_the_account(core: Core) -> No
         r = await submit(b, f, username="bob", password=PASSWORD)
         path, query = follow_path(r)
         assert path == "/confirm" and query["username"] == "bob" and query["redirect_uri"] == CALLBACK
+
+
+async def test_the_browser_session_is_shared_by_every_worker(core: Core, tmp_path: Path) -> None:
+    """Two workers (two cores over one database): signed in on one, known on the other."""
+    pool, client = await setup(core)
+    await add_user(core, pool)
+    other_store = CachingStore(f"sqlite:///{tmp_path / 'cognate.db'}")
+    other = Core(other_store, core.config, clock=core.clock)
+    try:
+        async with browser(core, Completions()) as first:
+            f = await open_form(first, "/login", authorize_params(client))
+            await submit(first, f, username="alice", password=PASSWORD)
+            cookies = dict(first.cookies)
+        async with browser(other, Completions()) as second:
+            for name, value in cookies.items():
+                second.cookies.set(name, value, domain="cognate.test")
+            r = await second.get("/login", params=authorize_params(client))
+            assert r.status_code == 302 and r.headers["location"].startswith(
+                CALLBACK + "?code=code-for-alice"
+            )
+    finally:
+        await other_store.close()

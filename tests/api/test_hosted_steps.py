@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pyotp
 import pytest
 
 from cognate.core.context import admin_context
+from cognate.core.mfa import Preference
 from cognate.core.service import Core
 from tests.api.hosted_helpers import (
     CALLBACK,
@@ -61,15 +64,13 @@ async def test_new_password_required_then_the_app(core: Core) -> None:
 
 
 async def totp_user(core: Core, pool, username: str = "alice") -> str:  # type: ignore[no-untyped-def]
-    await core.mfa.set_pool_config(
-        pool.id, {"MfaConfiguration": "OPTIONAL", "SoftwareTokenMfaConfiguration": {"Enabled": True}}
-    )
+    await core.mfa.set_pool_config(pool.id, mode="OPTIONAL", software_token={"Enabled": True})
     pool = await core.pools.get(pool.id)
     user = await add_user(core, pool, username)
     secret = await core.mfa.associate(pool, user)
     user = await core.users.find(pool, username)
     user = await core.mfa.verify_software_token(pool, user, pyotp.TOTP(secret).now(), None)
-    await core.mfa.set_preference(pool, user, None, {"Enabled": True, "PreferredMfa": True})
+    await core.mfa.set_preference(pool, user, None, Preference(enabled=True, preferred=True))
     return secret
 
 
@@ -86,15 +87,12 @@ async def test_totp_step_wrong_code_stays_then_the_app(core: Core) -> None:
         assert wrong.status_code == 400 and "Invalid code received for user" in wrong.text
         r = await submit(b, form(wrong.text, "/mfa"), code=pyotp.TOTP(secret).now())
         assert r.status_code == 302 and r.headers["location"].startswith(CALLBACK)
-        assert done.calls[0][1].amr == ("pwd", "otp", "mfa")  # RFC 8176 values, as the core gives them
+        assert done.calls[0][1].amr == ("pwd", "otp", "mfa")
 
 
 async def test_sms_step_with_the_code_sent(core: Core, tmp_path: Path) -> None:
     pool, client = await setup(core)
-    await core.mfa.set_pool_config(
-        pool.id,
-        {"MfaConfiguration": "ON", "SmsMfaConfiguration": {"SmsAuthenticationMessage": "Code {####}"}},
-    )
+    await core.mfa.set_pool_config(pool.id, mode="ON", sms={"SmsAuthenticationMessage": "Code {####}"})
     await add_user(core, await core.pools.get(pool.id), phone_number="+14255550100")
     async with browser(core, Completions()) as b:
         r = await login(b, client)
@@ -106,9 +104,7 @@ async def test_sms_step_with_the_code_sent(core: Core, tmp_path: Path) -> None:
 
 async def test_mfa_setup_shows_a_qr_code_of_the_otpauth_uri(core: Core) -> None:
     pool, client = await setup(core)
-    await core.mfa.set_pool_config(
-        pool.id, {"MfaConfiguration": "ON", "SoftwareTokenMfaConfiguration": {"Enabled": True}}
-    )
+    await core.mfa.set_pool_config(pool.id, mode="ON", software_token={"Enabled": True})
     await add_user(core, await core.pools.get(pool.id))
     async with browser(core, Completions()) as b:
         r = await login(b, client)
@@ -227,3 +223,37 @@ async def test_forgot_password_of_an_unknown_user_looks_the_same(core: Core) -> 
             password_confirm=NEW_PASSWORD,
         )
         assert r.status_code == 400 and "Invalid verification code provided" in r.text
+
+
+async def test_a_pool_that_confirms_by_link_emails_a_working_confirm_user_link(
+    core: Core, tmp_path: Path
+) -> None:
+    pool, client = await setup(
+        core,
+        pool_fields={
+            "AutoVerifiedAttributes": ["email"],
+            "VerificationMessageTemplate": {
+                "DefaultEmailOption": "CONFIRM_WITH_LINK",
+                "EmailSubjectByLink": "Welcome",
+                "EmailMessageByLink": "Hello {username}, {##confirm your account##}.",
+            },
+        },
+    )
+    async with browser(core, Completions()) as b:
+        f = await open_form(b, "/signup", authorize_params(client))
+        await submit(b, f, username="lena", email="lena@example.com", password=PASSWORD)
+    mail = json.loads((tmp_path / "outbox.jsonl").read_text().splitlines()[-1])
+    assert mail["subject"] == "Welcome"
+    link = re.search(r'Hello lena, <a href="([^"]+)">confirm your account</a>\.', mail["body"])
+    assert link is not None and link.group(1).startswith("http://cognate.test/confirmUser?")
+    assert parse_qs(urlsplit(link.group(1)).query) == {
+        "client_id": [client.id],
+        "user_name": ["lena"],
+        "confirmation_code": [mail["code"]],
+    }
+    async with browser(core) as mail_reader:  # another browser: the email's link alone
+        r = await mail_reader.get(link.group(1).removeprefix("http://cognate.test"))
+        assert r.status_code == 200 and "Your account is confirmed" in r.text
+        assert (await mail_reader.get(link.group(1).removeprefix("http://cognate.test"))).status_code == 400
+    user = await core.users.find(pool, "lena")
+    assert user is not None and user.status == "CONFIRMED" and user.attributes["email_verified"] == "true"

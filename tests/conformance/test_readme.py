@@ -1,8 +1,11 @@
-"""The README's start command, run exactly as written, answers boto3 and stops on Ctrl-C.
+"""The README's start command, run exactly as written, answers boto3 and stops on Ctrl-C;
+the README's Python and AWS CLI examples run as written against a server.
 
 The command runs from the repository root (``pip install -e .`` needs it); the data
-dir and port come from the environment variables the contract gives every option, so
-the run touches neither ``./.cognate`` nor port 9229.
+dir and port come from the environment variables every option has (docs/configuration.md),
+so the run touches neither ``./.cognate`` nor port 9229. The examples get the
+``AWS_*`` variables the banner tells users to paste, and the test server's URL in
+place of ``http://127.0.0.1:9229``.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import httpx
 import pytest
 from botocore.config import Config
 
-from tests.support.server import free_port
+from tests.support.server import Server, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,7 +33,7 @@ def start_command() -> str:
     """The first fenced code block of README.md that runs ``cognate serve``."""
     blocks = re.findall(r"^```[^\n]*\n(.*?)^```", (ROOT / "README.md").read_text(), re.MULTILINE | re.DOTALL)
     command = next(b.strip() for b in blocks if "cognate serve" in b)
-    assert command == "pip install -e . && cognate serve"  # what CONTRACT.md promises
+    assert command == "pip install -e . && cognate serve"  # what the README promises first
     return command
 
 
@@ -101,3 +104,44 @@ def test_readme_start_command(tmp_path: Path) -> None:
         httpx.get(f"{url}/health", timeout=1)
     with pytest.raises(ProcessLookupError):
         os.killpg(proc.pid, 0)  # nothing of the group is left running
+
+
+def readme_blocks(language: str) -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    return [
+        b
+        for lang, b in re.findall(r"^```(\w*)\n(.*?)^```", text, re.MULTILINE | re.DOTALL)
+        if lang == language
+    ]
+
+
+def test_readme_examples_run_as_written(server: Server, tmp_path: Path) -> None:
+    """Every Python block in order (one program: make a pool, sign in by boto3 and pycognito,
+    verify the token), then the AWS CLI line, with the pasted AWS_* variables."""
+    python = readme_blocks("python")
+    assert any("initiate_auth" in b for b in python) and any("pycognito" in b for b in python)
+    assert any("jwt.decode" in b for b in python)
+    program = "\n\n".join(python).replace("http://127.0.0.1:9229", server.url)
+    script = tmp_path / "readme_examples.py"
+    script.write_text(program + "\n\nprint('README OK', claims['cognito:username'])\n")
+    creds = server.credentials
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "COGNATE_"))}
+    env.update(
+        AWS_ACCESS_KEY_ID=creds["AccessKeyId"],
+        AWS_SECRET_ACCESS_KEY=creds["SecretAccessKey"],
+        AWS_DEFAULT_REGION="us-east-1",
+    )
+    proc = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "README OK alice" in proc.stdout
+
+    cli = [line for b in readme_blocks("sh") for line in b.splitlines() if line.startswith("aws ")]
+    assert cli
+    for line in cli:
+        env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+        done = subprocess.run(
+            ["bash", "-c", line.replace("http://127.0.0.1:9229", server.url)],
+            env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert "UserPools" in done.stdout

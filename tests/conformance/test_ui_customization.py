@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import shutil
 import struct
 import uuid
 import zlib
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -128,3 +130,32 @@ def test_base64_of_the_wire_is_what_is_served(idp: Any, server: Server, branded:
     served = httpx.get(out["UICustomization"]["ImageUrl"])
     assert served.headers["content-type"] == "image/jpeg"
     assert base64.b64encode(served.content) == base64.b64encode(image)
+
+
+@pytest.mark.skipif(
+    shutil.which("aws") is None, reason="the AWS CLI (`aws`, pip package awscli) is not on PATH"
+)
+def test_the_readmes_aws_cli_command(
+    server: Server, idp: Any, branded: dict[str, Any], tmp_path: Path
+) -> None:
+    from tests.conformance.test_cli_aws import aws
+
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(png())
+    done = aws(
+        server,
+        tmp_path,
+        "set-ui-customization",
+        "--user-pool-id",
+        branded["pool"]["Id"],
+        "--client-id",
+        "ALL",
+        "--image-file",
+        f"fileb://{logo}",
+        "--css",
+        ".submitButton-customizable { background-color: #8a2be2; }",
+    )
+    assert done.returncode == 0, done.stderr
+    got = idp.get_ui_customization(UserPoolId=branded["pool"]["Id"])["UICustomization"]
+    assert httpx.get(got["ImageUrl"]).content == png()
+    assert "#8a2be2" in got["CSS"]

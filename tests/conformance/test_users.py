@@ -16,6 +16,7 @@ from tests.conformance.helpers import (
     signed_post,
     unique,
 )
+from tests.support.postgres import dump
 
 make_pool = pytest.fixture(name="make_pool")(pool_factory)
 
@@ -634,8 +635,11 @@ def test_passwords_never_returned_logged_or_stored_in_clear(idp: Any, server: An
     assert responses[-1].json()["__type"] == "InvalidPasswordException"
     assert "weakpassword" not in responses[-1].text
 
-    stored = b"".join(p.read_bytes() for p in sorted(Path(server.data_dir).glob("cognate.db*")))
-    assert stored, "the SQLite files exist"
+    if "COGNATE_DATABASE_URL" in server.env:  # the session's server on PostgreSQL
+        stored = dump(server.env["COGNATE_DATABASE_URL"])
+    else:
+        stored = b"".join(p.read_bytes() for p in sorted(Path(server.data_dir).glob("cognate.db*")))
+    assert stored, "the stored data exists"
     for secret in (temporary, permanent):
         assert secret.encode() not in stored
         assert secret.encode("utf-16-le") not in stored

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from cognate.core.entities import Client, Group, Pool, RefreshToken, SigningKey, User, UserStatus
+from cognate.store.base import UserIndex
 
 T0 = 1_700_000_000.0
 
@@ -44,9 +45,12 @@ def user(
     )
 
 
-def indexed(u: User) -> list[tuple[str, str]]:
-    """What the core indexes: sub and the filterable attributes present."""
-    return [(name, value) for name, value in u.attributes.items() if name != "email_verified"]
+def indexed(u: User, *aliases: tuple[str, str]) -> UserIndex:
+    """What the core indexes: sub and the filterable attributes present, and ``aliases``."""
+    return UserIndex(
+        attributes=[(name, value) for name, value in u.attributes.items() if name != "email_verified"],
+        aliases=aliases,
+    )
 
 
 def group(name: str, pool_id: str = "us-east-1_Pool00001", precedence: int = 0) -> Group:

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from cognate.store import schema
+from cognate.store.engine import head_revision
 from cognate.store.sql import Store, async_url, db_file
 from tests.store import factories as f
 from tests.store.conftest import StoreFactory
@@ -26,6 +27,27 @@ async def test_migrate_is_idempotent_and_keeps_data(store: Store, make_store: St
     again = await make_store()  # a second node starting on the same database
     await again.migrate()
     assert await again.get_pool(P) == f.pool(P)
+
+
+@pytest.mark.anyio
+async def test_schema_version_and_head(store: Store, tmp_path: Path) -> None:
+    """The head read from the version files is Alembic's own; a new database has none."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(schema.__file__).parent / "migrations"))
+    assert head_revision() == ScriptDirectory.from_config(cfg).get_current_head()
+    assert await store.schema_version() == head_revision()  # the fixture migrated it
+    fresh = Store(f"sqlite:///{tmp_path / 'new.db'}")
+    try:
+        assert await fresh.schema_version() is None
+        await fresh.migrate()
+        assert await fresh.schema_version() == head_revision()
+        await fresh.migrate()  # at the head: nothing to do
+        assert await fresh.schema_version() == head_revision()
+    finally:
+        await fresh.close()
 
 
 @pytest.mark.anyio

@@ -6,7 +6,6 @@ from dataclasses import replace
 
 import pytest
 
-from cognate.store.auth_sql import AuthStore
 from cognate.store.base import Conflict
 from cognate.store.sql import Store
 from tests.store import factories as f
@@ -163,7 +162,7 @@ async def _fill_pool(store: Store, pool_id: str) -> str:
         f.refresh(f"rt-{pool_id}", pool_id=pool_id, sub=u.sub, client_id=f"client-{pool_id}")
     )
     await store.insert_signing_key(f.signing_key(f"kid-{pool_id}", pool_id=pool_id))
-    await AuthStore(store).begin_attempt(pool_id, "alice", f.T0, 900, 5)
+    await store.begin_attempt(pool_id, "alice", f.T0, 900, 5)
     return u.sub
 
 

@@ -8,7 +8,6 @@ from dataclasses import replace
 import pytest
 
 from cognate.core.entities import Lockout
-from cognate.store.auth_sql import AuthStore
 from cognate.store.sql import Store
 from tests.store import factories as f
 from tests.store.conftest import StoreFactory
@@ -155,16 +154,16 @@ def after_five(failures: int) -> float:
     return 2.0 ** (failures - 5) if failures >= 5 else 0.0
 
 
-async def fail(auth: AuthStore, user: str, now: float, pool_id: str = P) -> Lockout:
+async def fail(auth: Store, user: str, now: float, pool_id: str = P) -> Lockout:
     await auth.begin_attempt(pool_id, user, now, 900, 5)
     await auth.finish_attempt(pool_id, user, now, success=False, quiet_s=900, lock_for=after_five)
-    got = await auth.store.get_lockout(pool_id, user)
+    got = await auth.get_lockout(pool_id, user)
     assert got is not None
     return got
 
 
 async def test_failures_count_and_quiet_period_resets(store: Store) -> None:
-    auth = AuthStore(store)
+    auth = store
     assert await store.get_lockout(P, "alice") is None
     first = await fail(auth, "alice", f.T0)
     assert first == Lockout(failures=1, locked_until=0.0, last_failure=f.T0)
@@ -183,7 +182,7 @@ async def test_failures_count_and_quiet_period_resets(store: Store) -> None:
 
 
 async def test_fifty_concurrent_failures_count_fifty(store: Store, make_store: StoreFactory) -> None:
-    nodes = [AuthStore(store), AuthStore(await make_store())]
+    nodes = [store, await make_store()]
     await nodes[0].begin_attempt(P, "alice", f.T0, 900, 5)
     await asyncio.gather(
         *(
@@ -198,7 +197,7 @@ async def test_fifty_concurrent_failures_count_fifty(store: Store, make_store: S
 
 
 async def test_purge_forgets_lockout_rows_that_can_no_longer_matter(store: Store) -> None:
-    auth = AuthStore(store)
+    auth = store
     day = 86400.0
     for user, when in (("old", f.T0 - 2 * day), ("recent", f.T0 - 60)):
         await auth.begin_attempt(P, user, when, 900, 5)

@@ -22,10 +22,15 @@ SRC = Path(cognate.__file__).parent
 ROOT = SRC.parents[1]
 
 
-def third_party_imports() -> dict[str, str]:
+TESTING = SRC / "testing"  # cognate.testing: what the ``testing`` extra installs may be imported too
+
+
+def third_party_imports(*, testing: bool = False) -> dict[str, str]:
     """Top-level module -> first file importing it, for every non-stdlib import in src/cognate."""
     found: dict[str, str] = {}
     for path in sorted(SRC.rglob("*.py")):
+        if path.is_relative_to(TESTING) != testing:
+            continue
         for node in ast.walk(ast.parse(path.read_text())):
             names: list[str] = []
             if isinstance(node, ast.Import):
@@ -43,9 +48,12 @@ def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def declared() -> list[Requirement]:
+def declared(*extras: str) -> list[Requirement]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    return [Requirement(r) for r in project["dependencies"]]
+    wanted = list(project["dependencies"])
+    for extra in extras:
+        wanted += project["optional-dependencies"][extra]
+    return [Requirement(r) for r in wanted]
 
 
 def installed_by(roots: list[Requirement]) -> set[str]:
@@ -80,3 +88,14 @@ def test_every_imported_module_is_a_declared_dependency() -> None:
         if not {canonical(d) for d in providers.get(module, [module])} & installable
     }
     assert missing == {}, f"imported but not in [project] dependencies: {missing}"
+
+
+def test_cognate_testing_imports_only_what_its_extra_declares() -> None:
+    providers = importlib.metadata.packages_distributions()
+    installable = installed_by(declared("testing"))
+    missing = {
+        module: where
+        for module, where in third_party_imports(testing=True).items()
+        if not {canonical(d) for d in providers.get(module, [module])} & installable
+    }
+    assert missing == {}, f"imported but not in [project] dependencies or the testing extra: {missing}"

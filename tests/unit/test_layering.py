@@ -133,6 +133,34 @@ def test_protocols_reach_storage_through_the_core() -> None:
     assert [v for p in PROTOCOLS for v in violations(p, ("cognate.store", "sqlalchemy"))] == []
 
 
+def store_reaches(source: str) -> Iterator[int]:
+    """Lines where code reaches a ``.store`` attribute (``core.store.x``, ``core.users.store``)."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and node.attr == "store":
+            yield node.lineno
+
+
+def test_the_store_reader_sees_attribute_chains() -> None:
+    source = """
+async def f(core):
+    await core.store.get(1)
+    x = core.auth.users.store
+    core.pools.get(2)
+"""
+    assert sorted(store_reaches(source)) == [3, 4]
+
+
+def test_doors_never_reach_the_store_through_the_core() -> None:
+    """No ``core.store`` in a door: imports are not the only way in (issue 6)."""
+    found = [
+        f"{path.relative_to(SRC.parent)}:{line}"
+        for p in PROTOCOLS
+        for path in modules_under(p)
+        for line in store_reaches(path.read_text())
+    ]
+    assert found == []
+
+
 def test_only_the_commands_import_the_composition_root() -> None:
     below = (
         "cognate.core",
@@ -155,3 +183,13 @@ def test_no_module_is_named_after_the_standard_library() -> None:
         if p.stem in sys.stdlib_module_names and p.stem != "__init__"
     ]
     assert clashes == []
+
+
+def test_core_reaches_storage_through_the_protocols() -> None:
+    """The core depends on ``cognate.store.base`` alone, never on a concrete store module."""
+    found = []
+    for path in modules_under("cognate.core"):
+        for line, name in imports(path):
+            if within(name, ("cognate.store",)) and not within(name, ("cognate.store.base",)):
+                found.append(f"{path.relative_to(SRC.parent)}:{line} imports {name}")
+    assert found == []

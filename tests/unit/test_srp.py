@@ -244,6 +244,37 @@ def test_start_values_and_secrecy() -> None:
         one.b_hex = "1"  # type: ignore[misc]
 
 
+def test_private_exponent_has_256_bits() -> None:
+    """RFC 3526 s.8 / NIST SP 800-56A: twice the group's 128-bit strength, drawn afresh."""
+    _, verifier = srp.make_verifier(POOL, "alice", "pw")
+    a_hex = _client("alice", "pw").get_auth_params()["SRP_A"]
+    lengths = [int(srp.start(verifier, a_hex).b_hex, 16).bit_length() for _ in range(64)]
+    assert srp.EPHEMERAL_BITS >= 256
+    assert max(lengths) == srp.EPHEMERAL_BITS
+    assert min(lengths) > srp.EPHEMERAL_BITS - 16  # not a short exponent now and then
+
+
+def test_exchanges_in_worker_threads_agree_with_the_client() -> None:
+    """The GMP work runs in executor threads with the GIL released: results stay exact."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:
+        oks = list(
+            pool.map(
+                lambda i: _exchange("pw", "pw", typed_username=f"user{i}", user_id=f"user{i}").verify(),
+                range(8),
+            )
+        )
+        bads = list(
+            pool.map(
+                lambda i: _exchange("pw", "wrong", typed_username=f"user{i}", user_id=f"user{i}").verify(),
+                range(8),
+            )
+        )
+    assert oks == [True] * 8
+    assert bads == [False] * 8
+
+
 # --- constants and verifier ---------------------------------------------------------------
 
 

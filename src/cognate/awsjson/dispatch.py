@@ -140,6 +140,10 @@ class AwsJsonDoor:
         try:
             result = await self._handle(scope, headers, receive)
         except CognateError as exc:
+            if exc.detail:  # for the operator's log only; the caller sees type and message
+                log.info(
+                    "%s %s %s: %s", request_id, headers.get("x-amz-target", "?"), exc.type_name, exc.detail
+                )
             await send_error(send, exc, request_id)
             return
         except Exception:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cognate.core.entities import Client, Domain, Group, Pool, ResourceServer, User
+from cognate.core.mfa import TOTP, pool_methods
 from cognate.core.outcome import Challenge
 from cognate.core.pools import INTERNAL
 from cognate.core.tokens import Issued
@@ -85,6 +86,18 @@ def admin_get_user(u: User) -> dict[str, Any]:
         "UserStatus": str(u.status),
         **mfa_settings(u),
     }
+
+
+def mfa_config(p: Pool) -> dict[str, Any]:
+    """GetUserPoolMfaConfig / SetUserPoolMfaConfig's response."""
+    config = p.doc.get("MfaConfig") or {}
+    out: dict[str, Any] = {"MfaConfiguration": p.doc.get("MfaConfiguration", "OFF")}
+    out["SoftwareTokenMfaConfiguration"] = config.get("SoftwareTokenMfaConfiguration") or {
+        "Enabled": TOTP in pool_methods(p)
+    }
+    if config.get("SmsMfaConfiguration"):
+        out["SmsMfaConfiguration"] = config["SmsMfaConfiguration"]
+    return out
 
 
 def group(g: Group) -> dict[str, Any]:

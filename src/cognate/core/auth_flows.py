@@ -20,12 +20,12 @@ from cognate.core.clock import Clock
 from cognate.core.context import RequestContext
 from cognate.core.entities import Client, Pool, User, UserStatus
 from cognate.core.lockout import Lockout
-from cognate.core.mfa import SMS, TOTP, Mfa
+from cognate.core.mfa import SMS, TOTP, Mfa, Preference
 from cognate.core.outcome import Authenticated, Challenge, SignInStep, names_of
 from cognate.core.pools import Pools
 from cognate.core.sessions import Sessions
 from cognate.core.srp_sign_in import SrpSignIn
-from cognate.core.tokens import ADMIN_SCOPE, Tokens, refresh_hash
+from cognate.core.tokens import ADMIN_SCOPE, Tokens
 from cognate.core.users import Users, username_key
 from cognate.errors import (
     InvalidParameterException,
@@ -49,6 +49,11 @@ FLOW_ALLOWED_BY = {
     "REFRESH_TOKEN_AUTH": {"ALLOW_REFRESH_TOKEN_AUTH"},
     "USER_SRP_AUTH": {"ALLOW_USER_SRP_AUTH"},
     "CUSTOM_AUTH": {"ALLOW_CUSTOM_AUTH", "CUSTOM_AUTH_FLOW_ONLY"},
+}
+# Valid in Cognito's API, not served by Cognate: said so, whatever the client allows.
+UNSUPPORTED_FLOWS = {
+    "USER_AUTH": "USER_AUTH (choice-based sign-in: passwordless, passkeys, one-time codes) is not supported "
+    "by Cognate; sign in with USER_SRP_AUTH or USER_PASSWORD_AUTH.",
 }
 PUBLIC_FLOWS = {
     "USER_PASSWORD_AUTH",
@@ -101,6 +106,7 @@ class AuthFlows:
         self.clock = clock
         self.srp = SrpSignIn(self, secret_seed)
         self.mfa = mfa
+        self.triggers = tokens.triggers
 
     # --- entry points ------------------------------------------------------------
 
@@ -127,6 +133,8 @@ class AuthFlows:
                 if not admin
                 else f"{flow} flow is not supported by AdminInitiateAuth"
             )
+        if flow in UNSUPPORTED_FLOWS:
+            raise UnsupportedOperationException(UNSUPPORTED_FLOWS[flow])
         if not flow_enabled(client, flow):
             raise InvalidParameterException(f"{flow} flow not enabled for this client")
         if flow in ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"):
@@ -165,7 +173,7 @@ class AuthFlows:
         raise InvalidParameterException(f"{flow} flow is not supported yet by this server")
 
     async def user_by_sub(self, pool: Pool, sub: str) -> User | None:
-        return await self.users.store.get_user_by_sub(pool.id, sub)
+        return await self.users.by_sub(pool, sub)
 
     # --- password flows -------------------------------------------------------------
 
@@ -178,7 +186,10 @@ class AuthFlows:
         if not password:
             raise InvalidParameterException("Missing required parameter PASSWORD")
         user = await self.users.find(pool, username)
-        user = await self.verify_password(pool, client, username, user, password)
+        found = user
+        user = await self.sign_in_first_factor(
+            ctx, pool, client, username, user, lambda: self.users.check_password(found, password)
+        )
         return await self.after_first_factor(ctx, pool, client, user, ("pwd",))
 
     async def verify_password(
@@ -188,6 +199,25 @@ class AuthFlows:
         return await self.verify_first_factor(
             pool, client, typed, user, lambda: self.users.check_password(user, password)
         )
+
+    async def sign_in_first_factor(
+        self,
+        ctx: RequestContext,
+        pool: Pool,
+        client: Client,
+        typed: str,
+        user: User | None,
+        check: Callable[[], Awaitable[bool]],
+    ) -> User:
+        """A sign-in's password (or SRP proof): the pool's PreAuthentication function first.
+
+        The function may deny the attempt by raising (UserLambdaValidationException). It
+        hears of an unknown user only under PreventUserExistenceErrors, as Cognito's
+        ``userNotFound`` flag documents; otherwise the unknown user is refused as before.
+        """
+        if user is not None or client.doc.get("PreventUserExistenceErrors") == "ENABLED":
+            await self.triggers.pre_authentication(ctx, pool, client, typed, user)
+        return await self.verify_first_factor(pool, client, typed, user, check)
 
     async def verify_first_factor(
         self,
@@ -280,7 +310,9 @@ class AuthFlows:
     async def _authenticated(
         self, ctx: RequestContext, pool: Pool, client: Client, user: User, amr: tuple[str, ...]
     ) -> Authenticated:
-        """The end of every interactive sign-in: the user, now, and how they proved it."""
+        """The end of every interactive sign-in: the pool's PostAuthentication function, then
+        the user, now, and how they proved it (a refresh is not a sign-in and skips this)."""
+        await self.triggers.post_authentication(ctx, pool, client, user)
         return Authenticated(pool, client, user, auth_time=int(self.clock.now()), amr=amr)
 
     # --- challenges --------------------------------------------------------------
@@ -338,7 +370,7 @@ class AuthFlows:
                 raise InvalidParameterException(
                     "Verify a software token with this session first (VerifySoftwareToken)."
                 )
-            user = await self.mfa.set_preference(pool, user, None, {"Enabled": True, "PreferredMfa": True})
+            user = await self.mfa.set_preference(pool, user, None, Preference(enabled=True, preferred=True))
         await self.sessions.redeem(session)
         method = {SMS: "sms", TOTP: "otp", "MFA_SETUP": "otp"}[challenge]
         return await self._authenticated(ctx, pool, client, user, (*amr, method, "mfa"))
@@ -349,7 +381,7 @@ class AuthFlows:
         if state.get("challenge") != "MFA_SETUP":
             raise NotAuthorizedException("Invalid session for the user, session is expired.")
         pool = await self.pools.get(state["pool_id"])
-        user = await self.users.store.get_user_by_sub(pool.id, state["sub"])
+        user = await self.users.by_sub(pool, state["sub"])
         if user is None:
             raise NotAuthorizedException("Invalid session for the user, session is expired.")
         return pool, user
@@ -428,22 +460,23 @@ class AuthFlows:
             raise UnsupportedOperationException("Token revocation is not enabled for this app client")
         if token.count(".") == 2:
             raise UnsupportedTokenTypeException("Only refresh tokens can be revoked")
-        record = (
-            await self.tokens.store.get_refresh_token(refresh_hash(token)) if len(token) <= 4096 else None
-        )
+        record = await self.tokens.lookup_refresh(token)
         if record is None:
             return  # RFC 7009 2.2: an invalid token is not an error
         if record.client_id != client.id:
             raise UnauthorizedException("The refresh token was not issued to this client")
         await self.tokens.store.revoke_refresh_family(record.origin_jti, self.clock.now())
 
-    async def user_of_access_token(self, access_token: str) -> tuple[Pool, User, dict[str, Any]]:
-        """The live user behind an access token that may call the user's own operations."""
+    async def user_of_access_token(
+        self, access_token: str, *, required_scope: str | None = ADMIN_SCOPE
+    ) -> tuple[Pool, User, dict[str, Any]]:
+        """The live user behind an access token that may call the user's own operations
+        (``required_scope=None``: the caller checks the scopes, as the userInfo endpoint does)."""
         claims = await self.tokens.verify(access_token, token_use="access")
         pool = await self.tokens.store.cached_pool(claims["iss"].rsplit("/", 1)[1])
         if pool is None:
             raise NotAuthorizedException("Invalid Access Token")
-        if ADMIN_SCOPE not in str(claims.get("scope", "")).split():
+        if required_scope is not None and required_scope not in str(claims.get("scope", "")).split():
             raise NotAuthorizedException("Access Token does not have required scopes")
         user = await self.tokens.store.cached_user_by_sub(pool.id, claims["sub"])
         if user is None:

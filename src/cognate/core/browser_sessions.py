@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from cognate.core import ids
 from cognate.core.clock import Clock
-from cognate.store.sql import Store
+from cognate.store.base import Store
 
 KIND = "browser-session"
 LIFETIME_S = 3600

@@ -50,8 +50,11 @@ def _missing(client: Client) -> InvalidClientException:
     return InvalidClientException(f"Client {client.id} is configured for secret but secret was not received")
 
 
-def _mismatch(client: Client) -> InvalidClientException:
-    return InvalidClientException(f"Unable to verify secret hash for client {client.id}")
+def _mismatch(client: Client, tried: int = 1) -> InvalidClientException:
+    return InvalidClientException(
+        f"Unable to verify secret hash for client {client.id}",
+        detail=f"the proof matched none of the {tried} name(s) the request's user goes by",
+    )
 
 
 def secret_hash_matches(client: Client, given: str, *names: str | None) -> bool:
@@ -67,7 +70,7 @@ def verify_secret_hash(client: Client, given: str | None, *names: str | None) ->
     if not given:
         raise _missing(client)
     if not secret_hash_matches(client, given, *names):
-        raise _mismatch(client)
+        raise _mismatch(client, len([n for n in names if n]))
 
 
 def verify_client_secret(client: Client, given: str | None) -> None:
@@ -79,7 +82,10 @@ def verify_client_secret(client: Client, given: str | None) -> None:
     if client.secret is None:
         return
     if not given or not hmac.compare_digest(client.secret.encode(), given.encode("utf-8", "replace")):
-        raise _mismatch(client)
+        raise InvalidClientException(
+            f"Unable to verify secret hash for client {client.id}",
+            detail="ClientSecret missing" if not given else "ClientSecret does not match",
+        )
 
 
 class ClientAuth:

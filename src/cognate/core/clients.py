@@ -21,8 +21,7 @@ from cognate.errors import (
     ResourceNotFoundException,
     ScopeDoesNotExistException,
 )
-from cognate.store.base import Conflict
-from cognate.store.sql import Store
+from cognate.store.base import Conflict, Store
 
 SYSTEM_SCOPES = {"openid", "email", "phone", "profile", "aws.cognito.signin.user.admin"}
 DEFAULT_AUTH_FLOWS = ["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_CUSTOM_AUTH"]

@@ -6,11 +6,20 @@ import time
 
 
 class Clock:
-    def __init__(self) -> None:
+    """Wall-clock time in epoch seconds; ``pinned`` stands still until moved."""
+
+    def __init__(self, pinned_at: float | None = None) -> None:
+        self._pinned_at = pinned_at
         self._offset = 0.0
 
+    @classmethod
+    def pinned(cls, at: float | None = None) -> Clock:
+        """A clock that does not move by itself (tests): ``at``, or now."""
+        return cls(time.time() if at is None else at)
+
     def now(self) -> float:
-        return time.time() + self._offset
+        base = time.time() if self._pinned_at is None else self._pinned_at
+        return base + self._offset
 
     def advance(self, seconds: float) -> None:
         """Move this clock forward (tests only)."""

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from cognate.core.clock import Clock
 from cognate.core.entities import Pool, User
@@ -26,7 +28,7 @@ from cognate.errors import (
     LimitExceededException,
     NotAuthorizedException,
 )
-from cognate.store.sql import Store
+from cognate.store.base import TtlStore
 
 KIND = "user-code"
 LIMIT = "Attempt limit exceeded, please try after some time."
@@ -40,6 +42,11 @@ DEFAULT_MESSAGE = {
 }
 VERIFY_SUBJECT = "Your verification code"
 VERIFY_MESSAGE = "Your verification code is {####}."
+# VerificationMessageTemplate.DefaultEmailOption CONFIRM_WITH_LINK: the email carries a link to the
+# hosted /confirmUser page instead of the code; {##text##} becomes the link (Cognito's defaults).
+LINK_SUBJECT = "Your verification link"
+LINK_MESSAGE = "Please click the link below to verify your email address. {##Verify Email##}"
+_LINK_TEXT = re.compile(r"\{##(.*?)##\}", re.S)
 
 
 def mask(medium: str, destination: str) -> str:
@@ -73,14 +80,23 @@ def delivery_for(attribute: str) -> Delivery:
 
 
 class Codes:
-    def __init__(self, store: Store, clock: Clock, lockout: Lockout, messenger: Messenger) -> None:
+    def __init__(
+        self, store: TtlStore, clock: Clock, lockout: Lockout, messenger: Messenger, public_url: str = ""
+    ) -> None:
         self.store = store
         self.clock = clock
         self.lockout = lockout
         self.messenger = messenger
+        self.public_url = public_url
 
-    async def send(self, pool: Pool, user: User, purpose: str, delivery: Delivery) -> dict[str, str]:
-        """Make, store and send a code; the CodeDeliveryDetails to answer with."""
+    async def send(
+        self, pool: Pool, user: User, purpose: str, delivery: Delivery, *, client_id: str | None = None
+    ) -> dict[str, str]:
+        """Make, store and send a code; the CodeDeliveryDetails to answer with.
+
+        A sign-up code of a pool that confirms by link (and of a known app client) goes as a
+        link to ``/confirmUser?client_id=..&user_name=..&confirmation_code=..``, as Cognito's.
+        """
         code = f"{secrets.randbelow(10**6):06d}"
         ttl = LIFETIME_S[purpose]
         await self.store.put(
@@ -94,11 +110,24 @@ class Codes:
             ttl,
         )
         subject, body = self._texts(pool, purpose, delivery.medium)
+        body = render(body, user.username, code)
+        template = pool.doc.get("VerificationMessageTemplate") or {}
+        if (
+            purpose == "signup"
+            and client_id
+            and delivery.medium == "EMAIL"
+            and template.get("DefaultEmailOption") == "CONFIRM_WITH_LINK"
+        ):
+            query = urlencode({"client_id": client_id, "user_name": user.username, "confirmation_code": code})
+            url = f"{self.public_url}/confirmUser?{query}"
+            subject = template.get("EmailSubjectByLink") or LINK_SUBJECT
+            message = render(template.get("EmailMessageByLink") or LINK_MESSAGE, user.username, code)
+            body = _LINK_TEXT.sub(lambda m: f'<a href="{url}">{m.group(1)}</a>', message)
         await self.messenger.send(
             channel="email" if delivery.medium == "EMAIL" else "sms",
             to=user.attributes[delivery.attribute],
             subject=subject if delivery.medium == "EMAIL" else "",
-            body=render(body, user.username, code),
+            body=body,
             kind={"reset": "reset", "mfa": "mfa"}.get(purpose, "verification"),
             pool_id=pool.id,
             username=user.username,

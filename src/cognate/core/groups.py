@@ -7,19 +7,21 @@ AdminListGroupsForUser / ListUsersInGroup.
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
+from cognate.core import paging
 from cognate.core.clock import Clock
 from cognate.core.entities import Group, Pool, User
+from cognate.core.users import username_key
 from cognate.errors import GroupExistsException, ResourceNotFoundException
-from cognate.store.base import Conflict
-from cognate.store.sql import Store
+from cognate.store.base import Conflict, GroupStore
 
 GROUP_FIELDS = ("Description", "RoleArn", "Precedence")
 
 
 class Groups:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: GroupStore, clock: Clock) -> None:
         self.store = store
         self.clock = clock
 
@@ -64,3 +66,23 @@ class Groups:
         return sorted(
             groups, key=lambda g: (g.doc.get("Precedence") is None, g.doc.get("Precedence", 0), g.name)
         )
+
+    # --- pages (ListGroups, ListUsersInGroup) -------------------------------------------
+
+    async def list(self, pool: Pool, limit: int, token: str | None) -> tuple[list[Group], str | None]:
+        """One page of the pool's groups by name, and the token of the next page (if any)."""
+        found = await self.store.list_groups(pool.id, limit + 1, paging.decode(token) if token else None)
+        page = found[:limit]
+        return page, (paging.encode(page[-1].name) if len(found) > limit and page else None)
+
+    async def users_in(
+        self, pool: Pool, name: str, limit: int, token: str | None
+    ) -> tuple[builtins.list[User], str | None]:
+        """One page of a group's members by username (the group must exist)."""
+        await self.get(pool, name)
+        found = await self.store.users_in_group(
+            pool.id, name, limit + 1, paging.decode(token) if token else None
+        )
+        page = found[:limit]
+        more = len(found) > limit and page
+        return page, (paging.encode(username_key(pool, page[-1].username)) if more else None)

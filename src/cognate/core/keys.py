@@ -18,8 +18,7 @@ from cognate.core.clock import Clock
 from cognate.core.entities import SigningKey
 from cognate.crypto import signing
 from cognate.crypto.sealing import Sealer
-from cognate.store.auth_sql import AuthStore
-from cognate.store.sql import Store
+from cognate.store.base import KeyStore
 
 PURPOSE = "signing-key"
 PURPOSES = ("id", "access")
@@ -36,9 +35,8 @@ class PoolKeys:
 
 
 class SigningKeys:
-    def __init__(self, store: Store, clock: Clock, sealer: Sealer) -> None:
+    def __init__(self, store: KeyStore, clock: Clock, sealer: Sealer) -> None:
         self.store = store
-        self.auth_store = AuthStore(store)
         self.clock = clock
         self.sealer = sealer
         self._cache: dict[str, PoolKeys] = {}
@@ -69,7 +67,7 @@ class SigningKeys:
     async def _load(self, pool_id: str) -> PoolKeys:
         rows = await self.store.signing_keys(pool_id)
         if not any(r.retired is None for r in rows):
-            await self.auth_store.insert_first_keys(pool_id, await self._new_pair(pool_id))
+            await self.store.insert_first_keys(pool_id, await self._new_pair(pool_id))
             rows = await self.store.signing_keys(pool_id)
         now = self.clock.now()
         signers: dict[str, signing.Signer] = {}

@@ -10,24 +10,31 @@ those in flight count toward the threshold: concurrent guesses on any number of
 workers cannot have more than five passwords checked before the lockout starts.
 An attempt beyond that waits for one in flight to finish, so a user signing in
 from several places at once with the right password is served, not locked out.
+
+Waiting attempts of one process queue first come, first served: each finish hands its
+place to the oldest waiter alone (no herd of retries, and no waiter passed over time
+after time, which is what made the tail latency of one busy account), and a newcomer
+queues behind those already waiting. Finishes in other processes are noticed by a
+slower poll of the store.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from cognate.core.clock import Clock
 from cognate.errors import NotAuthorizedException
-from cognate.store.auth_sql import AuthStore, Verdict
+from cognate.store.base import AttemptStore, Verdict
 
 THRESHOLD = 5
 MAX_LOCK_S = 900.0
 QUIET_S = 900.0
 MAX_WAIT_S = 10.0
+POLL_S = 0.05  # how often a waiter asks the store again (finishes in other processes)
 EXCEEDED = "Password attempts exceeded"
 
 
@@ -44,39 +51,62 @@ class Outcome:
 
 
 class Lockout:
-    def __init__(self, auth_store: AuthStore, clock: Clock) -> None:
+    def __init__(self, auth_store: AttemptStore, clock: Clock) -> None:
         self.auth_store = auth_store
         self.clock = clock
-        # Attempts of this process waiting for one in flight to finish, by user: woken the
-        # moment it does (those of other processes poll).
-        self._finished: dict[tuple[str, str], asyncio.Event] = {}
+        # This process's attempts waiting for a place, by user, oldest first.
+        self._waiting: dict[tuple[str, str], deque[asyncio.Future[None]]] = {}
 
-    async def _wait_for_a_finish(self, key: tuple[str, str], poll_s: float) -> None:
-        event = self._finished.setdefault(key, asyncio.Event())
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), poll_s)
+    async def _try(self, pool_id: str, user_key: str) -> bool:
+        """Ask the store for a place: True if admitted, False to wait; raises while locked out."""
+        result = await self.auth_store.begin_attempt(pool_id, user_key, self.clock.now(), QUIET_S, THRESHOLD)
+        if result.verdict is Verdict.LOCKED:
+            self._hand_over((pool_id, user_key))  # the next waiter learns it at once too
+            raise NotAuthorizedException(EXCEEDED)
+        return result.verdict is Verdict.ALLOWED
 
-    def _announce_finish(self, key: tuple[str, str]) -> None:
-        event = self._finished.pop(key, None)
-        if event is not None:
-            event.set()
+    def _hand_over(self, key: tuple[str, str]) -> None:
+        """Wake the oldest waiter of this user (a place was freed)."""
+        queue = self._waiting.get(key)
+        while queue:
+            waiter = queue.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                break
+        if queue is not None and not queue:
+            del self._waiting[key]
+
+    async def _admit(self, pool_id: str, user_key: str) -> None:
+        key = (pool_id, user_key)
+        if not self._waiting.get(key) and await self._try(pool_id, user_key):
+            return
+        loop = asyncio.get_running_loop()
+        deadline = time.monotonic() + MAX_WAIT_S
+        turn: asyncio.Future[None] = loop.create_future()
+        self._waiting.setdefault(key, deque()).append(turn)
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise NotAuthorizedException(EXCEEDED)
+                await asyncio.wait([turn], timeout=min(POLL_S, remaining))
+                if turn.done():  # our turn; keep the head of the queue until admitted
+                    turn = loop.create_future()
+                    self._waiting.setdefault(key, deque()).appendleft(turn)
+                if await self._try(pool_id, user_key):
+                    return
+        finally:
+            queue = self._waiting.get(key)
+            if queue is not None:
+                if turn in queue:
+                    queue.remove(turn)
+                if not queue:
+                    del self._waiting[key]
 
     @asynccontextmanager
     async def attempt(self, pool_id: str, user_key: str) -> AsyncIterator[Outcome]:
         """Admit one attempt (or refuse it while locked out); record its outcome on exit."""
-        delay, waited = 0.01, 0.0
-        while True:
-            result = await self.auth_store.begin_attempt(
-                pool_id, user_key, self.clock.now(), QUIET_S, THRESHOLD
-            )
-            if result.verdict is Verdict.ALLOWED:
-                break
-            if result.verdict is Verdict.LOCKED or waited >= MAX_WAIT_S:
-                raise NotAuthorizedException(EXCEEDED)
-            started = time.monotonic()
-            await self._wait_for_a_finish((pool_id, user_key), delay)
-            waited += time.monotonic() - started
-            delay = min(delay * 2, 0.1)
+        await self._admit(pool_id, user_key)
         outcome = Outcome()
         try:
             yield outcome
@@ -91,4 +121,4 @@ class Lockout:
                     lock_for=lock_seconds,
                 )
             )
-            self._announce_finish((pool_id, user_key))
+            self._hand_over((pool_id, user_key))

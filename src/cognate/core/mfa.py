@@ -12,7 +12,8 @@ The user's TOTP secret is sealed with the master key; SMS codes go through codes
 from __future__ import annotations
 
 import copy
-from dataclasses import replace
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pyotp
@@ -33,6 +34,14 @@ from cognate.errors import (
 TOTP = "SOFTWARE_TOKEN_MFA"
 SMS = "SMS_MFA"
 PURPOSE = "totp-secret"
+
+
+@dataclass(frozen=True)
+class Preference:
+    """One factor's setting in an MFA preference: None leaves that part as it is."""
+
+    enabled: bool | None = None
+    preferred: bool | None = None
 
 
 def pool_methods(pool: Pool) -> list[str]:
@@ -65,31 +74,36 @@ class Mfa:
 
     # --- the pool's configuration -------------------------------------------------------
 
-    async def set_pool_config(self, pool_id: str, req: dict[str, Any]) -> dict[str, Any]:
+    async def set_pool_config(
+        self,
+        pool_id: str,
+        *,
+        mode: str | None = None,
+        sms: Mapping[str, Any] | None = None,
+        software_token: Mapping[str, Any] | None = None,
+        email: Mapping[str, Any] | None = None,
+    ) -> Pool:
+        """SetUserPoolMfaConfig: the factors given replace the pool's; ``mode`` is OFF, ON or OPTIONAL.
+
+        The factor configurations are kept as Cognito shapes them (SmsMfaConfiguration,
+        SoftwareTokenMfaConfiguration, EmailMfaConfiguration), like the rest of the pool.
+        """
         pool = await self.pools.get(pool_id)
         doc = copy.deepcopy(pool.doc)
         config = dict(doc.get("MfaConfig") or {})
-        for key in ("SmsMfaConfiguration", "SoftwareTokenMfaConfiguration", "EmailMfaConfiguration"):
-            if key in req:
-                config[key] = req[key]
-        if "MfaConfiguration" in req:
-            doc["MfaConfiguration"] = req["MfaConfiguration"]
+        for key, value in (
+            ("SmsMfaConfiguration", sms),
+            ("SoftwareTokenMfaConfiguration", software_token),
+            ("EmailMfaConfiguration", email),
+        ):
+            if value is not None:
+                config[key] = copy.deepcopy(dict(value))
+        if mode is not None:
+            doc["MfaConfiguration"] = mode
         doc["MfaConfig"] = config
         if doc.get("MfaConfiguration") == "ON" and not pool_methods(replace(pool, doc=doc)):
             raise InvalidParameterException("MFA cannot be ON without at least one MFA method enabled.")
-        await self.pools.save_doc(pool, doc)
-        return self.pool_config(replace(pool, doc=doc))
-
-    @staticmethod
-    def pool_config(pool: Pool) -> dict[str, Any]:
-        config = pool.doc.get("MfaConfig") or {}
-        out: dict[str, Any] = {"MfaConfiguration": pool.doc.get("MfaConfiguration", "OFF")}
-        out["SoftwareTokenMfaConfiguration"] = config.get("SoftwareTokenMfaConfiguration") or {
-            "Enabled": TOTP in pool_methods(pool)
-        }
-        if config.get("SmsMfaConfiguration"):
-            out["SmsMfaConfiguration"] = config["SmsMfaConfiguration"]
-        return out
+        return await self.pools.save_doc(pool, doc)
 
     # --- authenticator apps ---------------------------------------------------------------
 
@@ -123,14 +137,15 @@ class Mfa:
     # --- preferences ------------------------------------------------------------------------
 
     async def set_preference(
-        self, pool: Pool, user: User, sms: dict[str, Any] | None, totp: dict[str, Any] | None
+        self, pool: Pool, user: User, sms: Preference | None, totp: Preference | None
     ) -> User:
+        """SetUserMFAPreference / AdminSetUserMFAPreference: None leaves a factor as it is."""
         enabled = list(user.mfa.get("enabled", []))
         preferred = user.mfa.get("preferred")
         for method, settings in ((SMS, sms), (TOTP, totp)):
             if settings is None:
                 continue
-            if settings.get("Enabled"):
+            if settings.enabled:
                 if method == TOTP and not user.mfa.get("totp"):
                     raise SoftwareTokenMFANotFoundException(
                         "Software Token MFA has not been enabled by the user."
@@ -141,11 +156,11 @@ class Mfa:
                     enabled.append(method)
             elif method in enabled:
                 enabled.remove(method)
-            if settings.get("PreferredMfa"):
+            if settings.preferred:
                 if method not in enabled:
                     raise InvalidParameterException("A preferred MFA method must be enabled.")
                 preferred = method
-            elif preferred == method and (not settings.get("Enabled", True) or "PreferredMfa" in settings):
+            elif preferred == method and (settings.enabled is False or settings.preferred is not None):
                 preferred = None
         if preferred not in enabled:
             preferred = None

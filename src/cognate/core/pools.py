@@ -19,8 +19,7 @@ from cognate.errors import (
     InvalidParameterException,
     ResourceNotFoundException,
 )
-from cognate.store.base import Conflict
-from cognate.store.sql import Store
+from cognate.store.base import Conflict, PoolStore
 
 ACCOUNT_ID = "000000000000"
 
@@ -114,7 +113,7 @@ def _check_invitation(template: dict[str, Any]) -> None:
 
 
 class Pools:
-    def __init__(self, store: Store, clock: Clock, region: str) -> None:
+    def __init__(self, store: PoolStore, clock: Clock, region: str) -> None:
         self.store = store
         self.clock = clock
         self.region = region
@@ -166,6 +165,10 @@ class Pools:
         updated = Pool(id=pool.id, name=pool.name, created=pool.created, modified=self.clock.now(), doc=doc)
         await self.store.update_pool(updated)
         return updated
+
+    async def find(self, pool_id: str) -> Pool | None:
+        """The pool, or None (a hot read: through the store's one-second cache)."""
+        return await self.store.cached_pool(pool_id)
 
     async def list(self, limit: int, token: str | None) -> tuple[list[Pool], str | None]:
         pools = await self.store.list_pools(limit + 1, paging.decode(token) if token else None)

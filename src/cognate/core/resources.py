@@ -13,12 +13,11 @@ from typing import Any
 
 from cognate.core.entities import Domain, Pool, ResourceServer
 from cognate.errors import InvalidParameterException, ResourceNotFoundException
-from cognate.store.base import Conflict
-from cognate.store.sql import Store
+from cognate.store.base import Conflict, ResourceStore
 
 
 class Resources:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: ResourceStore) -> None:
         self.store = store
 
     async def create_server(self, pool: Pool, fields: dict[str, Any]) -> ResourceServer:

@@ -31,8 +31,7 @@ from cognate.core.ui_customization import UiCustomizations
 from cognate.core.users import Users
 from cognate.crypto.passwords import Passwords
 from cognate.crypto.sealing import Sealer
-from cognate.store.auth_sql import AuthStore
-from cognate.store.cached import CachingStore
+from cognate.store.base import Store
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,7 @@ class CoreConfig:
 class Core:
     def __init__(
         self,
-        store: CachingStore,
+        store: Store,
         config: CoreConfig,
         clock: Clock | None = None,
         invoker: Invoker | None = None,
@@ -79,8 +78,8 @@ class Core:
         self.authorization_codes = AuthorizationCodes(store, self.clock)
         self.browser_sessions = BrowserSessions(store, self.clock)
         self.detours = Detours(store, self.clock)
-        self.lockout = Lockout(AuthStore(store), self.clock)
-        self.codes = Codes(store, self.clock, self.lockout, self.messenger)
+        self.lockout = Lockout(store, self.clock)
+        self.codes = Codes(store, self.clock, self.lockout, self.messenger, config.public_url)
         self.mfa = Mfa(self.pools, self.users, self.codes, self.sealer, self.clock)
         self.auth = AuthFlows(
             self.pools,

@@ -14,7 +14,7 @@ from typing import Any
 from cognate.core import ids
 from cognate.core.clock import Clock
 from cognate.errors import NotAuthorizedException
-from cognate.store.sql import Store
+from cognate.store.base import TtlStore
 
 KIND = "auth-session"
 EXPIRED = "Invalid session for the user, session is expired."
@@ -25,7 +25,7 @@ def _key(session: str) -> str:
 
 
 class Sessions:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: TtlStore, clock: Clock) -> None:
         self.store = store
         self.clock = clock
 

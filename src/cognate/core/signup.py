@@ -8,13 +8,11 @@ attribute), "Managing error responses" (PreventUserExistenceErrors). Codes: code
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from cognate.core.codes import Codes, Delivery, delivery_for
 from cognate.core.context import RequestContext
 from cognate.core.entities import Client, Pool, User, UserStatus
-from cognate.core.users import username_key
 from cognate.errors import (
     CodeMismatchException,
     InvalidParameterException,
@@ -54,7 +52,9 @@ class SignUps:
         out: dict[str, Any] = {"UserConfirmed": False, "UserSub": user.sub}
         delivery = auto_verified_delivery(pool, user)
         if delivery is not None:
-            out["CodeDeliveryDetails"] = await self.codes.send(pool, user, "signup", delivery)
+            out["CodeDeliveryDetails"] = await self.codes.send(
+                pool, user, "signup", delivery, client_id=client.id
+            )
         return out
 
     async def known_user(self, pool: Pool, client: Client, typed: str) -> User | None:
@@ -72,11 +72,8 @@ class SignUps:
         if user.status != UserStatus.UNCONFIRMED:
             raise NotAuthorizedException(f"User cannot be confirmed. Current status is {user.status}")
         doc = await self.codes.redeem(pool, user, "signup", str(req["ConfirmationCode"]))
-        user = await self.users.update_attributes(
-            pool, user, [{"Name": f"{doc['attribute']}_verified", "Value": "true"}]
-        )
-        confirmed = replace(user, status=UserStatus.CONFIRMED, modified=self.flows.clock.now())
-        await self.users.store.update_user(confirmed, username_key(pool, user.username))
+        force = bool(req.get("ForceAliasCreation"))
+        await self.users.confirm_sign_up(pool, user, doc.get("attribute"), force_alias=force)
 
     async def resend(self, ctx: RequestContext, client_id: str, req: dict[str, Any]) -> dict[str, Any]:
         pool, client = await self.flows.client_of(client_id)
@@ -88,7 +85,9 @@ class SignUps:
         delivery = auto_verified_delivery(pool, user)
         if delivery is None:
             raise InvalidParameterException("Auto verification not turned on.")
-        return {"CodeDeliveryDetails": await self.codes.send(pool, user, "signup", delivery)}
+        return {
+            "CodeDeliveryDetails": await self.codes.send(pool, user, "signup", delivery, client_id=client.id)
+        }
 
 
 def check_writable(client: Client, attrs: dict[str, Any]) -> None:

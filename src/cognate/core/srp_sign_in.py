@@ -6,7 +6,7 @@ brings ``PASSWORD_CLAIM_SIGNATURE`` over that secret block and a ``TIMESTAMP``. 
 server's half of the exchange (its ephemeral ``b``, sealed) is kept in the store under
 the secret block's hash and redeemed once, atomically, so a claim cannot be replayed
 and any worker or node can check it. The proof then goes through the same lockout and
-state checks as a password (``AuthFlows.verify_first_factor``).
+state checks as a password (``AuthFlows.sign_in_first_factor``, PreAuthentication first).
 
 With PreventUserExistenceErrors ENABLED an unknown user gets a simulated challenge with a
 stable salt and internal id, as Cognito documents ("Managing error responses"), and the
@@ -174,5 +174,5 @@ class SrpSignIn:
             )
             return ok
 
-        user = await self.flows.verify_first_factor(pool, client, state["typed"], user, proof_holds)
+        user = await self.flows.sign_in_first_factor(ctx, pool, client, state["typed"], user, proof_holds)
         return await self.flows.after_first_factor(ctx, pool, client, user, ("pwd",))

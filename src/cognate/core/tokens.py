@@ -32,7 +32,7 @@ from cognate.core.token_overrides import TokenClaims
 from cognate.core.triggers import Triggers
 from cognate.crypto import signing
 from cognate.errors import NotAuthorizedException, RefreshTokenReuseException
-from cognate.store.cached import CachingStore
+from cognate.store.base import Store
 
 ADMIN_SCOPE = "aws.cognito.signin.user.admin"
 BOOLEAN_CLAIMS = {"email_verified", "phone_number_verified"}
@@ -74,7 +74,7 @@ def _claim_value(name: str, value: str) -> Any:
 class Tokens:
     def __init__(
         self,
-        store: CachingStore,
+        store: Store,
         clock: Clock,
         keys: SigningKeys,
         groups: Groups,
@@ -411,6 +411,12 @@ class Tokens:
         if key is None:
             raise invalid
         return pool_id, key
+
+    async def lookup_refresh(self, token: str) -> RefreshToken | None:
+        """The stored record of a refresh token in any state (introspection, revocation)."""
+        if not token or len(token) > 4096:
+            return None
+        return await self.store.get_refresh_token(refresh_hash(token))
 
     async def find_refresh(self, token: str, client: Client) -> RefreshToken:
         """The live refresh token of ``client``; NotAuthorizedException otherwise."""

@@ -25,7 +25,7 @@ from cognate.core.clock import Clock
 from cognate.core.entities import Pool
 from cognate.core.pools import Pools
 from cognate.errors import InvalidParameterException, ResourceNotFoundException
-from cognate.store.sql import Store
+from cognate.store.base import Store
 
 DOC_KEY = "UICustomization"
 ALL = "ALL"

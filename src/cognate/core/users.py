@@ -6,6 +6,12 @@ AdminSetUserPassword, AdminUpdateUserAttributes, AdminDeleteUserAttributes,
 AdminDisableUser, AdminEnableUser, AdminConfirmSignUp, AdminDeleteUser, ListUsers);
 developer guide, "Customizing sign-in attributes" (usernames, aliases, case
 sensitivity). Passwords are hashed with argon2id; the SRP verifier is sealed.
+
+A usable alias belongs to one user, and the database holds that rule (a unique
+index, store/users.py): each write that may give a user an alias runs in one
+transaction that relies on it, and a taken alias comes back as AliasExistsException
+(UsernameExistsException when it is the new user's sign-in name), never by
+check-then-insert.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import builtins
 import json
 import re
 import uuid
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import replace
 from typing import Any
@@ -28,14 +35,14 @@ from cognate.crypto.passwords import Passwords
 from cognate.crypto.sealing import Sealer
 from cognate.errors import (
     AliasExistsException,
+    CognateError,
     InvalidParameterException,
     NotAuthorizedException,
     UnsupportedUserStateException,
     UsernameExistsException,
     UserNotFoundException,
 )
-from cognate.store.base import Conflict
-from cognate.store.sql import Store
+from cognate.store.base import AliasConflict, Conflict, Store, Tx, UserIndex
 
 # Attributes kept in the attribute index: the ones ListUsers filters on and the aliases.
 INDEXED = ("email", "phone_number", "name", "given_name", "family_name", "preferred_username", "sub")
@@ -55,6 +62,50 @@ def case_sensitive(pool: Pool) -> bool:
 
 def username_key(pool: Pool, username: str) -> str:
     return username if case_sensitive(pool) else username.lower()
+
+
+def alias_key(pool: Pool, attribute: str, value: str) -> str:
+    """An alias as its unique index keys it: in a case-insensitive pool, email and
+    preferred_username ignore case (Cognito: "This option also enables both
+    preferred_username and email alias to be case insensitive")."""
+    if attribute != "phone_number" and not case_sensitive(pool):
+        return value.lower()
+    return value
+
+
+def usable_aliases(pool: Pool, attrs: dict[str, str]) -> list[tuple[str, str]]:
+    """The (attribute, key) pairs a user with ``attrs`` signs in with besides the username.
+
+    With UsernameAttributes, the email or phone number itself (verified or not); with
+    AliasAttributes, a verified email or phone number (an unverified one may sit on
+    several accounts, as in Cognito) and any preferred_username.
+    """
+    username_attrs = pool.doc.get("UsernameAttributes") or []
+    alias_attrs = pool.doc.get("AliasAttributes") or []
+    out = []
+    for attr in ALIASES:
+        value = attrs.get(attr)
+        if not value:
+            continue
+        if attr in username_attrs or (
+            attr in alias_attrs and (attr == "preferred_username" or attrs.get(f"{attr}_verified") == "true")
+        ):
+            out.append((attr, alias_key(pool, attr, value)))
+    return out
+
+
+def index_of(pool: Pool, user: User) -> UserIndex:
+    """What the store finds ``user`` by: the filterable attributes and the usable aliases."""
+    return UserIndex(indexed_values(user), usable_aliases(pool, user.attributes))
+
+
+def alias_taken(pool: Pool, conflict: AliasConflict, *, creating: bool) -> CognateError:
+    """Cognito's error for an alias another user holds: at creation, a sign-in name (UsernameAttributes)
+    is a taken username; otherwise the alias exists."""
+    message = f"An account with the given {conflict.attribute} already exists."
+    if creating and conflict.attribute in (pool.doc.get("UsernameAttributes") or []):
+        return UsernameExistsException(message)
+    return AliasExistsException(message)
 
 
 def indexed_values(user: User) -> list[tuple[str, str]]:
@@ -90,17 +141,15 @@ class Users:
     # --- lookups ----------------------------------------------------------------
 
     async def find(self, pool: Pool, name: str) -> User | None:
-        """The user a sign-in name designates: username, then alias or username attribute, then sub."""
+        """The user a sign-in name designates: username, then a usable alias, then sub."""
         user = await self.store.get_user(pool.id, username_key(pool, name))
         if user is not None:
             return user
         for attr in self._sign_in_attributes(pool):
-            for value in {name, name.lower()} if not case_sensitive(pool) and attr == "email" else {name}:
-                subs = await self.store.find_subs_by_attr(pool.id, attr, value)
-                for sub in subs:
-                    candidate = await self.store.get_user_by_sub(pool.id, sub)
-                    if candidate and self._alias_usable(pool, candidate, attr):
-                        return candidate
+            if attr in ALIASES:
+                user = await self.store.user_by_alias(pool.id, attr, alias_key(pool, attr, name))
+                if user is not None:
+                    return user
         try:
             uuid.UUID(name)
         except ValueError:
@@ -111,11 +160,13 @@ class Users:
     def _sign_in_attributes(pool: Pool) -> list[str]:
         return list(pool.doc.get("UsernameAttributes") or []) + list(pool.doc.get("AliasAttributes") or [])
 
-    @staticmethod
-    def _alias_usable(pool: Pool, user: User, attr: str) -> bool:
-        if attr in (pool.doc.get("UsernameAttributes") or []) or attr == "preferred_username":
-            return True
-        return user.attributes.get(f"{attr}_verified") == "true"
+    async def count(self, pool: Pool) -> int:
+        """DescribeUserPool's EstimatedNumberOfUsers (exact here)."""
+        return await self.store.count_users(pool.id)
+
+    async def by_sub(self, pool: Pool, sub: str) -> User | None:
+        """The user whose ``sub`` this is (a token's, a code's, a session's), or None."""
+        return await self.store.get_user_by_sub(pool.id, sub)
 
     async def get(self, pool: Pool, name: str) -> User:
         user = await self.find(pool, name)
@@ -178,7 +229,6 @@ class Users:
         username, attrs = self._apply_username_attributes(pool, username, attrs)
         attributes.check_writes(pool.doc["SchemaAttributes"], attrs, creating=True)
         attributes.check_required(pool.doc["SchemaAttributes"], attrs)
-        await self._check_aliases(pool, None, attrs, force=bool(req.get("ForceAliasCreation")))
         policy = password_policy.policy_of(pool.doc)
         temp = req.get("TemporaryPassword")
         if temp is not None:
@@ -204,10 +254,9 @@ class Users:
             password_expires=now + self._temp_validity(pool),
             **creds,
         )
-        try:
-            await self.store.insert_user(user, username_key(pool, username), indexed_values(user))
-        except Conflict:
-            raise UsernameExistsException("User account already exists") from None
+        await self._insert(
+            pool, user, "User account already exists", force=bool(req.get("ForceAliasCreation"))
+        )
         if action != "SUPPRESS":
             await self._send_invitation(pool, user, temp, mediums)
         return user
@@ -246,42 +295,45 @@ class Users:
         """A new user's sub: with UsernameAttributes the generated username is the sub."""
         return username if pool.doc.get("UsernameAttributes") else ids.sub()
 
-    async def _check_aliases(
-        self, pool: Pool, user: User | None, attrs: dict[str, str], *, force: bool
-    ) -> None:
-        """Usernames-by-attribute must be unique; verified aliases too (or move with ForceAliasCreation)."""
-        username_attrs = pool.doc.get("UsernameAttributes") or []
-        alias_attrs = pool.doc.get("AliasAttributes") or []
-        for attr in ALIASES:
-            value = attrs.get(attr)
-            if not value or (attr not in username_attrs and attr not in alias_attrs):
-                continue
-            others = [
-                s
-                for s in await self.store.find_subs_by_attr(pool.id, attr, value)
-                if not user or s != user.sub
-            ]
-            if not others:
-                continue
-            if attr in username_attrs:
-                # Taken by another user: at creation the name is taken, at an update the alias.
-                error = UsernameExistsException if user is None else AliasExistsException
-                raise error(f"An account with the given {attr} already exists.")
-            verified = attr == "preferred_username" or attrs.get(f"{attr}_verified") == "true"
-            if not verified:
-                continue
-            for sub in others:
-                other = await self.store.get_user_by_sub(pool.id, sub)
-                if other is None or not self._alias_usable(pool, other, attr):
-                    continue
-                if not force or attr == "preferred_username":
-                    raise AliasExistsException(f"An account with the given {attr} already exists.")
-                moved = dict(other.attributes)
-                moved[f"{attr}_verified"] = "false"
-                await self.store.update_user(
-                    replace(other, attributes=moved, modified=self.clock.now()),
-                    username_key(pool, other.username),
+    async def _insert(self, pool: Pool, user: User, exists: str, *, force: bool = False) -> None:
+        """Insert a new user in one transaction; the unique indexes decide who gets a name.
+
+        With ForceAliasCreation, a verified email or phone another user holds as an alias
+        moves to the new user (and is marked unverified on the other), in the same
+        transaction: if the insert fails, nothing moved.
+        """
+        try:
+            async with self.store.transaction() as tx:
+                if force:
+                    await self._take_aliases(pool, user, tx)
+                await self.store.insert_user(
+                    user, username_key(pool, user.username), index_of(pool, user), tx=tx
                 )
+        except AliasConflict as conflict:
+            raise alias_taken(pool, conflict, creating=True) from None
+        except Conflict:
+            raise UsernameExistsException(exists) from None
+
+    async def _take_aliases(self, pool: Pool, user: User, tx: Tx) -> None:
+        """Move the verified email / phone aliases of ``user`` from whoever holds them."""
+        alias_attrs = pool.doc.get("AliasAttributes") or []
+        for attr, key in usable_aliases(pool, user.attributes):
+            if attr not in ("email", "phone_number") or attr not in alias_attrs:
+                continue  # preferred_username and a username attribute never move
+            previous = await self.store.take_alias(pool.id, attr, key, user.sub, tx=tx)
+            if previous is None:
+                continue
+            other = await self.store.get_user_by_sub(pool.id, previous, tx=tx)
+            if other is None:
+                continue
+            moved = replace(
+                other,
+                attributes={**other.attributes, f"{attr}_verified": "false"},
+                modified=self.clock.now(),
+            )
+            await self.store.update_user(
+                moved, username_key(pool, other.username), index_of(pool, moved), tx=tx
+            )
 
     @staticmethod
     def _deliverable(mediums: list[str], attrs: dict[str, str]) -> None:
@@ -354,7 +406,6 @@ class Users:
         if required:
             attributes.check_required(pool.doc["SchemaAttributes"], attrs)
         password_policy.check(password_policy.policy_of(pool.doc), password)
-        await self._check_aliases(pool, None, attrs, force=False)
         now = self.clock.now()
         sub = self._new_sub(pool, username)
         user = User(
@@ -368,10 +419,7 @@ class Users:
             modified=now,
             **(await self.credentials(pool, username, password)),
         )
-        try:
-            await self.store.insert_user(user, username_key(pool, username), indexed_values(user))
-        except Conflict:
-            raise UsernameExistsException("User already exists") from None
+        await self._insert(pool, user, "User already exists")
         return user
 
     # --- attribute updates -------------------------------------------------------
@@ -381,24 +429,79 @@ class Users:
     ) -> User:
         changes = {a["Name"]: a.get("Value", "") for a in updates}
         attributes.check_writes(pool.doc["SchemaAttributes"], changes, creating=False, admin=admin)
-        new = dict(user.attributes)
-        for contact in ("email", "phone_number"):
-            if (
-                contact in changes
-                and changes[contact] != new.get(contact)
-                and f"{contact}_verified" not in changes
-            ):
-                # A new address is unverified until proven (Cognito's rule).
-                new[f"{contact}_verified"] = "false"
-        new.update(changes)
         kinds = pool.doc.get("UsernameAttributes") or []
-        for contact in kinds:
-            if contact in user.attributes and not new.get(contact):
-                raise InvalidParameterException(f"Cannot remove the {contact} attribute: it is the username.")
-        await self._check_aliases(pool, user, new, force=False)
-        updated = replace(user, attributes=new, modified=self.clock.now())
-        await self.store.update_user(updated, username_key(pool, user.username), indexed_values(updated))
+
+        def change(current: dict[str, str]) -> dict[str, str]:
+            new = dict(current)
+            for contact in ("email", "phone_number"):
+                if (
+                    contact in changes
+                    and changes[contact] != new.get(contact)
+                    and f"{contact}_verified" not in changes
+                ):
+                    # A new address is unverified until proven (Cognito's rule).
+                    new[f"{contact}_verified"] = "false"
+            new.update(changes)
+            for contact in kinds:
+                if contact in current and not new.get(contact):
+                    raise InvalidParameterException(
+                        f"Cannot remove the {contact} attribute: it is the username."
+                    )
+            return new
+
+        return await self._rewrite(pool, user, change)
+
+    async def _rewrite(
+        self,
+        pool: Pool,
+        user: User,
+        change: Callable[[dict[str, str]], dict[str, str]],
+        *,
+        confirm: bool = False,
+        force: bool = False,
+    ) -> User:
+        """Change a user's attributes (``change(current) -> new``) in one transaction.
+
+        The row is read again inside it (locked on PostgreSQL), so concurrent changes
+        to one user are applied one after the other; the aliases the new attributes
+        make usable are claimed there, and a taken one is AliasExistsException (or,
+        with ``force``, moves here as ForceAliasCreation moves it).
+        """
+        try:
+            async with self.store.transaction() as tx:
+                current = await self.store.get_user_by_sub(pool.id, user.sub, tx=tx)
+                if current is None:
+                    raise UserNotFoundException("User does not exist.")
+                if confirm and current.status != UserStatus.UNCONFIRMED:
+                    raise NotAuthorizedException(
+                        f"User cannot be confirmed. Current status is {current.status}"
+                    )
+                updated = replace(
+                    current,
+                    attributes=change(current.attributes),
+                    status=UserStatus.CONFIRMED if confirm else current.status,
+                    modified=self.clock.now(),
+                )
+                if force:
+                    await self._take_aliases(pool, updated, tx)
+                await self.store.update_user(
+                    updated, username_key(pool, updated.username), index_of(pool, updated), tx=tx
+                )
+        except AliasConflict as conflict:
+            raise alias_taken(pool, conflict, creating=False) from None
         return updated
+
+    async def confirm_sign_up(
+        self, pool: Pool, user: User, attribute: str | None, *, force_alias: bool = False
+    ) -> User:
+        """ConfirmSignUp's writes, in one transaction: the attribute the code went to is
+        verified and the user CONFIRMED. If that makes an alias another user holds,
+        AliasExistsException, unless ForceAliasCreation moves it here."""
+
+        def verify(current: dict[str, str]) -> dict[str, str]:
+            return {**current, f"{attribute}_verified": "true"} if attribute else dict(current)
+
+        return await self._rewrite(pool, user, verify, confirm=True, force=force_alias)
 
     async def delete_attributes(self, pool: Pool, user: User, names: list[str]) -> User:
         schema = {a["Name"]: a for a in pool.doc["SchemaAttributes"]}
@@ -412,18 +515,19 @@ class Users:
                 raise InvalidParameterException(f"Cannot modify an immutable attribute: {name}")
             if name in (pool.doc.get("UsernameAttributes") or []):
                 raise InvalidParameterException(f"Cannot delete the {name} attribute: it is the username.")
-        new = {k: v for k, v in user.attributes.items() if k not in names}
-        updated = replace(user, attributes=new, modified=self.clock.now())
-        await self.store.update_user(updated, username_key(pool, user.username), indexed_values(updated))
-        return updated
+        return await self._rewrite(
+            pool, user, lambda current: {k: v for k, v in current.items() if k not in names}
+        )
 
     # --- state changes -----------------------------------------------------------
 
     async def set_enabled(self, pool: Pool, user: User, enabled: bool) -> User:
+        """Enable or disable; disabling also signs the user out everywhere, in the same transaction."""
         updated = replace(user, enabled=enabled, modified=self.clock.now())
-        await self.store.update_user(updated, username_key(pool, user.username))
-        if not enabled:
-            await self.store.sign_out_user(pool.id, user.sub, self.clock.now())
+        async with self.store.transaction() as tx:
+            await self.store.update_user(updated, username_key(pool, user.username), tx=tx)
+            if not enabled:
+                await self.store.sign_out_user(pool.id, user.sub, self.clock.now(), tx=tx)
         return updated
 
     async def admin_confirm(self, pool: Pool, user: User) -> User:
@@ -439,8 +543,18 @@ class Users:
     # --- ListUsers ---------------------------------------------------------------
 
     async def list(
-        self, pool: Pool, filter_text: str | None, limit: int, token: str | None
+        self,
+        pool: Pool,
+        filter_text: str | None,
+        limit: int,
+        token: str | None,
+        attributes_to_get: builtins.list[str] | None = None,
     ) -> tuple[list[User], str | None]:
+        """One page of ListUsers; ``attributes_to_get`` must name attributes of the pool."""
+        if attributes_to_get:
+            known = {a["Name"].removeprefix("dev:") for a in pool.doc["SchemaAttributes"]}
+            if not set(attributes_to_get) <= known:
+                raise InvalidParameterException("One or more requested attributes do not exist.")
         flt = list_filter.parse(filter_text)
         after = paging.decode(token) if token else None
         attr = column = None

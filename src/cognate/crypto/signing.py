@@ -4,6 +4,11 @@ Keys are RSA-2048, identified by a ``kid`` derived from the RFC 7638 JWK thumbpr
 Verification pins the algorithm to RS256 and the key to the ``kid`` from our own key
 set -- a key is never taken from the token's header -- and refuses oversized tokens
 (lessons of Authlib CVE-2024-37568, CVE-2025-61920, CVE-2026-27962).
+
+Signing is the hot path of every sign-in and refresh, so :meth:`Signer.sign` builds the
+JWS compact serialization itself (RFC 7515 section 7.1, RS256 = RSASSA-PKCS1-v1_5 with
+SHA-256, RFC 7518 section 3.3): the protected header is encoded once per key, the claims
+with orjson, and ``cryptography`` signs. Tokens read exactly as joserfc's did.
 """
 
 from __future__ import annotations
@@ -13,11 +18,12 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+import orjson
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from joserfc import jwt as jose_jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import GuestProtocol, RSAKey
@@ -37,15 +43,43 @@ def generate_private_pem() -> str:
     ).decode()
 
 
+def _own_private_key(private_pem: str) -> rsa.RSAPrivateKey:
+    """Parse a private key Cognate generated itself (and kept sealed with AEAD, so unaltered).
+
+    OpenSSL's consistency check of an RSA private key costs 50-200 ms per load, more than
+    everything else a pool's first token needs; it guards against keys from untrusted
+    sources, which these are not (and OpenSSL still verifies each CRT signature it makes).
+    """
+    key = serialization.load_pem_private_key(
+        private_pem.encode(), password=None, unsafe_skip_rsa_key_validation=True
+    )
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return key
+
+
 def public_jwk(private_pem: str) -> dict[str, str]:
     """The public JWK, with a ``kid`` that is its RFC 7638 thumbprint (base64)."""
-    key = serialization.load_pem_private_key(private_pem.encode(), password=None)
-    assert isinstance(key, rsa.RSAPrivateKey)
+    key = _own_private_key(private_pem)
     nums = key.public_key().public_numbers()
     e, n = _b64u_uint(nums.e), _b64u_uint(nums.n)
     thumb = hashlib.sha256(json.dumps({"e": e, "kty": "RSA", "n": n}, separators=(",", ":")).encode())
     kid = base64.b64encode(thumb.digest()).decode()
     return {"alg": "RS256", "e": e, "kid": kid, "kty": "RSA", "n": n, "use": "sig"}
+
+
+def _b64u(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+
+def _claims_json(claims: dict[str, Any]) -> bytes:
+    try:
+        return orjson.dumps(claims)
+    except TypeError:  # e.g. an integer beyond 64 bits from a pre-token-generation trigger
+        return json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+_PKCS1V15 = padding.PKCS1v15()
+_SHA256 = hashes.SHA256()
 
 
 @dataclass(frozen=True)
@@ -54,13 +88,26 @@ class Signer:
 
     kid: str
     key: RSAKey
+    _header: bytes = field(init=False, repr=False)
+    _private: rsa.RSAPrivateKey = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        private = self.key.private_key
+        if not isinstance(private, rsa.RSAPrivateKey):
+            raise ValueError("a signer needs an RSA private key")
+        header = orjson.dumps({"typ": "JWT", "kid": self.kid, "alg": "RS256"})
+        object.__setattr__(self, "_header", _b64u(header) + b".")
+        object.__setattr__(self, "_private", private)
 
     @classmethod
     def from_pem(cls, kid: str, private_pem: str) -> Signer:
-        return cls(kid=kid, key=RSAKey.import_key(private_pem))
+        return cls(kid=kid, key=RSAKey.import_key(_own_private_key(private_pem)))
 
     def sign(self, claims: dict[str, Any]) -> str:
-        return jose_jwt.encode({"kid": self.kid, "alg": "RS256"}, claims, self.key, algorithms=["RS256"])
+        """An RS256 JWS over ``claims`` with this key's ``kid``, in compact form."""
+        signing_input = self._header + _b64u(_claims_json(claims))
+        signature = self._private.sign(signing_input, _PKCS1V15, _SHA256)
+        return (signing_input + b"." + _b64u(signature)).decode()
 
 
 class InvalidToken(ValueError):

@@ -27,7 +27,11 @@ Salts are always handed out in canonical ``padHex`` form: the JavaScript client 
 ``SALT`` into a big integer before padding it while pycognito pads the string as given,
 and the two only agree when the string is already canonical.
 
-Standard library only; the modular exponentiations use the built-in ``pow``.
+The server's ephemeral secret ``b`` has 256 bits: RFC 3526 section 8 and NIST SP 800-56A
+size a private exponent at twice the group's security strength (128 bits for this
+3072-bit group). The modular exponentiations (one in :func:`start`, two in
+:func:`verify_claim`) run in GMP through gmpy2 and release the GIL while they run, so
+callers that hand them to a worker thread keep their event loop serving meanwhile.
 """
 
 from __future__ import annotations
@@ -40,7 +44,10 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import gmpy2
+
 __all__ = [
+    "EPHEMERAL_BITS",
     "INFO_BITS",
     "N_HEX",
     "G",
@@ -78,9 +85,12 @@ N_HEX = (
 N = int(N_HEX, 16)
 G = 2
 INFO_BITS = b"Caldera Derived Key"
+#: Bits of the server's private exponent b: twice the group's 128-bit strength.
+EPHEMERAL_BITS = 256
 
 _SALT_BYTES = 16
-_EPHEMERAL_BYTES = 128
+_N_MPZ = gmpy2.mpz(N)
+_G_MPZ = gmpy2.mpz(G)
 _SIGNATURE_BYTES = 32
 # Generous bound on hex inputs (N itself is 768 hex digits) so a hostile SRP_A cannot
 # make us do arithmetic on megabyte-sized integers.
@@ -119,6 +129,14 @@ def pool_short_name(pool_id: str) -> str:
     if len(parts) < 2:
         raise ValueError("a user pool id has the form <region>_<name>")
     return parts[1]
+
+
+def _powmod(base: int, exponent: int) -> int:
+    """``base ** exponent mod N`` in GMP, with the GIL released."""
+    # A fresh context in which GMP may release the GIL (gmpy2's default keeps it), entered
+    # per call: a context object entered by two threads at once cannot be restored.
+    with gmpy2.context(allow_release_gil=True):
+        return int(gmpy2.powmod(gmpy2.mpz(base), gmpy2.mpz(exponent), _N_MPZ))
 
 
 def _hash_hex_to_int(hex_string: str) -> int:
@@ -165,7 +183,7 @@ def make_verifier(
         salt = secrets.token_bytes(_SALT_BYTES)
     salt_int = int.from_bytes(salt, "big")
     x = _compute_x(pool_short_name, user_id_for_srp, password, salt_int)
-    return pad_hex(salt_int), pad_hex(pow(G, x, N))
+    return pad_hex(salt_int), pad_hex(_powmod(G, x))
 
 
 @dataclass(frozen=True)
@@ -179,7 +197,7 @@ class ServerChallenge:
 
 
 def start(verifier_hex: str, A_hex: str) -> ServerChallenge:
-    """Raise ValueError if A % N == 0. b = 128 random bytes (secrets module).
+    """Raise ValueError if A % N == 0. b: EPHEMERAL_BITS random bits (secrets module).
 
     Also raises ValueError when ``A_hex`` or ``verifier_hex`` is not plain hex.
     """
@@ -188,8 +206,10 @@ def start(verifier_hex: str, A_hex: str) -> ServerChallenge:
         raise ValueError("SRP_A must not be 0 mod N")
     v = _parse_hex(verifier_hex)
     while True:
-        small_b = int.from_bytes(secrets.token_bytes(_EPHEMERAL_BYTES), "big") % N
-        big_b = (K * v + pow(G, small_b, N)) % N
+        small_b = secrets.randbits(EPHEMERAL_BITS)
+        if small_b < 2:  # b must not be 0 or 1 (B would not hide v)
+            continue
+        big_b = (K * v + _powmod(G, small_b)) % N
         # Both are astronomically unlikely; drawing again keeps the session usable.
         if big_b != 0 and _compute_u(big_a, big_b) != 0:
             break
@@ -254,7 +274,7 @@ def verify_claim(
         claimed = base64.b64decode(signature_b64, validate=True)
         if len(claimed) != _SIGNATURE_BYTES:
             return False
-        s = pow(big_a * pow(v, u, N), small_b, N)
+        s = _powmod(big_a * _powmod(v, u) % N, small_b)
         key = _hkdf16(bytes.fromhex(pad_hex(s)), bytes.fromhex(pad_hex(u)))
         message = (
             pool_short_name.encode("utf-8")
@@ -285,7 +305,7 @@ def fake_salt_and_verifier(seed_key: bytes, pool_id: str, username: str) -> tupl
     salt = hmac.new(seed_key, b"cognate/srp/fake-salt\x00" + ident, hashlib.sha256).digest()[:_SALT_BYTES]
     x_bytes = hmac.new(seed_key, b"cognate/srp/fake-verifier\x00" + ident, hashlib.sha256).digest()
     x = int.from_bytes(x_bytes, "big")
-    return pad_hex(int.from_bytes(salt, "big")), pad_hex(pow(G, x, N))
+    return pad_hex(int.from_bytes(salt, "big")), pad_hex(_powmod(G, x))
 
 
 def timestamp_ok(timestamp: str, now: float, max_skew_s: int = 300) -> bool:

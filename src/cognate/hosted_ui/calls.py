@@ -2,90 +2,50 @@
 recovery flows as the AWS door's operations, never a copy of them.
 
 Each page calls one function here; this module only adapts the page's fields to the
-core's entry points and the core's results to what a page shows next.
+core's entry points. A sign-in step ends in the core's ``Authenticated`` (the page then
+starts a browser session and asks the OAuth door for the code) or ``Challenge``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from cognate.core.context import RequestContext
-from cognate.core.entities import Client, Pool, User
-from cognate.core.outcome import Challenge, SignInStep
+from cognate.core.entities import Client, Pool
+from cognate.core.outcome import Authenticated, Challenge, SignInStep
 from cognate.core.service import Core
 from cognate.errors import NotAuthorizedException
 
-
-@dataclass(frozen=True)
-class SignedIn:
-    """The user is authenticated: what the browser session and the authorization code need."""
-
-    pool: Pool
-    client: Client
-    user: User
-    auth_time: int
-    amr: tuple[str, ...]
-    auth: Any = None  # the core's own result, handed to complete_authorization
-
-
-@dataclass(frozen=True)
-class NextChallenge:
-    name: str
-    session: str | None
-    parameters: dict[str, str] = field(default_factory=dict)
-    sub: str = ""
-
-
-Step = SignedIn | NextChallenge
-
-
-async def _result(
-    core: Core, pool: Pool, client: Client, user: User, outcome: SignInStep, amr: tuple[str, ...]
-) -> Step:
-    if isinstance(outcome, Challenge):
-        return NextChallenge(outcome.name, outcome.session, dict(outcome.parameters), user.sub)
-    fresh = await core.auth.users.store.get_user_by_sub(pool.id, user.sub) or outcome.user
-    return SignedIn(pool, client, fresh, outcome.auth_time, outcome.amr or amr, auth=outcome)
+__all__ = ["Authenticated", "Challenge", "SignInStep"]
 
 
 async def password_sign_in(
     core: Core, ctx: RequestContext, pool: Pool, client: Client, username: str, password: str
-) -> Step:
+) -> SignInStep:
     """The login form: the core's password sign-in (lockout, PreventUserExistenceErrors, MFA)."""
-    outcome = await core.auth.password_sign_in(ctx, pool, client, username, password)
-    user = await core.users.find(pool, username)
-    if user is None:  # pragma: no cover - the sign-in above proved the user exists
-        raise NotAuthorizedException("Incorrect username or password.")
-    return await _result(core, pool, client, user, outcome, ("pwd",))
+    return await core.auth.password_sign_in(ctx, pool, client, username, password)
 
 
 async def after_confirmation(
     core: Core, ctx: RequestContext, pool: Pool, client: Client, username: str
-) -> Step:
-    """Signing in the user who just confirmed the sign-up they began in this browser."""
+) -> SignInStep:
+    """Signing in the user who just confirmed the sign-up they began, with its password, in this browser.
+
+    The password was proven at sign-up (the detour is bound to this browser), as Cognito's
+    ConfirmSignUp Session lets USER_AUTH sign in without asking again; MFA and any pending
+    challenge still follow (the core's sign-in after the first factor).
+    """
     user = await core.users.find(pool, username)
     if user is None:
         raise NotAuthorizedException("Incorrect username or password.")
-    outcome = await core.auth.after_first_factor(ctx, pool, client, user, ("pwd",))
-    return await _result(core, pool, client, user, outcome, ("pwd",))
+    return await core.auth.after_first_factor(ctx, pool, client, user, ("pwd",))
 
 
 async def respond(
-    core: Core,
-    ctx: RequestContext,
-    pool: Pool,
-    client: Client,
-    challenge: NextChallenge,
-    responses: dict[str, str],
-) -> Step:
+    core: Core, ctx: RequestContext, client: Client, challenge: Challenge, responses: dict[str, str]
+) -> SignInStep:
     """A challenge answered on a page: RespondToAuthChallenge's flow."""
-    user = await core.auth.users.store.get_user_by_sub(pool.id, challenge.sub)
-    if user is None:
-        raise NotAuthorizedException("Invalid session for the user, session is expired.")
-    outcome = await core.auth.respond(ctx, client.id, challenge.name, responses, challenge.session)
-    amr = ("pwd", "mfa") if challenge.name in ("SOFTWARE_TOKEN_MFA", "SMS_MFA", "MFA_SETUP") else ("pwd",)
-    return await _result(core, pool, client, user, outcome, amr)
+    return await core.auth.respond(ctx, client.id, challenge.name, responses, challenge.session)
 
 
 async def associate_software_token(core: Core, session: str) -> str:

@@ -87,3 +87,16 @@ async def client_for(core: Core, params: Mapping[str, str]) -> tuple[Pool, Clien
     if flow not in (client.doc.get("AllowedOAuthFlows") or []):
         raise PageError("unauthorized_client: this app client may not use this response_type.")
     return pool, client
+
+
+async def client_of_link(core: Core, params: Mapping[str, str]) -> tuple[Pool, Client]:
+    """A link from an email (``/confirmUser``) names its client alone; other parameters are checked."""
+    if params.get("redirect_uri") or params.get("response_type"):
+        return await client_for(core, params)
+    client_id = params.get("client_id")
+    if not client_id:
+        raise PageError("Required parameter client_id is missing.")
+    try:
+        return await core.auth.client_of(client_id)
+    except CognateError:
+        raise PageError("The client_id does not name an app client.") from None

@@ -14,6 +14,7 @@ import hmac
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import parse_qsl
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
@@ -49,15 +50,14 @@ class HostedUI:
             self._csrf = security.Csrf(key)
         return self._csrf
 
-    async def open(self, request: Request, *, post: bool) -> Visit:
+    async def open(self, request: Request, *, post: bool, link: bool = False) -> Visit:
         core = self.get_core()
         cookie = request.cookies.get(security.BROWSER_COOKIE)
         known = security.valid_browser_id(cookie)
         browser_id = cookie if known and cookie else security.new_browser_id()
         form: dict[str, str] = {}
         if post:
-            data = await request.form(max_files=0, max_fields=MAX_FIELDS)
-            form = {k: v for k, v in data.items() if isinstance(v, str)}
+            form = await read_form(request)
             if not known:
                 raise detour.PageError(
                     "Your browser did not send this page's cookie: "
@@ -69,7 +69,7 @@ class HostedUI:
                     "The form has expired or was not sent by this page: reload it and try again.", 403
                 )
         params = detour.carried(form if post else request.query_params)
-        pool, client = await detour.client_for(core, params)
+        pool, client = await (detour.client_of_link if link else detour.client_for)(core, params)
         return Visit(
             request=request,
             core=core,
@@ -84,11 +84,13 @@ class HostedUI:
             form=form,
         )
 
-    def page(self, handler: Handler, *, post: bool) -> Callable[[Request], Awaitable[Response]]:
+    def page(
+        self, handler: Handler, *, post: bool, link: bool = False
+    ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             secure = request.url.scheme == "https"
             try:
-                visit = await self.open(request, post=post)
+                visit = await self.open(request, post=post, link=link)
                 return await handler(visit)
             except detour.PageError as exc:
                 return error_page(self.env, exc.message, exc.status, secure=secure)
@@ -117,7 +119,8 @@ class HostedUI:
         ]
         routes: list[Any] = []
         for path, get, post in pages:
-            routes.append(Route(path, self.page(get, post=False), methods=["GET"]))
+            link = path == "/confirmUser"  # an email's link carries client_id alone
+            routes.append(Route(path, self.page(get, post=False, link=link), methods=["GET"]))
             if post is not None:
                 routes.append(Route(path, self.page(post, post=True), methods=["POST"]))
         routes.extend(assets.routes(self.get_core))
@@ -125,3 +128,27 @@ class HostedUI:
 
 
 MAX_FIELDS = 64
+MAX_BODY = 64 * 1024
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """The posted fields (``application/x-www-form-urlencoded``, as the pages' forms send them),
+    read with a size cap; the first value of a repeated field counts."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/x-www-form-urlencoded":
+        raise detour.PageError("The form must be sent as application/x-www-form-urlencoded.", 415)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise detour.PageError("The form is too large.", 413)
+    try:
+        pairs = parse_qsl(
+            body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS, strict_parsing=False
+        )
+    except (UnicodeDecodeError, ValueError):
+        raise detour.PageError("The form could not be read.") from None
+    form: dict[str, str] = {}
+    for name, value in pairs:
+        form.setdefault(name, value)
+    return form

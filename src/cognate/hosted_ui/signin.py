@@ -67,7 +67,6 @@ def _login_page(visit: Visit, *, username: str = "", error: str | None = None, s
         status=status,
         username=username,
         error=error,
-        errors={"password": error} if error else {},
         can_sign_up=signup_allowed,
     )
 
@@ -77,9 +76,9 @@ async def login_form(visit: Visit) -> Response:
         cookie = visit.request.cookies.get(browser_sessions.cookie_name(visit.pool.id))
         session = await visit.core.browser_sessions.current(visit.pool.id, cookie)
         if session is not None:
-            user = await visit.core.auth.users.store.get_user_by_sub(visit.pool.id, session.sub)
+            user = await visit.core.users.by_sub(visit.pool, session.sub)
             if user is not None:
-                done = calls.SignedIn(visit.pool, visit.client, user, session.auth_time, session.amr)
+                done = calls.Authenticated(visit.pool, visit.client, user, session.auth_time, session.amr)
                 return await visit.finish(done, from_session=True)
     return _login_page(visit, username=visit.params.get("login_hint", ""))
 
@@ -102,9 +101,9 @@ async def login_post(visit: Visit) -> Response:
     return await advance(visit, step, username)
 
 
-async def advance(visit: Visit, step: calls.Step, username: str) -> Response:
+async def advance(visit: Visit, step: calls.SignInStep, username: str) -> Response:
     """Signed in (a session and the app), or the page of the next challenge."""
-    if isinstance(step, calls.SignedIn):
+    if isinstance(step, calls.Authenticated):
         return await visit.finish(step)
     page = STEP_PAGE.get(step.name)
     if page is None:
@@ -118,7 +117,6 @@ async def advance(visit: Visit, step: calls.Step, username: str) -> Response:
         "challenge": step.name,
         "session": step.session,
         "parameters": step.parameters,
-        "sub": step.sub,
         "username": username,
     }
     step_id = await visit.core.detours.put(visit.browser, record, STEP_TTL_S)
@@ -143,20 +141,15 @@ class _Expired(Exception):
     pass
 
 
-def _challenge(record: dict[str, Any]) -> calls.NextChallenge:
-    return calls.NextChallenge(
-        str(record["challenge"]),
-        record.get("session"),
-        dict(record.get("parameters") or {}),
-        str(record["sub"]),
+def _challenge(record: dict[str, Any]) -> calls.Challenge:
+    return calls.Challenge(
+        str(record["challenge"]), record.get("session"), dict(record.get("parameters") or {})
     )
 
 
 async def _answer(visit: Visit, step_id: str, record: dict[str, Any], responses: dict[str, str]) -> Response:
     """Answer the challenge; a new step or the app. Errors go back to the caller."""
-    step = await calls.respond(
-        visit.core, visit.context(), visit.pool, visit.client, _challenge(record), responses
-    )
+    step = await calls.respond(visit.core, visit.context(), visit.client, _challenge(record), responses)
     await visit.core.detours.consume(visit.browser, step_id)
     return await advance(visit, step, str(record.get("username") or ""))
 

@@ -220,18 +220,27 @@ async def confirm_post(visit: Visit) -> Response:
 
 
 async def confirm_user(visit: Visit) -> Response:
-    """The link of a confirmation email: ``/confirmUser?client_id=..&user_name=..&confirmation_code=..``."""
+    """The link of a confirmation email: ``/confirmUser?client_id=..&user_name=..&confirmation_code=..``.
+
+    It confirms at once (the code is the proof, as in Cognito); with authorize parameters the
+    browser goes on to sign in, else the page says the account is confirmed.
+    """
     query = visit.request.query_params
     username, code = query.get("user_name") or "", query.get("confirmation_code") or ""
+    heading = "Confirm your account"
     if not username or not code:
         return visit.render(
-            "message.html", "Confirm your account", status=400, message="The confirmation link is incomplete."
+            "message.html", heading, status=400, message="The confirmation link is incomplete."
         )
     try:
         await calls.confirm_sign_up(visit.core, visit.context(), visit.client, username, code)
     except CognateError as exc:
-        return visit.render("message.html", "Confirm your account", status=400, message=exc.message)
-    return visit.redirect("/login", notice="confirmed")
+        return visit.render("message.html", heading, status=400, message=exc.message)
+    if "redirect_uri" in visit.params:
+        return visit.redirect("/login", notice="confirmed")
+    return visit.render(
+        "message.html", "Account confirmed", message="Your account is confirmed. You can now sign in."
+    )
 
 
 # --- new codes -------------------------------------------------------------------------------

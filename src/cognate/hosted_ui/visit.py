@@ -20,10 +20,10 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from cognate.core import browser_sessions
 from cognate.core.context import Door, RequestContext
 from cognate.core.entities import Client, Pool
+from cognate.core.outcome import Authenticated
 from cognate.core.service import Core
 from cognate.errors import CognateError
 from cognate.hosted_ui import detour, security
-from cognate.hosted_ui.calls import SignedIn
 
 log = logging.getLogger("cognate.hosted_ui")
 
@@ -124,7 +124,7 @@ class Visit:
             )
         return response
 
-    async def finish(self, done: SignedIn, *, from_session: bool = False) -> Response:
+    async def finish(self, done: Authenticated, *, from_session: bool = False) -> Response:
         """Signed in: a fresh browser session (never the one the browser brought), then the app."""
         if not from_session:
             value = await self.core.browser_sessions.start(
@@ -139,7 +139,7 @@ class Visit:
             response = self.render("message.html", "Signed in", message="You are signed in.")
         else:
             try:
-                url = await self.complete(self.params, done.auth or done, self.context())
+                url = await self.complete(self.params, done, self.context())
             except CognateError as exc:  # the request cannot be answered by redirect
                 raise detour.PageError(exc.message) from None
             response = self.answer(RedirectResponse(url, status_code=302))

@@ -358,7 +358,7 @@ class Authorizer:
         )
         if found is None:
             return None
-        user = await core.store.cached_user_by_sub(pool.id, found.sub)
+        user = await core.auth.user_by_sub(pool, found.sub)
         if user is None or not user.enabled or user.tokens_valid_after > found.auth_time:
             return None
         return Authenticated(pool, client, user, auth_time=int(found.auth_time), amr=tuple(found.amr))

@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from cognate.core.entities import Pool
 from cognate.core.service import Core
-from cognate.core.tokens import ADMIN_SCOPE, refresh_hash
+from cognate.core.tokens import ADMIN_SCOPE
 from cognate.errors import CognateError, InvalidClientException, InvalidRequestError
 from cognate.oauth import client_auth, form
 from cognate.oauth.responses import Endpoint, json_error, ok_json
@@ -64,7 +64,7 @@ class Introspection:
                 continue
         if claims is None or claims.get("iss") != core.tokens.issuer(pool.id):
             return INACTIVE
-        user = await core.store.cached_user_by_sub(pool.id, str(claims.get("sub", "")))
+        user = await core.auth.user_by_sub(pool, str(claims.get("sub", "")))
         if user is None or not user.enabled or int(claims.get("iat", 0)) < int(user.tokens_valid_after):
             return INACTIVE
         out: dict[str, Any] = {"active": True, "token_type": "Bearer"}
@@ -83,7 +83,7 @@ class Introspection:
         core = self._core()
         if not token or len(token) > 4096:
             return INACTIVE
-        record = await core.store.get_refresh_token(refresh_hash(token))
+        record = await core.tokens.lookup_refresh(token)
         now = core.clock.now()
         if (
             record is None
@@ -92,7 +92,7 @@ class Introspection:
             or record.expires <= now
         ):
             return INACTIVE
-        user = await core.store.cached_user_by_sub(pool.id, record.sub)
+        user = await core.auth.user_by_sub(pool, record.sub)
         if user is None or not user.enabled:
             return INACTIVE
         return {

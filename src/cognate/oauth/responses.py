@@ -76,7 +76,7 @@ def error_of(exc: BaseException, endpoint: Endpoint) -> tuple[int, str, str]:
             return 403, "insufficient_scope", message
         if isinstance(exc, (NotAuthorizedException, InvalidTokenError, UnauthorizedException)):
             return 401, "invalid_token", message or "Invalid access token."
-        if isinstance(exc, UserNotFoundException):
+        if isinstance(exc, (UserNotFoundException, ResourceNotFoundException)):
             return 401, "invalid_token", "Access token is expired, disabled, or deleted."
     if endpoint is Endpoint.REVOKE:
         if isinstance(exc, UnauthorizedException):

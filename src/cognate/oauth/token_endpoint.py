@@ -91,7 +91,7 @@ class TokenEndpoint:
         redirect_uri = _required(fields, "redirect_uri")
         grant = await core.authorization_codes.redeem(code, client, redirect_uri)
         pkce.verify(grant.code_challenge, fields.get("code_verifier"))
-        user = await core.store.cached_user_by_sub(pool.id, grant.sub)
+        user = await core.auth.user_by_sub(pool, grant.sub)
         if user is None or not user.enabled or user.tokens_valid_after > grant.auth_time:
             raise InvalidGrantError("The user of this code can no longer sign in.")
         issued = await core.tokens.issue(

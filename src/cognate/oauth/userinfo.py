@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 
 from cognate.core.service import Core
 from cognate.core.tokens import ADMIN_SCOPE
-from cognate.errors import InsufficientScopeError, InvalidRequestError, InvalidTokenError
+from cognate.errors import InsufficientScopeError, InvalidRequestError
 from cognate.oauth import form, scopes
 from cognate.oauth.responses import CORS, NO_STORE, bearer_error, bearer_missing
 
@@ -67,17 +67,11 @@ class UserInfo:
 
     async def claims(self, token: str) -> dict[str, Any]:
         core = self._core()
-        claims = await core.tokens.verify(token, token_use="access")
+        pool, user, claims = await core.auth.user_of_access_token(token, required_scope=None)
         granted = set(str(claims.get("scope", "")).split())
         if scopes.OPENID not in granted:
             raise InsufficientScopeError("The access token does not carry the openid scope.")
-        pool_id = str(claims["iss"]).rsplit("/", 1)[1]
-        user = await core.store.cached_user_by_sub(pool_id, str(claims.get("sub", "")))
-        if user is None or not user.enabled or int(claims.get("iat", 0)) < int(user.tokens_valid_after):
-            raise InvalidTokenError(
-                "Access token is expired, disabled, or deleted, or the user has globally signed out."
-            )
-        _, client = await core.auth.client_of(str(claims.get("client_id", "")))
+        _, client = await core.auth.client_of(str(claims.get("client_id", "")), pool.id)
         readable = client.doc.get("ReadAttributes")
         visible = {
             name: value

@@ -11,10 +11,11 @@ cache; administrative reads stay exact.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from cognate.core.entities import Client, Group, Pool, RefreshToken, User
+from cognate.store.base import Tx, UserIndex
 from cognate.store.sql import Store
 
 TTL_S = 1.0
@@ -51,7 +52,8 @@ class _Ttl:
 
 
 class CachingStore(Store):
-    """The store, plus ``cached_*`` readers whose entries this process's writes invalidate."""
+    """The store, plus ``cached_*`` readers whose entries this process's writes invalidate
+    (a write in a shared transaction drops them again once it commits)."""
 
     def __init__(self, database_url: str, **kw: Any) -> None:
         super().__init__(database_url, **kw)
@@ -135,10 +137,12 @@ class CachingStore(Store):
         self._c_refresh.clear()
 
     async def update_user(
-        self, user: User, username_key: str, indexed: Iterable[tuple[str, str]] | None = None
+        self, user: User, username_key: str, index: UserIndex | None = None, *, tx: Tx | None = None
     ) -> None:
-        await super().update_user(user, username_key, indexed)
+        await super().update_user(user, username_key, index, tx=tx)
         self._c_users.drop(user.sub)
+        if tx is not None:  # a read before the commit may have cached the old row again
+            tx.after_commit(lambda: self._c_users.drop(user.sub))
 
     async def delete_user(self, pool_id: str, sub: str) -> None:
         await super().delete_user(pool_id, sub)
@@ -146,8 +150,13 @@ class CachingStore(Store):
         self._c_groups.drop(sub)
         self._c_refresh.clear()
 
-    async def sign_out_user(self, pool_id: str, sub: str, now: float) -> None:
-        await super().sign_out_user(pool_id, sub, now)
+    async def sign_out_user(self, pool_id: str, sub: str, now: float, *, tx: Tx | None = None) -> None:
+        await super().sign_out_user(pool_id, sub, now, tx=tx)
+        self._forget_sign_in(sub)
+        if tx is not None:
+            tx.after_commit(lambda: self._forget_sign_in(sub))
+
+    def _forget_sign_in(self, sub: str) -> None:
         self._c_users.drop(sub)
         self._c_revoked.clear()
         self._c_refresh.clear()

@@ -60,6 +60,19 @@ user_attrs = sa.Table(
     sa.Index("ix_user_attrs_sub", "sub"),
 )
 
+# The usable aliases (a verified email or phone in an alias pool, any preferred_username,
+# the email or phone that is the username), keyed on the value as the core normalises it:
+# the primary key is the unique index that gives each alias one owner in its pool.
+user_aliases = sa.Table(
+    "user_aliases",
+    metadata,
+    sa.Column("pool_id", sa.String(64), primary_key=True),
+    sa.Column("attribute", sa.String(32), primary_key=True),
+    sa.Column("alias_key", sa.String(2048), primary_key=True),
+    sa.Column("sub", sa.String(64), nullable=False),
+    sa.Index("ix_user_aliases_sub", "sub"),
+)
+
 groups = sa.Table(
     "groups",
     metadata,

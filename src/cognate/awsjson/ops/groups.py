@@ -7,9 +7,7 @@ from typing import Any
 from cognate.awsjson import wire
 from cognate.awsjson.params import Params
 from cognate.awsjson.registry import Auth, operation
-from cognate.core import paging
 from cognate.core.service import Core
-from cognate.core.users import username_key
 
 
 @operation("CreateGroup", auth=Auth.IAM)
@@ -41,12 +39,10 @@ async def delete_group(core: Core, p: Params) -> dict[str, Any]:
 @operation("ListGroups", auth=Auth.IAM)
 async def list_groups(core: Core, p: Params) -> dict[str, Any]:
     pool = await core.pools.get(p.str("UserPoolId"))
-    limit = p.int("Limit", 60)
-    token = p.opt_str("NextToken")
-    groups = await core.store.list_groups(pool.id, limit + 1, paging.decode(token) if token else None)
-    out: dict[str, Any] = {"Groups": [wire.group(g) for g in groups[:limit]]}
-    if len(groups) > limit:
-        out["NextToken"] = paging.encode(groups[limit - 1].name)
+    groups, token = await core.groups.list(pool, p.int("Limit", 60), p.opt_str("NextToken"))
+    out: dict[str, Any] = {"Groups": [wire.group(g) for g in groups]}
+    if token:
+        out["NextToken"] = token
     return out
 
 
@@ -76,12 +72,10 @@ async def admin_list_groups_for_user(core: Core, p: Params) -> dict[str, Any]:
 @operation("ListUsersInGroup", auth=Auth.IAM)
 async def list_users_in_group(core: Core, p: Params) -> dict[str, Any]:
     pool = await core.pools.get(p.str("UserPoolId"))
-    await core.groups.get(pool, p.str("GroupName"))
-    limit = p.int("Limit", 60)
-    token = p.opt_str("NextToken")
-    after = paging.decode(token) if token else None
-    users = await core.store.users_in_group(pool.id, p.str("GroupName"), limit + 1, after)
-    out: dict[str, Any] = {"Users": [wire.user(u) for u in users[:limit]]}
-    if len(users) > limit:
-        out["NextToken"] = paging.encode(username_key(pool, users[limit - 1].username))
+    users, token = await core.groups.users_in(
+        pool, p.str("GroupName"), p.int("Limit", 60), p.opt_str("NextToken")
+    )
+    out: dict[str, Any] = {"Users": [wire.user(u) for u in users]}
+    if token:
+        out["NextToken"] = token
     return out

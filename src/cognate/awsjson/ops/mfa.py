@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from cognate.awsjson import wire
 from cognate.awsjson.params import Params
 from cognate.awsjson.registry import Auth, operation
 from cognate.core.entities import Pool, User
+from cognate.core.mfa import Preference
 from cognate.core.service import Core
 from cognate.errors import InvalidParameterException
 
@@ -42,11 +44,23 @@ async def verify_software_token(core: Core, p: Params) -> dict[str, Any]:
     return out
 
 
+def _preference(p: Params, name: str) -> Preference | None:
+    """SMSMfaSettings / SoftwareTokenMfaSettings (validated against the model already)."""
+    settings = p.body.get(name)
+    if not isinstance(settings, dict):
+        return None
+    enabled, preferred = settings.get("Enabled"), settings.get("PreferredMfa")
+    return Preference(
+        enabled=enabled if isinstance(enabled, bool) else None,
+        preferred=preferred if isinstance(preferred, bool) else None,
+    )
+
+
 @operation("SetUserMFAPreference", auth=Auth.PUBLIC)
 async def set_user_mfa_preference(core: Core, p: Params) -> dict[str, Any]:
     pool, user, _ = await core.auth.user_of_access_token(p.str("AccessToken"))
     await core.mfa.set_preference(
-        pool, user, p.body.get("SMSMfaSettings"), p.body.get("SoftwareTokenMfaSettings")
+        pool, user, _preference(p, "SMSMfaSettings"), _preference(p, "SoftwareTokenMfaSettings")
     )
     return {}
 
@@ -56,16 +70,23 @@ async def admin_set_user_mfa_preference(core: Core, p: Params) -> dict[str, Any]
     pool = await core.pools.get(p.str("UserPoolId"))
     user = await core.users.get(pool, p.str("Username"))
     await core.mfa.set_preference(
-        pool, user, p.body.get("SMSMfaSettings"), p.body.get("SoftwareTokenMfaSettings")
+        pool, user, _preference(p, "SMSMfaSettings"), _preference(p, "SoftwareTokenMfaSettings")
     )
     return {}
 
 
 @operation("SetUserPoolMfaConfig", auth=Auth.IAM)
 async def set_user_pool_mfa_config(core: Core, p: Params) -> dict[str, Any]:
-    return await core.mfa.set_pool_config(p.str("UserPoolId"), p.body)
+    pool = await core.mfa.set_pool_config(
+        p.str("UserPoolId"),
+        mode=p.opt_str("MfaConfiguration"),
+        sms=p.body.get("SmsMfaConfiguration"),
+        software_token=p.body.get("SoftwareTokenMfaConfiguration"),
+        email=p.body.get("EmailMfaConfiguration"),
+    )
+    return wire.mfa_config(pool)
 
 
 @operation("GetUserPoolMfaConfig", auth=Auth.IAM)
 async def get_user_pool_mfa_config(core: Core, p: Params) -> dict[str, Any]:
-    return core.mfa.pool_config(await core.pools.get(p.str("UserPoolId")))
+    return wire.mfa_config(await core.pools.get(p.str("UserPoolId")))

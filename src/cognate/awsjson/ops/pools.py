@@ -20,7 +20,7 @@ async def create_user_pool(core: Core, p: Params) -> dict[str, Any]:
 @operation("DescribeUserPool", auth=Auth.IAM)
 async def describe_user_pool(core: Core, p: Params) -> dict[str, Any]:
     pool = await core.pools.get(p.str("UserPoolId"))
-    count = await core.store.count_users(pool.id)
+    count = await core.users.count(pool)
     domain = await core.resources.domain_of_pool(pool)
     return {"UserPool": wire.pool(pool, core.pools.arn(pool.id), count, domain)}
 

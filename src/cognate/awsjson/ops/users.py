@@ -9,7 +9,6 @@ from cognate.awsjson.params import Params
 from cognate.awsjson.registry import Auth, operation
 from cognate.core.entities import Pool, User
 from cognate.core.service import Core
-from cognate.errors import InvalidParameterException
 
 
 async def _pool_user(core: Core, p: Params) -> tuple[Pool, User]:
@@ -82,15 +81,11 @@ async def admin_confirm_sign_up(core: Core, p: Params) -> dict[str, Any]:
 @operation("ListUsers", auth=Auth.IAM)
 async def list_users(core: Core, p: Params) -> dict[str, Any]:
     pool = await core.pools.get(p.str("UserPoolId"))
+    only = p.list("AttributesToGet") if "AttributesToGet" in p.body else None
     users, token = await core.users.list(
-        pool, p.opt_str("Filter"), p.int("Limit", 60), p.opt_str("PaginationToken")
+        pool, p.opt_str("Filter"), p.int("Limit", 60), p.opt_str("PaginationToken"), only
     )
-    only = set(p.list("AttributesToGet")) if "AttributesToGet" in p.body else None
-    if only:
-        known = {a["Name"].removeprefix("dev:") for a in pool.doc["SchemaAttributes"]}
-        if not only <= known:
-            raise InvalidParameterException("One or more requested attributes do not exist.")
-    out: dict[str, Any] = {"Users": [wire.user(u, only) for u in users]}
+    out: dict[str, Any] = {"Users": [wire.user(u, None if only is None else set(only)) for u in users]}
     if token:
         out["PaginationToken"] = token
     return out

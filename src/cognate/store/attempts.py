@@ -1,57 +1,45 @@
-"""Storage for sign-in: the atomic failed-attempt counter and first-key creation.
+"""Failed sign-in attempts: the atomic counter behind Cognito's lockout (core/lockout.py).
 
-Kept beside ``sql.Store`` (sharing its engines and transactions). Each method is one
-write transaction that holds the row lock while it decides -- ``BEGIN IMMEDIATE`` on
-SQLite, ``SELECT ... FOR UPDATE`` on PostgreSQL -- so concurrent attempts on several
-workers or nodes are counted one by one and none slips past a lockout.
+Each method is one write transaction that holds the row lock while it decides --
+``BEGIN IMMEDIATE`` on SQLite, the row lock of ``INSERT ... ON CONFLICT DO UPDATE``
+on PostgreSQL -- so concurrent attempts on several workers or nodes are counted one
+by one and none slips past a lockout. The statements are built once per store, with
+bound parameters: building one with these CASE expressions costs more than running
+it on SQLite.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
-from enum import StrEnum
+from collections.abc import Callable
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
 
-from cognate.core.entities import SigningKey
+from cognate.core.entities import Lockout
 from cognate.store import schema as t
-from cognate.store.sql import Store
-
-
-class Verdict(StrEnum):
-    ALLOWED = "allowed"  # counted as in flight; call finish_attempt afterwards
-    LOCKED = "locked"  # locked out now; nothing was counted
-    WAIT = "wait"  # enough attempts are in flight to reach the threshold: try again shortly
-
-
-@dataclass(frozen=True)
-class Attempt:
-    verdict: Verdict
-    failures: int
-    locked_until: float
-
+from cognate.store.base import Attempt, Verdict
+from cognate.store.engine import Database
 
 # An attempt in flight for longer than this belonged to a worker that died.
 PENDING_STALE_S = 60.0
+# Failure counts are forgotten after 15 quiet minutes; their rows are removed after a day.
+LOCKOUT_HORIZON_S = 86400.0
+
+_STATE = sa.select(t.lockouts.c.failures, t.lockouts.c.locked_until).where(
+    t.lockouts.c.pool_id == sa.bindparam("b_pool_id"),
+    t.lockouts.c.user_key == sa.bindparam("b_user_key"),
+)
 
 
-class AuthStore:
-    """The statements are built once, with bound parameters: building a statement with
-    these CASE expressions costs more than running it on SQLite."""
+class AttemptRows(Database):
+    @cached_property
+    def _finish_statements(self) -> dict[Callable[[int], float] | None, Any]:
+        """The outcome statements built so far, by lockout schedule (None: success)."""
+        return {}
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self._begin = self._begin_statement()
-        self._state = sa.select(t.lockouts.c.failures, t.lockouts.c.locked_until).where(
-            t.lockouts.c.pool_id == sa.bindparam("b_pool_id"),
-            t.lockouts.c.user_key == sa.bindparam("b_user_key"),
-        )
-        self._success = self._finish_statement(None)
-        self._failures: dict[Callable[[int], float], Any] = {}
-
-    def _begin_statement(self) -> Any:
+    @cached_property
+    def _begin_attempt_sql(self) -> Any:
         L = t.lockouts.c
         now: Any = sa.bindparam("b_now", type_=sa.Float)
         quiet: Any = sa.bindparam("b_quiet_s", type_=sa.Float)
@@ -60,7 +48,7 @@ class AuthStore:
         pending = sa.case((now - L.pending_since <= PENDING_STALE_S, L.pending), else_=0)
         admit = sa.and_(L.locked_until <= now, sa.or_(pending == 0, failures + pending < threshold))
         return (
-            self.store._insert(t.lockouts)
+            self._insert(t.lockouts)
             .values(
                 pool_id=sa.bindparam("b_pool_id"),
                 user_key=sa.bindparam("b_user_key"),
@@ -87,7 +75,7 @@ class AuthStore:
         if lock_for is None:
             values.update(failures=0, locked_until=0.0)
         else:
-            greatest = sa.func.max if self.store.is_sqlite else sa.func.greatest
+            greatest = sa.func.max if self.is_sqlite else sa.func.greatest
             counted = sa.case((now - L.last_failure <= quiet, L.failures), else_=0) + 1
             steps = _lock_steps(lock_for)
             values.update(
@@ -128,11 +116,11 @@ class AuthStore:
             "b_quiet_s": quiet_s,
             "b_threshold": threshold,
         }
-        async with self.store.write() as conn:
-            row = (await conn.execute(self._begin, params)).first()
+        async with self.write() as conn:
+            row = (await conn.execute(self._begin_attempt_sql, params)).first()
             if row is not None:
                 return Attempt(Verdict.ALLOWED, row.failures, row.locked_until)
-            state = (await conn.execute(self._state, {"b_pool_id": pool_id, "b_user_key": user_key})).one()
+            state = (await conn.execute(_STATE, {"b_pool_id": pool_id, "b_user_key": user_key})).one()
         if state.locked_until > now:
             return Attempt(Verdict.LOCKED, state.failures, state.locked_until)
         return Attempt(Verdict.WAIT, state.failures, state.locked_until)
@@ -150,32 +138,45 @@ class AuthStore:
         """Record the outcome in one statement: a success forgets the failures; a failure
         counts and may lock (``lock_for(n)`` seconds, written out as a CASE over n)."""
         if success:
-            stmt = self._success
+            stmt = self._finish_statements.get(None)
+            if stmt is None:
+                stmt = self._finish_statements[None] = self._finish_statement(None)
         else:
-            if lock_for not in self._failures:
-                self._failures[lock_for] = self._finish_statement(lock_for)
-            stmt = self._failures[lock_for]
+            stmt = self._finish_statements.get(lock_for)
+            if stmt is None:
+                stmt = self._finish_statements[lock_for] = self._finish_statement(lock_for)
         params = {"b_pool_id": pool_id, "b_user_key": user_key, "b_now": now, "b_quiet_s": quiet_s}
-        async with self.store.write() as conn:
+        async with self.write() as conn:
             row = (await conn.execute(stmt, params)).first()
         if row is None:
             return Attempt(Verdict.ALLOWED, 0, 0.0)
         return Attempt(Verdict.ALLOWED, row.failures, row.locked_until)
 
-    async def insert_first_keys(self, pool_id: str, keys: Sequence[SigningKey]) -> bool:
-        """Insert ``keys`` only if the pool has no active key yet (two workers may race)."""
-        K = t.signing_keys.c
-        async with self.store.write() as conn:
-            if not self.store.is_sqlite:
-                await conn.execute(sa.select(t.pools.c.id).where(t.pools.c.id == pool_id).with_for_update())
-            found = (
-                await conn.execute(sa.select(K.kid).where(K.pool_id == pool_id, K.retired.is_(None)).limit(1))
+    async def get_lockout(self, pool_id: str, user_key: str) -> Lockout | None:
+        L = t.lockouts.c
+        async with self.read() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(L.failures, L.locked_until, L.last_failure).where(
+                        L.pool_id == pool_id, L.user_key == user_key
+                    )
+                )
             ).first()
-            if found is not None:
-                return False
-            for key in keys:
-                await conn.execute(t.signing_keys.insert().values(**asdict(replace(key, retired=None))))
-        return True
+        return Lockout(row.failures, row.locked_until, row.last_failure) if row else None
+
+    @staticmethod
+    async def _purge_attempts(conn: Any, now: float) -> int:
+        """Counters that can no longer matter: no lockout running, nothing in flight, and
+        the last failure older than any quiet period (one day)."""
+        lk = t.lockouts.c
+        res = await conn.execute(
+            t.lockouts.delete().where(
+                lk.locked_until <= now,
+                lk.last_failure <= now - LOCKOUT_HORIZON_S,
+                lk.pending_since <= now - 3600,
+            )
+        )
+        return int(res.rowcount or 0)
 
 
 def _lock_steps(lock_for: Callable[[int], float]) -> list[int]:

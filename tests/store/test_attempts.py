@@ -1,4 +1,4 @@
-"""AuthStore: sign-in attempts counted under the row lock, and first signing keys made once."""
+"""Attempts: sign-in attempts counted under the row lock, and first signing keys made once."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from cognate.store.auth_sql import PENDING_STALE_S, Attempt, AuthStore, Verdict
+from cognate.store.attempts import PENDING_STALE_S
+from cognate.store.base import Attempt, Verdict
 from cognate.store.sql import Store
 from tests.store import factories as f
 from tests.store.conftest import StoreFactory
@@ -20,14 +21,14 @@ def after_five(failures: int) -> float:
     return 2.0 ** (failures - 5) if failures >= 5 else 0.0
 
 
-async def fail(auth: AuthStore, user: str, now: float) -> Attempt:
+async def fail(auth: Store, user: str, now: float) -> Attempt:
     got = await auth.begin_attempt(P, user, now, 900, 5)
     assert got.verdict is Verdict.ALLOWED
     return await auth.finish_attempt(P, user, now, success=False, quiet_s=900, lock_for=after_five)
 
 
 async def test_failures_count_and_lock(store: Store) -> None:
-    auth = AuthStore(store)
+    auth = store
     for n in range(1, 5):
         got = await fail(auth, "alice", f.T0 + n)
         assert (got.failures, got.locked_until) == (n, 0.0)
@@ -49,7 +50,7 @@ async def test_failures_count_and_lock(store: Store) -> None:
 
 
 async def test_attempts_in_flight_count_toward_the_threshold(store: Store, make_store: StoreFactory) -> None:
-    nodes = [AuthStore(store), AuthStore(await make_store())]
+    nodes = [store, await make_store()]
     results = await asyncio.gather(
         *(nodes[i % 2].begin_attempt(P, "bob", f.T0 + 1, 900, 5) for i in range(20))
     )
@@ -63,7 +64,7 @@ async def test_attempts_in_flight_count_toward_the_threshold(store: Store, make_
 
 
 async def test_right_passwords_in_flight_free_the_way(store: Store) -> None:
-    auth = AuthStore(store)
+    auth = store
     for _ in range(5):
         assert (await auth.begin_attempt(P, "carol", f.T0, 900, 5)).verdict is Verdict.ALLOWED
     assert (await auth.begin_attempt(P, "carol", f.T0, 900, 5)).verdict is Verdict.WAIT
@@ -72,7 +73,7 @@ async def test_right_passwords_in_flight_free_the_way(store: Store) -> None:
 
 
 async def test_stale_attempts_in_flight_are_forgotten(store: Store) -> None:
-    auth = AuthStore(store)
+    auth = store
     for _ in range(5):
         await auth.begin_attempt(P, "dave", f.T0, 900, 5)  # a worker died before finishing these
     assert (await auth.begin_attempt(P, "dave", f.T0 + 1, 900, 5)).verdict is Verdict.WAIT
@@ -82,7 +83,7 @@ async def test_stale_attempts_in_flight_are_forgotten(store: Store) -> None:
 
 async def test_insert_first_keys_once(store: Store, make_store: StoreFactory) -> None:
     await store.insert_pool(f.pool(P))
-    nodes = [AuthStore(store), AuthStore(await make_store())]
+    nodes = [store, await make_store()]
     results = await asyncio.gather(
         *(
             nodes[i % 2].insert_first_keys(

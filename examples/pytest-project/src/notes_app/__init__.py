@@ -1,0 +1,1 @@
+"""A tiny application that signs users in with Amazon Cognito (or Cognate)."""
