@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
+
+from starlette.requests import Request
 
 from cognate.core.client_auth import verify_client_secret
 from cognate.core.entities import Client, Pool
 from cognate.core.service import Core
 from cognate.errors import InvalidClientException, InvalidRequestError, ResourceNotFoundException
+from cognate.oauth import form
 
 BASIC = "client_secret_basic"
 POST = "client_secret_post"
@@ -86,3 +89,15 @@ async def authenticate(core: Core, proof: Proof) -> tuple[Pool, Client]:
         raise InvalidClientException("The client has no secret.")
     verify_client_secret(client, proof.secret)
     return pool, client
+
+
+class BackChannel:
+    """An endpoint a client calls directly (token, revoke, introspect): a form and the client's proof."""
+
+    def __init__(self, core_getter: Callable[[], Core]) -> None:
+        self._core = core_getter
+
+    @staticmethod
+    async def form_and_proof(request: Request) -> tuple[dict[str, str], Proof]:
+        fields = await form.read(request)
+        return fields, read(request.headers.get("authorization"), fields)

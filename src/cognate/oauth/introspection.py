@@ -9,31 +9,25 @@ client is ``invalid_client``). Access, ID and refresh tokens are all understood.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from cognate.core.entities import Pool
-from cognate.core.service import Core
 from cognate.core.tokens import ADMIN_SCOPE
 from cognate.errors import CognateError, InvalidClientException, InvalidRequestError
-from cognate.oauth import client_auth, form
+from cognate.oauth import client_auth
 from cognate.oauth.responses import Endpoint, json_error, ok_json
 
 INACTIVE: dict[str, Any] = {"active": False}
 JWT_CLAIMS = ("sub", "iss", "exp", "iat", "jti", "auth_time", "token_use", "origin_jti", "event_id")
 
 
-class Introspection:
-    def __init__(self, core_getter: Callable[[], Core]) -> None:
-        self._core = core_getter
-
+class Introspection(client_auth.BackChannel):
     async def endpoint(self, request: Request) -> Response:
         try:
-            fields = await form.read(request)
-            proof = client_auth.read(request.headers.get("authorization"), fields)
+            fields, proof = await self.form_and_proof(request)
             if proof.secret is None:
                 raise InvalidClientException("Introspection needs a client that proves its secret.")
             token = fields.get("token")

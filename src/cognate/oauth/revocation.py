@@ -10,25 +10,18 @@ token issued from it; ``invalid_request`` when the client has revocation turned 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cognate.core.service import Core
 from cognate.errors import InvalidRequestError
-from cognate.oauth import client_auth, form, request_context
+from cognate.oauth import client_auth, request_context
 from cognate.oauth.responses import CORS, NO_STORE, Endpoint, json_error
 
 
-class Revocation:
-    def __init__(self, core_getter: Callable[[], Core]) -> None:
-        self._core = core_getter
-
+class Revocation(client_auth.BackChannel):
     async def endpoint(self, request: Request) -> Response:
         try:
-            fields = await form.read(request)
-            proof = client_auth.read(request.headers.get("authorization"), fields)
+            fields, proof = await self.form_and_proof(request)
             token = fields.get("token")
             if token is None:
                 raise InvalidRequestError("The token parameter is required.")

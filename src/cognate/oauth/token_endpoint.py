@@ -11,7 +11,6 @@ secret and custom scopes and returns an access token alone.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -20,7 +19,6 @@ from starlette.responses import Response
 from cognate.core.auth_flows import flow_enabled
 from cognate.core.context import RequestContext
 from cognate.core.entities import Client, Pool
-from cognate.core.service import Core
 from cognate.core.tokens import ADMIN_SCOPE, Issued
 from cognate.errors import (
     InvalidGrantError,
@@ -28,7 +26,7 @@ from cognate.errors import (
     UnauthorizedClientError,
     UnsupportedGrantTypeError,
 )
-from cognate.oauth import client_auth, form, pkce, request_context, scopes
+from cognate.oauth import client_auth, pkce, request_context, scopes
 from cognate.oauth.responses import Endpoint, json_error, ok_json
 
 
@@ -56,14 +54,10 @@ def _body(issued: Issued) -> dict[str, Any]:
     return body
 
 
-class TokenEndpoint:
-    def __init__(self, core_getter: Callable[[], Core]) -> None:
-        self._core = core_getter
-
+class TokenEndpoint(client_auth.BackChannel):
     async def endpoint(self, request: Request) -> Response:
         try:
-            fields = await form.read(request)
-            proof = client_auth.read(request.headers.get("authorization"), fields)
+            fields, proof = await self.form_and_proof(request)
             grant_type = _required(fields, "grant_type")
             if grant_type not in ("authorization_code", "refresh_token", "client_credentials"):
                 raise UnsupportedGrantTypeError(f"Unsupported grant_type: {grant_type[:64]}")
