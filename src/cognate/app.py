@@ -29,7 +29,7 @@ from cognate.oauth.authorize import Authorizer
 from cognate.oauth.discovery import WellKnown, is_jwks_request
 from cognate.oauth.introspection import Introspection
 from cognate.oauth.logout import Logout
-from cognate.oauth.responses import PREFLIGHT
+from cognate.oauth.responses import preflight as oauth_preflight
 from cognate.oauth.revocation import Revocation
 from cognate.oauth.token_endpoint import TokenEndpoint
 from cognate.oauth.userinfo import UserInfo
@@ -115,8 +115,8 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
     async def health(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
-    async def preflight(_request: Request) -> Response:
-        return Response(status_code=204, headers=PREFLIGHT)
+    async def preflight(request: Request) -> Response:
+        return oauth_preflight(request)
 
     well_known = WellKnown(get_core)
     authorizer = Authorizer(get_core)

@@ -31,7 +31,7 @@ from cognate.oauth.authorize import Authorizer
 from cognate.oauth.discovery import WellKnown
 from cognate.oauth.introspection import Introspection
 from cognate.oauth.logout import Logout
-from cognate.oauth.responses import PREFLIGHT
+from cognate.oauth.responses import preflight as oauth_preflight
 from cognate.oauth.revocation import Revocation
 from cognate.oauth.token_endpoint import TokenEndpoint
 from cognate.oauth.userinfo import UserInfo
@@ -136,8 +136,8 @@ def app_over(core: Core) -> Starlette:
     def get() -> Core:
         return core
 
-    async def preflight(_request: Request) -> Response:
-        return Response(status_code=204, headers=PREFLIGHT)
+    async def preflight(request: Request) -> Response:
+        return oauth_preflight(request)
 
     authorizer = Authorizer(get)
     well_known = WellKnown(get)

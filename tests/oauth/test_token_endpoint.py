@@ -258,3 +258,17 @@ async def test_client_credentials_refusals(env: Env) -> None:
 async def test_cors_preflight_on_the_token_endpoint(env: Env) -> None:
     response = await env.http.options("/oauth2/token", headers={"Origin": "https://spa.example.com"})
     assert response.status_code == 204 and response.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in response.headers
+    amplify = await env.http.options(
+        "/oauth2/token",
+        headers={
+            "Origin": "https://spa.example.com",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type,x-amz-user-agent",
+        },
+    )
+    assert amplify.headers["access-control-allow-headers"] == "content-type, x-amz-user-agent"
+    odd = await env.http.options(
+        "/oauth2/token", headers={"Origin": "https://x.example", "Access-Control-Request-Headers": "a b, <c>"}
+    )
+    assert "<c>" not in odd.headers["access-control-allow-headers"]

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 from enum import StrEnum
 from typing import Any
 from urllib.parse import urlencode
 
 import orjson
+from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from cognate.errors import (
@@ -38,9 +40,23 @@ CORS = {"Access-Control-Allow-Origin": "*"}
 PREFLIGHT = {
     **CORS,
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-    "Access-Control-Allow-Headers": "Authorization, Content-Type",
     "Access-Control-Max-Age": "86400",
 }
+# Headers browser SDKs add to these calls (Amplify v6 sends x-amz-user-agent with its token request).
+ALLOWED_HEADERS = "Authorization, Content-Type, Cache-Control, X-Amz-User-Agent, X-Requested-With"
+_HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
+
+
+def preflight(request: Request) -> Response:
+    """A CORS preflight of the back-channel endpoints: any origin, no credentials (RFC 9700 2.6
+    keeps authorize and the pages out). The requested headers are allowed when they are plain
+    header names: with ``*`` as the origin and no cookies, a header grants nothing."""
+    asked = request.headers.get("access-control-request-headers", "")
+    names = [h.strip() for h in asked.split(",") if h.strip()]
+    allowed = ", ".join(n for n in names if _HEADER_NAME.fullmatch(n) and len(n) <= 64) or ALLOWED_HEADERS
+    return Response(status_code=204, headers={**PREFLIGHT, "Access-Control-Allow-Headers": allowed})
+
+
 PAGE_HEADERS = {
     **NO_STORE,
     "X-Frame-Options": "DENY",
