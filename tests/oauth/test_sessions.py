@@ -108,3 +108,17 @@ async def test_an_unregistered_logout_uri_keeps_the_session(env: Env) -> None:
     )
     assert response.status_code == 400 and "set-cookie" not in response.headers
     assert "code" in query_of(await authorize(env))
+
+
+async def test_a_fault_after_the_redirect_uri_is_trusted_goes_back_as_server_error(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await sign_in_browser(env)
+
+    async def broken(*_args: object, **_kw: object) -> str:
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(env.core.authorization_codes, "issue", broken)
+    found = query_of(await authorize(env))
+    assert found["error"] == "server_error" and found["state"] == "st-123" and "code" not in found
+    assert "fire" not in found.get("error_description", "")

@@ -84,7 +84,7 @@ class Refused(Exception):
 
 
 def error_location(
-    error: CognateError, redirect_uri: str, state: str | None, iss: str, fragment: bool
+    error: BaseException, redirect_uri: str, state: str | None, iss: str, fragment: bool
 ) -> str:
     _, code, description = responses.error_of(error, Endpoint.AUTHORIZE)
     params = {"error": code}
@@ -305,22 +305,28 @@ class Authorizer:
                 InvalidAuthorizationRequest("The request is too large."), Endpoint.AUTHORIZE
             )
         params: dict[str, Any] = {}
-        for key, value in request.query_params.multi_items():
-            params.setdefault(key, []).append(value)
-        if request.method == "POST":
-            form = await request.form(max_files=0, max_fields=100)
-            for key, item in form.multi_items():
-                if isinstance(item, str):
-                    params.setdefault(key, []).append(item)
         try:
+            for key, value in request.query_params.multi_items():
+                params.setdefault(key, []).append(value)
+            if request.method == "POST":
+                form = await request.form(max_files=0, max_fields=100)
+                for key, item in form.multi_items():
+                    if isinstance(item, str):
+                        params.setdefault(key, []).append(item)
             checked = await self.check(params)
-            return await self._decide(request, checked, params)
         except Refused as refused:
             return responses.redirect(refused.location)
-        except InvalidAuthorizationRequest as exc:
+        except Exception as exc:  # untrusted client or redirect_uri, or a fault: a page, never a traceback
             return responses.error_page(exc, Endpoint.AUTHORIZE)
-        except Exception as exc:  # an unexpected fault: logged, a page, never a traceback
-            return responses.error_page(exc, Endpoint.AUTHORIZE)
+        try:
+            return await self._decide(request, checked, params)
+        except Exception as exc:
+            # The redirect_uri is trusted now: even a fault goes back to it as server_error
+            # (Cognito's authorize endpoint; RFC 6749 4.1.2.1), logged, never shown.
+            location = error_location(
+                exc, checked.redirect_uri, checked.state, checked.issuer, checked.fragment
+            )
+            return responses.redirect(location)
 
     async def _decide(
         self, request: Request, checked: AuthorizationRequest, params: dict[str, Any]
