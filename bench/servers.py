@@ -145,11 +145,15 @@ def core_busy_seconds(cores: list[int]) -> float:
     return busy / CLK_TCK
 
 
-def start_cognate(data_dir: Path, cores: list[int], workers: int, log: Path) -> Server:
+def start_cognate(
+    data_dir: Path, cores: list[int], workers: int, log: Path, log_level: str | None = None
+) -> Server:
     port = free_port()
     cmd = [sys.executable, "-m", "cognate.cli", "serve", "--port", str(port), "--data-dir", str(data_dir)]
     if workers > 1:
         cmd += ["--workers", str(workers)]
+    if log_level:
+        cmd += ["--log-level", log_level]
     server = Server("cognate", cmd, port, cores, "/health", log)
     server.wait_ready()
     return server

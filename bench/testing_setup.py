@@ -6,13 +6,15 @@ AdminSetUserPassword, AdminInitiateAuth; what ``cognate_pool`` plus ``cognate_us
 do) with:
 
 - ``cognate.testing`` in-process, signing keys made ahead (the plugin's default);
-- ``cognate.testing`` in-process with no key reserve (each pool generates its keys);
+- ``cognate.testing`` in-process with no key reserve (each pool generates its keys, as
+  ``cognate serve`` does);
 - ``cognate.testing`` as a ``cognate serve`` subprocess;
 - the peer users come from: moto's ``mock_aws`` (in-process, no HTTP, nothing signed
   or hashed for real), the same five calls.
 
-Prints one JSON line per configuration (median, p90, in ms, and the ratio of the
-median to moto's) and a summary line. ``pip install -e '.[bench,testing]'``;
+Prints one JSON line per configuration (median, p90, in ms, the ratio of the median to
+moto's, and for in-process configurations the median CPU time of the whole process,
+test and server threads together) and a line with the machine's load. ``pip install -e '.[bench,testing]'``;
 ``python -m bench.testing_setup --rounds 3 --per-round 20``.
 """
 
@@ -52,12 +54,20 @@ def setup_via_api(idp: Any) -> str:
     return str(pool)
 
 
-def timed(n: int, make: Callable[[], str], cleanup: Callable[[str], None]) -> list[float]:
+CPU: dict[str, list[float]] = {}
+
+
+def timed(
+    n: int, make: Callable[[], str], cleanup: Callable[[str], None], cpu: list[float] | None = None
+) -> list[float]:
+    """Wall ms of each ``make()``; ``cpu`` gets this process's CPU ms for each (all threads)."""
     out = []
     for _ in range(n):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         pool = make()
         out.append((time.perf_counter() - start) * 1000)
+        if cpu is not None:
+            cpu.append((time.process_time() - start_cpu) * 1000)
         cleanup(pool)  # what the fixture does after the test; not part of the figure
     return out
 
@@ -66,7 +76,7 @@ def timed(n: int, make: Callable[[], str], cleanup: Callable[[str], None]) -> li
 def cognate_idp(mode: str, key_cache: Path | None) -> Iterator[Any]:
     from cognate.testing import serve
 
-    with serve(mode, key_cache=key_cache if key_cache else False) as cognate:
+    with serve(mode, key_cache=key_cache or False, keys_ahead=key_cache is not None) as cognate:
         idp = cognate.client()
         idp.list_user_pools(MaxResults=1)  # connection and client warm
         yield idp
@@ -120,6 +130,7 @@ def main() -> None:
                         args.per_round,
                         lambda: setup_via_api(idp),
                         lambda p: idp.delete_user_pool(UserPoolId=p),
+                        CPU.setdefault(name, []) if "subprocess" not in name else None,
                     )
     reference = statistics.median(samples["moto mock_aws (peer)"]) if not args.no_moto else None
     for name, values in samples.items():
@@ -132,6 +143,10 @@ def main() -> None:
         }
         if reference:
             line["ratio_to_moto"] = round(median / reference, 2)
+        if CPU.get(name):
+            # In-process configurations: the CPU both the test and the server spent, which a
+            # busy machine inflates far less than wall time.
+            line["cpu_median_ms"] = round(statistics.median(CPU[name]), 1)
         print(json.dumps(line), flush=True)
     load = os.getloadavg()[0]
     print(json.dumps({"cores": os.cpu_count(), "load_average_1min": round(load, 2)}))

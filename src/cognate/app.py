@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from cognate import bootstrap, config
+from cognate import bootstrap, config, http_deadline
 from cognate.awsjson.dispatch import AwsJsonDoor
 from cognate.awsjson.registry import load_all
 from cognate.core.clock import Clock
@@ -76,6 +76,7 @@ class Front:
 
 def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLog:
     """The whole application; ``clock`` lets in-process tests pin time."""
+    http_deadline.configure(settings.read_timeout)
     secrets = bootstrap.ensure(settings)
     load_all()
     state = State()
@@ -89,7 +90,7 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
             return secrets.secret_access_key
         return None
 
-    door = AwsJsonDoor(get_core, lookup_secret)
+    door = AwsJsonDoor(get_core, lookup_secret, settings.trusted_networks())
 
     async def purge_loop(core: Core) -> None:
         while True:

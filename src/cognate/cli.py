@@ -132,6 +132,7 @@ def serve(settings: config.Settings) -> int:
         from cognate import functions
 
         functions.load(settings.functions)  # checked before anything starts
+    startup.check_tls(settings)
     seed_doc = None
     if settings.seed:
         seed_doc = seed.load(settings.seed)  # the whole file, before anything is written
@@ -163,9 +164,12 @@ def _run_uvicorn(settings: config.Settings, sock: socket.socket) -> int:
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
+    from cognate.http_deadline import DeadlineProtocol
+
     uv_config = uvicorn.Config(
         "cognate.app:create_app",
         factory=True,
+        http=DeadlineProtocol,  # a request must arrive whole within --read-timeout
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
@@ -176,7 +180,8 @@ def _run_uvicorn(settings: config.Settings, sock: socket.socket) -> int:
         access_log=False,  # logs.RequestLog writes one line per request instead
         timeout_graceful_shutdown=5,
         server_header=False,
-        # Cognate builds every link from --public-url; it reads no X-Forwarded-* header.
+        # Cognate builds every link from --public-url; X-Forwarded-For is read by the doors,
+        # and only from the proxies of --trusted-proxies (forwarded.py).
         proxy_headers=False,
     )
     server = uvicorn.Server(uv_config)

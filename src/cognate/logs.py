@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -37,9 +38,16 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 
 
+_SECOND: list[Any] = [None, ""]  # the last second formatted, and its text (one per second, not per line)
+_NEEDS_QUOTES = re.compile(r'[ "=]')
+
+
 def _time(record: logging.LogRecord) -> str:
-    stamp = datetime.datetime.fromtimestamp(record.created, datetime.UTC)
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(record.msecs):03d}Z"
+    second = int(record.created)
+    if _SECOND[0] != second:
+        stamp = datetime.datetime.fromtimestamp(second, datetime.UTC)
+        _SECOND[:] = [second, stamp.strftime("%Y-%m-%dT%H:%M:%S.")]
+    return f"{_SECOND[1]}{int(record.msecs):03d}Z"
 
 
 def _fields(record: logging.LogRecord) -> dict[str, Any]:
@@ -49,7 +57,7 @@ def _fields(record: logging.LogRecord) -> dict[str, Any]:
 
 def _text_value(value: Any) -> str:
     text = str(value)
-    if not text or any(c in text for c in ' "='):
+    if not text or _NEEDS_QUOTES.search(text):
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return text
 
@@ -126,7 +134,7 @@ class RequestLog:
 
         async def send_and_note(message: Message) -> None:
             if message["type"] == "http.response.start":
-                _note_start(message, state)
+                message = _note_start(message, state)
             elif message["type"] == "http.response.body" and state["body"] is not None:
                 _note_body(message, state)
             await send(message)
@@ -141,7 +149,8 @@ class RequestLog:
             _write(scope, state, started)
 
 
-def _note_start(message: Message, state: dict[str, Any]) -> None:
+def _note_start(message: Message, state: dict[str, Any]) -> Message:
+    """Note status, request id and error; the message to send (a copy when a header is added)."""
     state["status"] = message["status"]
     headers = list(message.get("headers", []))
     wanted = {b"x-amzn-requestid": "request_id", b"x-amzn-errortype": "error"}
@@ -157,9 +166,10 @@ def _note_start(message: Message, state: dict[str, Any]) -> None:
         request_id = str(uuid.uuid4())
         state["request_id"] = request_id
         headers.append((b"x-request-id", request_id.encode()))
-        message["headers"] = headers
+        message = {**message, "headers": headers}  # never change a message the app may send again
     if state["status"] >= 400 and state["error"] is None and is_json:
         state["body"] = b""  # an OAuth error document: its "error" names the failure
+    return message
 
 
 def _note_body(message: Message, state: dict[str, Any]) -> None:
@@ -205,4 +215,8 @@ def _write(scope: Scope, state: dict[str, Any], started: float) -> None:
         "client": client[0] if client else None,
     }
     level = logging.ERROR if status >= 500 else logging.INFO
-    log.log(level, "request", extra={"fields": fields})
+    if log.isEnabledFor(level):
+        # The record made directly: Logger.log would walk the stack for a caller no format shows.
+        log.handle(
+            log.makeRecord(log.name, level, __file__, 0, "request", (), None, extra={"fields": fields})
+        )

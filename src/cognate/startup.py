@@ -54,6 +54,26 @@ def bind(settings: Settings) -> socket.socket:
     return sock
 
 
+def check_tls(settings: Settings) -> None:
+    """The certificate and key load and belong together (ConfigError otherwise), before anything is made."""
+    if not settings.tls:
+        return
+    import ssl
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(str(settings.tls_cert), str(settings.tls_key))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"--tls-cert/--tls-key: {exc.filename} does not exist") from None
+    except PermissionError as exc:
+        raise ConfigError(f"--tls-cert/--tls-key: cannot read {exc.filename}") from None
+    except (ssl.SSLError, OSError) as exc:
+        raise ConfigError(
+            f"--tls-cert {settings.tls_cert} and --tls-key {settings.tls_key} do not load as a PEM "
+            f"certificate and its private key ({exc})"
+        ) from None
+
+
 def describe(url: str) -> str:
     """``user@host:port/db`` of a database URL, without its password."""
     parts = urlsplit(url)

@@ -130,6 +130,9 @@ async def test_session_cookie_is_secure_under_tls(core: Core) -> None:
         r = await submit(b, f, username="alice", password=PASSWORD)
         cookies = r.headers.get_list("set-cookie")
         assert all("Secure" in c for c in cookies)
+        first = await b.get("/signup", params=authorize_params(client))
+        assert "__Host-cognate_browser" in b.cookies  # set by the first page, kept since
+        assert first.status_code == 200
 
 
 async def test_session_lasts_one_hour(core: Core) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -85,7 +86,8 @@ async def test_totp_step_wrong_code_stays_then_the_app(core: Core) -> None:
         f = form(page.text, "/mfa")
         wrong = await submit(b, f, code="000000" if pyotp.TOTP(secret).now() != "000000" else "111111")
         assert wrong.status_code == 400 and "Invalid code received for user" in wrong.text
-        r = await submit(b, form(wrong.text, "/mfa"), code=pyotp.TOTP(secret).now())
+        # The verification code used its time step up (RFC 6238 5.2): the next step's code.
+        r = await submit(b, form(wrong.text, "/mfa"), code=pyotp.TOTP(secret).at(time.time() + 30))
         assert r.status_code == 302 and r.headers["location"].startswith(CALLBACK)
         assert done.calls[0][1].amr == ("pwd", "otp", "mfa")
 
@@ -257,3 +259,21 @@ async def test_a_pool_that_confirms_by_link_emails_a_working_confirm_user_link(
         assert (await mail_reader.get(link.group(1).removeprefix("http://cognate.test"))).status_code == 400
     user = await core.users.find(pool, "lena")
     assert user is not None and user.status == "CONFIRMED" and user.attributes["email_verified"] == "true"
+
+
+async def test_a_pool_that_signs_in_by_email_asks_no_username(core: Core, tmp_path: Path) -> None:
+    pool, client = await setup(
+        core, pool_fields={"UsernameAttributes": ["email"], "AutoVerifiedAttributes": ["email"]}
+    )
+    async with browser(core, Completions()) as b:
+        f = await open_form(b, "/signup", authorize_params(client))
+        assert "username" not in f.fields and "email" in f.fields
+        r = await submit(b, f, email="mia@example.com", password=PASSWORD)
+        path, query = follow_path(r)
+        assert path == "/confirm" and query["username"] == "mia@example.com"
+        page = await b.get(r.headers["location"])
+        assert '<label class="label-customizable" for="username">Email</label>' in page.text
+        r = await submit(b, form(page.text, "/confirm"), code=outbox_codes(tmp_path)[-1])
+        assert r.status_code == 302 and r.headers["location"].startswith(CALLBACK + "?code=")
+    user = await core.users.find(pool, "mia@example.com")
+    assert user is not None and user.status == "CONFIRMED"

@@ -9,6 +9,7 @@ import base64
 import hashlib
 import json
 import secrets
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -285,7 +286,8 @@ def test_totp_step(
     pkce = submit_login(server, page, app_client, "fay", PASSWORD)
     page.wait_for_url("**/mfa?**")
     check_page(page, "mfa-totp")
-    page.get_by_label("Code from your authenticator app").fill(pyotp.TOTP(secret).now())
+    # The verification code used its time step up (RFC 6238 5.2): the next step's code.
+    page.get_by_label("Code from your authenticator app").fill(pyotp.TOTP(secret).at(time.time() + 30))
     page.get_by_role("button", name="Sign in").click()
     arrived(server, page, app_client, pkce, "fay")
 
@@ -411,3 +413,21 @@ def test_the_other_pages_are_accessible_too(
     )
     assert page.get_by_role("heading", level=1).inner_text() == "Confirm your account"
     check_page(page, "confirm-user-link-refused")
+
+
+def test_sms_step(
+    server: Server, idp: Any, pool: dict[str, Any], app_client: dict[str, Any], page: Any
+) -> None:
+    idp.set_user_pool_mfa_config(
+        UserPoolId=pool["Id"],
+        MfaConfiguration="ON",
+        SmsMfaConfiguration={"SmsAuthenticationMessage": "Your code is {####}"},
+    )
+    make_user(idp, pool["Id"], "hal", phone_number="+14255550123", phone_number_verified="true")
+    pkce = submit_login(server, page, app_client, "hal", PASSWORD)
+    page.wait_for_url("**/mfa?**")
+    assert "+*******0123" in page.locator("main").inner_text()
+    check_page(page, "mfa-sms")
+    page.get_by_label("Code from the SMS").fill(outbox_code(server, "hal", "mfa"))
+    page.get_by_role("button", name="Sign in").click()
+    arrived(server, page, app_client, pkce, "hal")

@@ -73,6 +73,21 @@ def test_data_dir_under_a_file(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
 
 
+def test_tls_files_that_do_not_load(tmp_path: Path) -> None:
+    (tmp_path / "cert.pem").write_text("not a certificate")
+    (tmp_path / "key.pem").write_text("not a key")
+    for cert, expected in (
+        (tmp_path / "missing.pem", "does not exist"),
+        (tmp_path / "cert.pem", "do not load"),
+    ):
+        proc = cognate(
+            "serve", "--port", str(free_port()), "--data-dir", str(tmp_path / "d"),
+            "--tls-cert", str(cert), "--tls-key", str(tmp_path / "key.pem"),
+        )  # fmt: skip
+        assert expected in one_clear_line(proc)
+        assert not (tmp_path / "d").exists()
+
+
 def test_data_dir_that_cannot_be_created() -> None:
     # /sys refuses new folders even to root, whatever access(2) says.
     proc = cognate("serve", "--port", str(free_port()), "--data-dir", "/sys/cognate-data")

@@ -89,3 +89,45 @@ def test_outbox_views(tmp_path: Path) -> None:
     with path.open("a") as f:
         f.write(json.dumps({**lines[0], "code": "333333"}) + "\n")
     assert later.last_code("ann") == "333333" and len(later) == 1
+
+
+def run_pytest_in(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    extra = [] if plugin_registered() else ["-p", "cognate.testing.plugin"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COGNATE_", "AWS_"))}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT / "src"), env.get("PYTHONPATH")) if p)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", *extra, "-p", "no:cacheprovider", *args],
+        cwd=project, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+
+
+def test_pool_scope_option_and_clean_up(tmp_path: Path) -> None:
+    """``cognate_pool_scope = module`` shares one pool; pools the factory made are gone afterwards."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\ncognate_pool_scope = module\n")
+    (tmp_path / "test_scope.py").write_text(
+        "seen = []\n"
+        "made = []\n"
+        "def test_one(cognate_pool, cognate_pool_factory):\n"
+        "    seen.append(cognate_pool.id)\n"
+        "    made.append(cognate_pool_factory(PoolName='extra').id)\n"
+        "def test_two(cognate_pool, cognate_idp):\n"
+        "    seen.append(cognate_pool.id)\n"
+        "    assert seen[0] == seen[1]\n"
+        "    ids = {p['Id'] for p in cognate_idp.list_user_pools(MaxResults=60)['UserPools']}\n"
+        "    assert made[0] not in ids and seen[0] in ids\n"
+        "def test_user_tokens_verify(cognate_pool, cognate_user):\n"
+        "    import jwt\n"
+        "    token = cognate_user.tokens.access_token\n"
+        "    key = jwt.PyJWKClient(cognate_pool.jwks_url).get_signing_key_from_jwt(token)\n"
+        "    claims = jwt.decode(token, key.key, algorithms=['RS256'],\n"
+        "                        issuer=cognate_pool.issuer, options={'verify_aud': False})\n"
+        "    assert claims['token_use'] == 'access' and claims['username'] == cognate_user.username\n"
+    )
+    proc = run_pytest_in(tmp_path)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "3 passed" in proc.stdout
+
+    (tmp_path / "pytest.ini").write_text("[pytest]\ncognate_pool_scope = forever\n")
+    proc = run_pytest_in(tmp_path)
+    assert proc.returncode != 0
+    assert "cognate_pool_scope must be one of" in proc.stdout + proc.stderr

@@ -138,22 +138,30 @@ def test_base64_of_the_wire_is_what_is_served(idp: Any, server: Server, branded:
 def test_the_readmes_aws_cli_command(
     server: Server, idp: Any, branded: dict[str, Any], tmp_path: Path
 ) -> None:
-    from tests.conformance.test_cli_aws import aws
+    """The README's shell block, as written, with its pool id and the server's URL put in."""
+    import os
+    import re
+    import subprocess
 
-    logo = tmp_path / "logo.png"
-    logo.write_bytes(png())
-    done = aws(
-        server,
-        tmp_path,
-        "set-ui-customization",
-        "--user-pool-id",
-        branded["pool"]["Id"],
-        "--client-id",
-        "ALL",
-        "--image-file",
-        f"fileb://{logo}",
-        "--css",
-        ".submitButton-customizable { background-color: #8a2be2; }",
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = next(
+        b for b in re.findall(r"^```shell\n(.*?)^```", readme, re.M | re.S) if "set-ui-customization" in b
+    )
+    script = re.sub(r"^POOL=\S+", f"POOL={branded['pool']['Id']}", block, flags=re.M)
+    script = script.replace("http://127.0.0.1:9229", server.url)
+    (tmp_path / "logo.png").write_bytes(png())
+    creds = server.credentials
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        AWS_ACCESS_KEY_ID=creds["AccessKeyId"],
+        AWS_SECRET_ACCESS_KEY=creds["SecretAccessKey"],
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_CONFIG_FILE=str(tmp_path / "none"),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+        AWS_PAGER="",
+    )
+    done = subprocess.run(
+        ["bash", "-ec", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
     got = idp.get_ui_customization(UserPoolId=branded["pool"]["Id"])["UICustomization"]

@@ -79,7 +79,7 @@ class Core:
         self.browser_sessions = BrowserSessions(store, self.clock)
         self.detours = Detours(store, self.clock)
         self.lockout = Lockout(store, self.clock)
-        self.codes = Codes(store, self.clock, self.lockout, self.messenger, config.public_url)
+        self.codes = Codes(store, self.clock, self.lockout, self.messenger, self.sealer, config.public_url)
         self.mfa = Mfa(self.pools, self.users, self.codes, self.sealer, self.clock)
         self.auth = AuthFlows(
             self.pools,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from cognate.core.attribute_access import check_user_writes
 from cognate.core.codes import Codes, Delivery, delivery_for
 from cognate.core.context import RequestContext
 from cognate.core.entities import Client, Pool, User, UserStatus
@@ -47,13 +48,13 @@ class SignUps:
         if (pool.doc.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly"):
             raise NotAuthorizedException("SignUp is not permitted for this user pool")
         attrs = {a["Name"]: a.get("Value", "") for a in req.get("UserAttributes") or []}
-        check_writable(client, attrs)
+        check_writable(client, attrs, pool)
         user = await self.users.create(pool, username, password, attrs, UserStatus.UNCONFIRMED, admin=False)
         out: dict[str, Any] = {"UserConfirmed": False, "UserSub": user.sub}
         delivery = auto_verified_delivery(pool, user)
         if delivery is not None:
             out["CodeDeliveryDetails"] = await self.codes.send(
-                pool, user, "signup", delivery, client_id=client.id
+                pool, user, "signup", delivery, ctx=ctx, client_id=client.id
             )
         return out
 
@@ -71,29 +72,36 @@ class SignUps:
             raise CodeMismatchException("Invalid verification code provided, please try again.")
         if user.status != UserStatus.UNCONFIRMED:
             raise NotAuthorizedException(f"User cannot be confirmed. Current status is {user.status}")
-        doc = await self.codes.redeem(pool, user, "signup", str(req["ConfirmationCode"]))
         force = bool(req.get("ForceAliasCreation"))
-        await self.users.confirm_sign_up(pool, user, doc.get("attribute"), force_alias=force)
+        # A step that fails after the code (AliasExistsException) gives the code back.
+        async with self.codes.redeeming(pool, user, "signup", str(req["ConfirmationCode"])) as doc:
+            await self.users.confirm_sign_up(pool, user, doc.get("attribute"), force_alias=force)
 
     async def resend(self, ctx: RequestContext, client_id: str, req: dict[str, Any]) -> dict[str, Any]:
         pool, client = await self.flows.client_of(client_id)
         user = await self.known_user(pool, client, req["Username"])
-        if user is None:
-            return {"CodeDeliveryDetails": dict(SIMULATED)}  # nothing is sent
+        hide = client.doc.get("PreventUserExistenceErrors") == "ENABLED"
+        auto = pool.doc.get("AutoVerifiedAttributes") or []
+        if not ("phone_number" in auto or "email" in auto):
+            raise InvalidParameterException("Auto verification not turned on.")  # the pool's, for anyone
+        if user is None or (hide and user.status != UserStatus.UNCONFIRMED):
+            # PreventUserExistenceErrors: an unknown or already confirmed user looks, counts
+            # and takes as one who is sent a code; nothing is sent.
+            attribute = "phone_number" if "phone_number" in auto else "email"
+            details = await self.codes.simulate(ctx, pool, "signup", req["Username"], attribute)
+            return {"CodeDeliveryDetails": details}
         if user.status != UserStatus.UNCONFIRMED:
             raise InvalidParameterException("User is already confirmed.")
         delivery = auto_verified_delivery(pool, user)
         if delivery is None:
             raise InvalidParameterException("Auto verification not turned on.")
         return {
-            "CodeDeliveryDetails": await self.codes.send(pool, user, "signup", delivery, client_id=client.id)
+            "CodeDeliveryDetails": await self.codes.send(
+                pool, user, "signup", delivery, ctx=ctx, client_id=client.id
+            )
         }
 
 
-def check_writable(client: Client, attrs: dict[str, Any]) -> None:
-    """A client may only write the attributes its WriteAttributes list (when it has one)."""
-    writable = client.doc.get("WriteAttributes")
-    if writable:
-        for name in attrs:
-            if name not in writable:
-                raise NotAuthorizedException("A client attempted to write unauthorized attribute")
+def check_writable(client: Client, attrs: dict[str, Any], pool: Pool | None = None) -> None:
+    """A client may only write what its WriteAttributes allow (attribute_access.py)."""
+    check_user_writes(client, attrs, pool)

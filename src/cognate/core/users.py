@@ -26,98 +26,39 @@ from concurrent.futures import Executor
 from dataclasses import replace
 from typing import Any
 
-from cognate.core import attributes, ids, list_filter, paging, password_policy
+from cognate.core import attributes, ids, list_filter, paging, password_policy, usernames
 from cognate.core.clock import Clock
 from cognate.core.entities import Pool, User, UserStatus
+from cognate.core.invitations import deliverable, send_invitation
+from cognate.core.invitations import render as render  # re-exported
 from cognate.core.messages import Messenger
+from cognate.core.sign_in_names import (
+    ALIASES,
+    _legacy_alias_key,
+    alias_key,
+    alias_taken,
+    case_sensitive,
+    index_of,
+    usable_aliases,
+)
+from cognate.core.sign_in_names import indexed_values as indexed_values  # re-exported
+from cognate.core.sign_in_names import username_key as username_key  # re-exported
 from cognate.crypto import srp
 from cognate.crypto.passwords import Passwords
 from cognate.crypto.sealing import Sealer
 from cognate.errors import (
-    AliasExistsException,
-    CognateError,
     InvalidParameterException,
     NotAuthorizedException,
     UnsupportedUserStateException,
     UsernameExistsException,
     UserNotFoundException,
 )
-from cognate.store.base import AliasConflict, Conflict, Store, Tx, UserIndex
+from cognate.store.base import AliasConflict, Conflict, Store, Tx
 
-# Attributes kept in the attribute index: the ones ListUsers filters on and the aliases.
-INDEXED = ("email", "phone_number", "name", "given_name", "family_name", "preferred_username", "sub")
-ALIASES = ("email", "phone_number", "preferred_username")
 SRP_PURPOSE = "srp-verifier"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _PHONE = re.compile(r"^\+[0-9]{4,15}$")
-
-DEFAULT_INVITE_SUBJECT = "Your temporary password"
-DEFAULT_INVITE_EMAIL = "Your username is {username} and temporary password is {####}."
-DEFAULT_INVITE_SMS = "Your username is {username} and temporary password is {####}."
-
-
-def case_sensitive(pool: Pool) -> bool:
-    return bool((pool.doc.get("UsernameConfiguration") or {}).get("CaseSensitive", True))
-
-
-def username_key(pool: Pool, username: str) -> str:
-    return username if case_sensitive(pool) else username.lower()
-
-
-def alias_key(pool: Pool, attribute: str, value: str) -> str:
-    """An alias as its unique index keys it: in a case-insensitive pool, email and
-    preferred_username ignore case (Cognito: "This option also enables both
-    preferred_username and email alias to be case insensitive")."""
-    if attribute != "phone_number" and not case_sensitive(pool):
-        return value.lower()
-    return value
-
-
-def usable_aliases(pool: Pool, attrs: dict[str, str]) -> list[tuple[str, str]]:
-    """The (attribute, key) pairs a user with ``attrs`` signs in with besides the username.
-
-    With UsernameAttributes, the email or phone number itself (verified or not); with
-    AliasAttributes, a verified email or phone number (an unverified one may sit on
-    several accounts, as in Cognito) and any preferred_username.
-    """
-    username_attrs = pool.doc.get("UsernameAttributes") or []
-    alias_attrs = pool.doc.get("AliasAttributes") or []
-    out = []
-    for attr in ALIASES:
-        value = attrs.get(attr)
-        if not value:
-            continue
-        if attr in username_attrs or (
-            attr in alias_attrs and (attr == "preferred_username" or attrs.get(f"{attr}_verified") == "true")
-        ):
-            out.append((attr, alias_key(pool, attr, value)))
-    return out
-
-
-def index_of(pool: Pool, user: User) -> UserIndex:
-    """What the store finds ``user`` by: the filterable attributes and the usable aliases."""
-    return UserIndex(indexed_values(user), usable_aliases(pool, user.attributes))
-
-
-def alias_taken(pool: Pool, conflict: AliasConflict, *, creating: bool) -> CognateError:
-    """Cognito's error for an alias another user holds: at creation, a sign-in name (UsernameAttributes)
-    is a taken username; otherwise the alias exists."""
-    message = f"An account with the given {conflict.attribute} already exists."
-    if creating and conflict.attribute in (pool.doc.get("UsernameAttributes") or []):
-        return UsernameExistsException(message)
-    return AliasExistsException(message)
-
-
-def indexed_values(user: User) -> list[tuple[str, str]]:
-    out = [("sub", user.sub)]
-    for name in INDEXED:
-        if name != "sub" and user.attributes.get(name):
-            out.append((name, user.attributes[name]))
-    return out
-
-
-def render(template: str, username: str, code: str) -> str:
-    return template.replace("{username}", username).replace("{####}", code)
+_PHONE_SHAPED = re.compile(r"^\+[0-9]+$")  # could be some user's phone_number (E.164)
 
 
 class Users:
@@ -145,11 +86,18 @@ class Users:
         user = await self.store.get_user(pool.id, username_key(pool, name))
         if user is not None:
             return user
+        legacy = name if case_sensitive(pool) else name.lower()
+        if legacy != username_key(pool, name):
+            # A row written before names were normalised keeps its old key (docs/usernames.md).
+            user = await self.store.get_user(pool.id, legacy)
+            if user is not None:
+                return user
         for attr in self._sign_in_attributes(pool):
             if attr in ALIASES:
-                user = await self.store.user_by_alias(pool.id, attr, alias_key(pool, attr, name))
-                if user is not None:
-                    return user
+                for k in dict.fromkeys((alias_key(pool, attr, name), _legacy_alias_key(pool, attr, name))):
+                    user = await self.store.user_by_alias(pool.id, attr, k)
+                    if user is not None:
+                        return user
         try:
             uuid.UUID(name)
         except ValueError:
@@ -228,6 +176,7 @@ class Users:
             return await self._resend_invitation(pool, username, req)
         username, attrs = self._apply_username_attributes(pool, username, attrs)
         attributes.check_writes(pool.doc["SchemaAttributes"], attrs, creating=True)
+        attrs = attributes.canonical(pool.doc["SchemaAttributes"], attrs)
         attributes.check_required(pool.doc["SchemaAttributes"], attrs)
         policy = password_policy.policy_of(pool.doc)
         temp = req.get("TemporaryPassword")
@@ -237,7 +186,7 @@ class Users:
             temp = password_policy.generate(policy)
         mediums = req.get("DesiredDeliveryMediums") or ["SMS"]
         if action != "SUPPRESS":
-            self._deliverable(mediums, attrs)
+            deliverable(mediums, attrs)
         now = self.clock.now()
         sub = self._new_sub(pool, username)
         attrs = {"sub": sub, **attrs}
@@ -258,7 +207,7 @@ class Users:
             pool, user, "User account already exists", force=bool(req.get("ForceAliasCreation"))
         )
         if action != "SUPPRESS":
-            await self._send_invitation(pool, user, temp, mediums)
+            await send_invitation(self.messenger, pool, user, temp, mediums)
         return user
 
     def _apply_username_attributes(
@@ -267,8 +216,21 @@ class Users:
         """With UsernameAttributes, the given name is an email or phone; the username is a UUID."""
         if username.strip() != username or not username:
             raise InvalidParameterException("Username should not contain leading or trailing whitespace.")
+        username = usernames.stored(username)  # one user per name, however it was typed
         kinds = pool.doc.get("UsernameAttributes") or []
         if not kinds:
+            # With aliases, a username shaped like an email or phone number could be
+            # another user's verified address, breaking their alias sign-in: Cognito refuses.
+            aliases = pool.doc.get("AliasAttributes") or []
+            if "email" in aliases and _EMAIL.match(username):
+                raise InvalidParameterException(
+                    "Username cannot be of email format, since user pool is configured for email alias."
+                )
+            if "phone_number" in aliases and _PHONE_SHAPED.match(username):
+                raise InvalidParameterException(
+                    "Username cannot be of phone number format, since user pool is configured for "
+                    "phone_number alias."
+                )
             return username, attrs
         # The username is then a generated UUID, which is also the user's sub (as in Cognito).
         if "email" in kinds and _EMAIL.match(username):
@@ -315,11 +277,18 @@ class Users:
             raise UsernameExistsException(exists) from None
 
     async def _take_aliases(self, pool: Pool, user: User, tx: Tx) -> None:
-        """Move the verified email / phone aliases of ``user`` from whoever holds them."""
+        """Move the verified email / phone aliases of ``user`` from whoever holds them.
+
+        The holder's user row is locked before the alias row, the order an attribute
+        change takes them in, so the two never wait for each other (PostgreSQL).
+        """
         alias_attrs = pool.doc.get("AliasAttributes") or []
         for attr, key in usable_aliases(pool, user.attributes):
             if attr not in ("email", "phone_number") or attr not in alias_attrs:
                 continue  # preferred_username and a username attribute never move
+            holder = await self.store.user_by_alias(pool.id, attr, key)
+            if holder is not None and holder.sub != user.sub:
+                await self.store.get_user_by_sub(pool.id, holder.sub, tx=tx)
             previous = await self.store.take_alias(pool.id, attr, key, user.sub, tx=tx)
             if previous is None:
                 continue
@@ -335,39 +304,6 @@ class Users:
                 moved, username_key(pool, other.username), index_of(pool, moved), tx=tx
             )
 
-    @staticmethod
-    def _deliverable(mediums: list[str], attrs: dict[str, str]) -> None:
-        if ("EMAIL" in mediums and attrs.get("email")) or ("SMS" in mediums and attrs.get("phone_number")):
-            return
-        raise InvalidParameterException("User has no attribute matching desired delivery mediums")
-
-    async def _send_invitation(self, pool: Pool, user: User, temp: str, mediums: list[str]) -> None:
-        tpl = (pool.doc.get("AdminCreateUserConfig") or {}).get("InviteMessageTemplate") or {}
-        sender = (pool.doc.get("EmailConfiguration") or {}).get("From")
-        if "EMAIL" in mediums and user.attributes.get("email"):
-            await self.messenger.send(
-                channel="email",
-                to=user.attributes["email"],
-                subject=tpl.get("EmailSubject") or DEFAULT_INVITE_SUBJECT,
-                body=render(tpl.get("EmailMessage") or DEFAULT_INVITE_EMAIL, user.username, temp),
-                kind="temporary-password",
-                pool_id=pool.id,
-                username=user.username,
-                code=temp,
-                sender=sender,
-            )
-        if "SMS" in mediums and user.attributes.get("phone_number"):
-            await self.messenger.send(
-                channel="sms",
-                to=user.attributes["phone_number"],
-                subject="",
-                body=render(tpl.get("SMSMessage") or DEFAULT_INVITE_SMS, user.username, temp),
-                kind="temporary-password",
-                pool_id=pool.id,
-                username=user.username,
-                code=temp,
-            )
-
     async def _resend_invitation(self, pool: Pool, username: str, req: dict[str, Any]) -> User:
         user = await self.get(pool, username)
         if user.status != UserStatus.FORCE_CHANGE_PASSWORD:
@@ -378,9 +314,9 @@ class Users:
         temp = req.get("TemporaryPassword") or password_policy.generate(policy)
         password_policy.check(policy, temp)
         mediums = req.get("DesiredDeliveryMediums") or ["SMS"]
-        self._deliverable(mediums, user.attributes)
+        deliverable(mediums, user.attributes)
         updated = await self.set_password(pool, user, temp, permanent=False)
-        await self._send_invitation(pool, updated, temp, mediums)
+        await send_invitation(self.messenger, pool, updated, temp, mediums)
         return updated
 
     # --- seed: confirmed users with a permanent password ----------------------------
@@ -403,6 +339,7 @@ class Users:
         """A user with a permanent password in ``status`` (seed: CONFIRMED; SignUp: UNCONFIRMED)."""
         username, attrs = self._apply_username_attributes(pool, username, attrs)
         attributes.check_writes(pool.doc["SchemaAttributes"], attrs, creating=True, admin=admin)
+        attrs = attributes.canonical(pool.doc["SchemaAttributes"], attrs)
         if required:
             attributes.check_required(pool.doc["SchemaAttributes"], attrs)
         password_policy.check(password_policy.policy_of(pool.doc), password)
@@ -429,6 +366,7 @@ class Users:
     ) -> User:
         changes = {a["Name"]: a.get("Value", "") for a in updates}
         attributes.check_writes(pool.doc["SchemaAttributes"], changes, creating=False, admin=admin)
+        changes = attributes.canonical(pool.doc["SchemaAttributes"], changes)
         kinds = pool.doc.get("UsernameAttributes") or []
 
         def change(current: dict[str, str]) -> dict[str, str]:
@@ -505,6 +443,7 @@ class Users:
 
     async def delete_attributes(self, pool: Pool, user: User, names: list[str]) -> User:
         schema = {a["Name"]: a for a in pool.doc["SchemaAttributes"]}
+        names = list(attributes.canonical(pool.doc["SchemaAttributes"], dict.fromkeys(names, "")))
         for name in names:
             defn = schema.get(name)
             if defn is None:
@@ -556,23 +495,24 @@ class Users:
             if not set(attributes_to_get) <= known:
                 raise InvalidParameterException("One or more requested attributes do not exist.")
         flt = list_filter.parse(filter_text)
-        after = paging.decode(token) if token else None
+        scope = self._page_scope(pool, filter_text)
+        after = paging.decode(token, scope) if token else None
         attr = column = None
         if flt is not None:
             if flt.attribute == "username":
-                value = flt.value if case_sensitive(pool) else flt.value.lower()
-                column = ("username_key", flt.op, value)
+                column = ("username_key", flt.op, username_key(pool, flt.value))
             elif flt.attribute == "cognito:user_status":
-                column = ("status", flt.op, flt.value)
+                # Case-insensitive in Cognito (ListUsers): the statuses are upper case.
+                column = ("status", flt.op, flt.value.upper())
             elif flt.attribute == "status":
-                return await self._list_by_enabled(pool, flt, limit, after)
+                return await self._list_by_enabled(pool, flt, limit, after, scope)
             else:
                 attr = (flt.attribute, flt.op, flt.value)
         users = await self.store.list_users(pool.id, limit + 1, after, attr=attr, column=column)
-        return self._page(pool, users, limit)
+        return self._page(pool, users, limit, scope)
 
     async def _list_by_enabled(
-        self, pool: Pool, flt: list_filter.Filter, limit: int, after: str | None
+        self, pool: Pool, flt: list_filter.Filter, limit: int, after: str | None, scope: str
     ) -> tuple[builtins.list[User], str | None]:
         wanted: bool | None = {"enabled": True, "disabled": False}.get(flt.value.lower())
         if wanted is None or flt.op != "=":
@@ -585,11 +525,18 @@ class Users:
                 break
             found += [u for u in batch if u.enabled == wanted]
             cursor = username_key(pool, batch[-1].username)
-        return self._page(pool, found, limit)
+        return self._page(pool, found, limit, scope)
 
     @staticmethod
-    def _page(pool: Pool, users: builtins.list[User], limit: int) -> tuple[builtins.list[User], str | None]:
+    def _page_scope(pool: Pool, filter_text: str | None) -> str:
+        """What a ListUsers token is bound to: this pool and this filter."""
+        return f"ListUsers\n{pool.id}\n{filter_text or ''}"
+
+    @staticmethod
+    def _page(
+        pool: Pool, users: builtins.list[User], limit: int, scope: str
+    ) -> tuple[builtins.list[User], str | None]:
         more = len(users) > limit
         users = users[:limit]
-        token = paging.encode(username_key(pool, users[-1].username)) if more and users else None
+        token = paging.encode(username_key(pool, users[-1].username), scope) if more and users else None
         return users, token

@@ -52,7 +52,7 @@ class HostedUI:
 
     async def open(self, request: Request, *, post: bool, link: bool = False) -> Visit:
         core = self.get_core()
-        cookie = request.cookies.get(security.BROWSER_COOKIE)
+        cookie = request.cookies.get(security.browser_cookie_name(secure=request.url.scheme == "https"))
         known = security.valid_browser_id(cookie)
         browser_id = cookie if known and cookie else security.new_browser_id()
         form: dict[str, str] = {}

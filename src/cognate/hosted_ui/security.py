@@ -22,6 +22,9 @@ import hmac
 import secrets
 
 BROWSER_COOKIE = "cognate_browser"
+# Over TLS the cookie takes the __Host- prefix (RFC 6265bis 4.1.3.2): Secure, Path=/ and no Domain,
+# so a sibling (sub)domain cannot plant an id of its choosing in the browser.
+SECURE_BROWSER_COOKIE = "__Host-cognate_browser"
 CSRF_FIELD = "_csrf"
 _MAX_ID = 128
 
@@ -51,9 +54,14 @@ def valid_browser_id(value: str | None) -> bool:
     return bool(value) and len(value or "") <= _MAX_ID and (value or "").isascii()
 
 
+def browser_cookie_name(*, secure: bool) -> str:
+    return SECURE_BROWSER_COOKIE if secure else BROWSER_COOKIE
+
+
 def browser_cookie(value: str, *, secure: bool) -> str:
     """``Set-Cookie`` for the browser id: lives as long as the browser session."""
-    return f"{BROWSER_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax" + ("; Secure" if secure else "")
+    name = browser_cookie_name(secure=secure)
+    return f"{name}={value}; Path=/; HttpOnly; SameSite=Lax" + ("; Secure" if secure else "")
 
 
 def browser_key(browser_id: str) -> str:

@@ -227,6 +227,10 @@ class KeyStore(Protocol):
 class TtlStore(Protocol):
     async def put(self, kind: str, key: str, doc: Mapping[str, Any], ttl_s: float) -> None: ...
 
+    async def put_new(self, kind: str, key: str, doc: Mapping[str, Any], ttl_s: float) -> bool:
+        """Store only if nothing live is there (atomically); True if stored."""
+        ...
+
     async def get(self, kind: str, key: str) -> dict[str, Any] | None: ...
 
     async def consume(self, kind: str, key: str) -> dict[str, Any] | None:

@@ -51,6 +51,7 @@ class KeyReserve:
         self._cond = threading.Condition()
         self._child: subprocess.Popen[str] | None = None
         self._in_flight = 0
+        self._closed = False
         self.generated_on_the_spot = 0
         with self._cond:
             self._top_up()
@@ -85,7 +86,7 @@ class KeyReserve:
 
     def _top_up(self) -> None:
         """Start a child making keys when the reserve runs low (called holding the condition)."""
-        if self._child is not None or len(self._ready) >= self.spare:
+        if self._closed or self._child is not None or len(self._ready) >= self.spare:
             return
         try:
             child = subprocess.Popen(  # noqa: S603 - this interpreter, this module
@@ -123,6 +124,7 @@ class KeyReserve:
     def save(self) -> None:
         """Keep every key seen (used first) for the next session; stop the child."""
         with self._cond:
+            self._closed = True
             child, self._child = self._child, None
             keys = (self._used + list(self._ready))[:MAX_CACHED]
         if child is not None and child.poll() is None:

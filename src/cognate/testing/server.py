@@ -103,13 +103,18 @@ def _admin_pair() -> tuple[str, str]:
 
 @contextlib.contextmanager
 def serve(
-    mode: str = "inprocess", *, key_cache: Path | bool | None = True, args: tuple[str, ...] = ()
+    mode: str = "inprocess",
+    *,
+    key_cache: Path | bool | None = True,
+    keys_ahead: bool = True,
+    args: tuple[str, ...] = (),
 ) -> Iterator[Cognate]:
     """Run a test Cognate for the ``with`` block (unittest: ``cls.enterClassContext(serve())``).
 
     ``key_cache``: where signing keys made ahead are kept between sessions (True: the
-    user's cache folder; None or False: nowhere). ``args``: more ``cognate serve``
-    options (subprocess mode only).
+    user's cache folder; None or False: nowhere). ``keys_ahead=False`` makes each pool
+    generate its keys when it needs them, as ``cognate serve`` does. ``args``: more
+    ``cognate serve`` options (subprocess mode only).
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -119,10 +124,11 @@ def serve(
         if mode == "inprocess":
             if args:
                 raise ValueError("args need mode='subprocess'")
-            with installed(KeyReserve(cache)), _in_process(tmp) as cognate:
+            reserve = installed(KeyReserve(cache)) if keys_ahead else contextlib.nullcontext()
+            with reserve, _in_process(tmp) as cognate:
                 yield cognate
         else:
-            with _subprocess(tmp, cache, args) as cognate:
+            with _subprocess(tmp, cache, args, keys_ahead) as cognate:
                 yield cognate
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -205,7 +211,7 @@ def _healthy(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def _subprocess(tmp: Path, cache: Path | None, args: tuple[str, ...]) -> Iterator[Cognate]:
+def _subprocess(tmp: Path, cache: Path | None, args: tuple[str, ...], keys_ahead: bool) -> Iterator[Cognate]:
     from cognate import config
     from cognate.crypto.sealing import new_master_key
 
@@ -221,8 +227,8 @@ def _subprocess(tmp: Path, cache: Path | None, args: tuple[str, ...]) -> Iterato
     data_dir = tmp / "data"
     log_path = tmp / "server.log"
     port = _free_port()
-    command = [sys.executable, "-m", "cognate.testing"]
-    command += ["--key-cache", str(cache)] if cache else []
+    command = [sys.executable, "-m", "cognate.testing" if keys_ahead else "cognate.cli"]
+    command += ["--key-cache", str(cache)] if cache and keys_ahead else []
     command += ["serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir), *args]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)  # noqa: S603
