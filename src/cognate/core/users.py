@@ -277,11 +277,18 @@ class Users:
             raise UsernameExistsException(exists) from None
 
     async def _take_aliases(self, pool: Pool, user: User, tx: Tx) -> None:
-        """Move the verified email / phone aliases of ``user`` from whoever holds them."""
+        """Move the verified email / phone aliases of ``user`` from whoever holds them.
+
+        The holder's user row is locked before the alias row, the order an attribute
+        change takes them in, so the two never wait for each other (PostgreSQL).
+        """
         alias_attrs = pool.doc.get("AliasAttributes") or []
         for attr, key in usable_aliases(pool, user.attributes):
             if attr not in ("email", "phone_number") or attr not in alias_attrs:
                 continue  # preferred_username and a username attribute never move
+            holder = await self.store.user_by_alias(pool.id, attr, key)
+            if holder is not None and holder.sub != user.sub:
+                await self.store.get_user_by_sub(pool.id, holder.sub, tx=tx)
             previous = await self.store.take_alias(pool.id, attr, key, user.sub, tx=tx)
             if previous is None:
                 continue
