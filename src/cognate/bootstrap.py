@@ -1,4 +1,5 @@
-"""First start: the data dir, the master key and the admin access key pair; the database's wait.
+"""First start: the data dir, the master key and the admin access key pair, the database file's
+mode; the database's wait.
 
 Both secrets are generated once into the data dir (mode 0600) unless given by
 ``COGNATE_MASTER_KEY`` / ``COGNATE_ACCESS_KEY_ID`` + ``COGNATE_SECRET_ACCESS_KEY``;
@@ -99,11 +100,38 @@ def _make_data_dir(data_dir: Path, create: bool) -> None:
         raise ConfigError(f"cannot create the data dir {data_dir}: {exc.strerror or exc}") from None
 
 
+def _sqlite_path(database_url: str) -> Path | None:
+    if not database_url.startswith("sqlite:///"):
+        return None
+    path = database_url[len("sqlite:///") :].split("?", 1)[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
+def secure_database_files(database_url: str, *, create: bool = True) -> None:
+    """Make the SQLite file (and its WAL and shared-memory files) readable by the owner only.
+
+    The file is created here (``create``), mode 0600, before SQLite opens it: SQLite
+    gives the ``-wal`` and ``-shm`` files it creates later the mode of the database
+    file. Files that already exist (made by an earlier version, or copied in) are set
+    to 0600.
+    """
+    path = _sqlite_path(database_url)
+    if path is None:
+        return
+    if create:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        if name.exists():
+            os.chmod(name, 0o600)
+
+
 def ensure(settings: Settings, *, create: bool = True) -> Secrets:
     """The secrets, made at the first start; ``create=False`` refuses to start a new installation."""
     data_dir = Path(settings.data_dir)
     _make_data_dir(data_dir, create)
     try:
+        secure_database_files(settings.database_url, create=create)
         return _secrets(settings, data_dir, create)
     except OSError as exc:
         raise ConfigError(

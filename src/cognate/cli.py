@@ -164,9 +164,12 @@ def _run_uvicorn(settings: config.Settings, sock: socket.socket) -> int:
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
+    from cognate.http_deadline import DeadlineProtocol
+
     uv_config = uvicorn.Config(
         "cognate.app:create_app",
         factory=True,
+        http=DeadlineProtocol,  # a request must arrive whole within --read-timeout
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
@@ -177,7 +180,8 @@ def _run_uvicorn(settings: config.Settings, sock: socket.socket) -> int:
         access_log=False,  # logs.RequestLog writes one line per request instead
         timeout_graceful_shutdown=5,
         server_header=False,
-        # Cognate builds every link from --public-url; it reads no X-Forwarded-* header.
+        # Cognate builds every link from --public-url; X-Forwarded-For is read by the doors,
+        # and only from the proxies of --trusted-proxies (forwarded.py).
         proxy_headers=False,
     )
     server = uvicorn.Server(uv_config)

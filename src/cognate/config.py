@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +109,18 @@ OPTIONS: tuple[Option, ...] = (
     ),
     _o("secret_access_key", "generated", "the secret of the admin key pair", flag=False),
     _o(
+        "read_timeout",
+        "30",
+        "seconds a request (line, headers and body) may take to arrive; slower connections are closed (408)",
+        metavar="SECONDS",
+    ),
+    _o(
+        "trusted_proxies",
+        "none (the peer's address is the client's)",
+        "comma-separated addresses or networks of your reverse proxies, whose X-Forwarded-For is believed",
+        metavar="LIST",
+    ),
+    _o(
         "master_key",
         "generated into <data-dir>/master.key",
         "base64 key that seals signing keys, client secrets and SRP verifiers at rest; same on every node",
@@ -153,6 +166,26 @@ class Settings:
     log_level: str = "info"
     log_format: str = "text"
     database_wait: float = 30.0
+    # Seconds a request (line, headers, body) may take to arrive; slower ones are cut off.
+    read_timeout: float = 30.0
+    # Comma-separated addresses or networks (CIDR) of the reverse proxies whose
+    # X-Forwarded-For is believed; from anyone else, the peer's address is the source.
+    trusted_proxies: str | None = None
+
+    def trusted_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """The trusted proxies as networks (``--trusted-proxies``)."""
+        if not self.trusted_proxies:
+            return ()
+        out = []
+        for item in self.trusted_proxies.split(","):
+            if item.strip():
+                try:
+                    out.append(ip_network(item.strip(), strict=False))
+                except ValueError:
+                    raise ConfigError(
+                        f"--trusted-proxies: {item.strip()!r} is not an IP address or network"
+                    ) from None
+        return tuple(out)
 
     @property
     def tls(self) -> bool:
@@ -176,6 +209,9 @@ class Settings:
             raise ConfigError("--database-wait must be between 0 and 3600 seconds")
         if not (0 < self.port < 65536):
             raise ConfigError("--port must be between 1 and 65535")
+        if not (0 < self.read_timeout <= 3600):
+            raise ConfigError("--read-timeout must be more than 0 and at most 3600 seconds")
+        self.trusted_networks()  # refuses what is not an address or a network
         data_dir = Path(self.data_dir).expanduser().absolute()
         db = self.database_url or f"sqlite:///{data_dir / 'cognate.db'}"
         if not db.startswith(("sqlite:///", "postgresql://", "postgres://", "postgresql+asyncpg://")):
@@ -204,7 +240,7 @@ def _coerce(name: str, raw: str) -> object:
             return int(raw)
         except ValueError as exc:
             raise ConfigError(f"{_ENV[name]} must be an integer, not {raw!r}") from exc
-    if name == "database_wait":
+    if name in ("database_wait", "read_timeout"):
         try:
             return float(raw)
         except ValueError as exc:

@@ -108,6 +108,8 @@ def config(fmt: str = "text", level: str = "info") -> dict[str, Any]:
             "access": {"()": formatter},
         },
         "handlers": {"cognate": handler},
+        # Anything else that logs (asyncio, SQLAlchemy...) in the same format, warnings and up.
+        "root": {"handlers": ["cognate"], "level": "WARNING"},
         "loggers": {
             "cognate": {"handlers": ["cognate"], "level": lvl, "propagate": False},
             "uvicorn": {"handlers": ["cognate"], "level": lvl, "propagate": False},
@@ -134,7 +136,7 @@ class RequestLog:
 
         async def send_and_note(message: Message) -> None:
             if message["type"] == "http.response.start":
-                _note_start(message, state)
+                message = _note_start(message, state)
             elif message["type"] == "http.response.body" and state["body"] is not None:
                 _note_body(message, state)
             await send(message)
@@ -149,7 +151,8 @@ class RequestLog:
             _write(scope, state, started)
 
 
-def _note_start(message: Message, state: dict[str, Any]) -> None:
+def _note_start(message: Message, state: dict[str, Any]) -> Message:
+    """Note status, request id and error; the message to send (a copy when a header is added)."""
     state["status"] = message["status"]
     headers = list(message.get("headers", []))
     wanted = {b"x-amzn-requestid": "request_id", b"x-amzn-errortype": "error"}
@@ -165,9 +168,10 @@ def _note_start(message: Message, state: dict[str, Any]) -> None:
         request_id = str(uuid.uuid4())
         state["request_id"] = request_id
         headers.append((b"x-request-id", request_id.encode()))
-        message["headers"] = headers
+        message = {**message, "headers": headers}  # never change a message the app may send again
     if state["status"] >= 400 and state["error"] is None and is_json:
         state["body"] = b""  # an OAuth error document: its "error" names the failure
+    return message
 
 
 def _note_body(message: Message, state: dict[str, Any]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -85,7 +86,8 @@ async def test_totp_step_wrong_code_stays_then_the_app(core: Core) -> None:
         f = form(page.text, "/mfa")
         wrong = await submit(b, f, code="000000" if pyotp.TOTP(secret).now() != "000000" else "111111")
         assert wrong.status_code == 400 and "Invalid code received for user" in wrong.text
-        r = await submit(b, form(wrong.text, "/mfa"), code=pyotp.TOTP(secret).now())
+        # The verification code used its time step up (RFC 6238 5.2): the next step's code.
+        r = await submit(b, form(wrong.text, "/mfa"), code=pyotp.TOTP(secret).at(time.time() + 30))
         assert r.status_code == 302 and r.headers["location"].startswith(CALLBACK)
         assert done.calls[0][1].amr == ("pwd", "otp", "mfa")
 

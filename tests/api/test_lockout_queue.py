@@ -85,3 +85,28 @@ async def test_a_cancelled_waiter_leaves_the_queue(core: Core) -> None:
     await asyncio.gather(*holders)
     async with core.lockout.attempt("pool", "user-3") as outcome:  # a place is free again
         outcome.success = True
+
+
+async def test_waiters_learn_of_a_lockout_at_once(core: Core) -> None:
+    """Five wrong guesses in flight and eleven waiting: when they fail, every waiter is refused
+    promptly (a refused waiter hands its turn on), none waits out MAX_WAIT_S."""
+    release = asyncio.Event()
+
+    async def guess() -> str:
+        try:
+            async with core.lockout.attempt("pool", "user-4") as outcome:
+                await release.wait()
+                outcome.success = False
+            return "incorrect"
+        except NotAuthorizedException:
+            return "exceeded"
+
+    tasks = [asyncio.create_task(guess()) for _ in range(16)]
+    await asyncio.sleep(0.05)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    release.set()
+    results = await asyncio.gather(*tasks)
+    assert results.count("incorrect") == THRESHOLD and results.count("exceeded") == 16 - THRESHOLD
+    assert loop.time() - started < 0.5  # not one poll interval per waiter
+    assert core.lockout._waiting == {}

@@ -3,6 +3,7 @@ from the outbox, MFA_SETUP when the pool requires MFA, preferences and pool conf
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -22,6 +23,11 @@ def mfa_pool(idp: Any) -> Any:
     ]
     yield pool
     idp.delete_user_pool(UserPoolId=pool["Id"])
+
+
+def next_code(totp: pyotp.TOTP) -> str:
+    """The code of the next time step (accepted: one step of drift), unused so far."""
+    return str(totp.at(time.time() + totp.interval))
 
 
 def totp_user(idp: Any, public_idp: Any, pool_id: str, client_id: str) -> tuple[str, pyotp.TOTP]:
@@ -63,11 +69,12 @@ def test_totp_mfa_sign_in(idp: Any, public_idp: Any, mfa_pool: dict[str, Any]) -
             Session=first["Session"],
             ChallengeResponses={"USERNAME": name, "SOFTWARE_TOKEN_MFA_CODE": wrong},
         )
+    # The code that verified the authenticator used its time step up: sign in with the next one.
     done = public_idp.respond_to_auth_challenge(  # the session survives a wrong code
         ClientId=client["ClientId"],
         ChallengeName="SOFTWARE_TOKEN_MFA",
         Session=first["Session"],
-        ChallengeResponses={"USERNAME": name, "SOFTWARE_TOKEN_MFA_CODE": totp.now()},
+        ChallengeResponses={"USERNAME": name, "SOFTWARE_TOKEN_MFA_CODE": next_code(totp)},
     )
     assert "AccessToken" in done["AuthenticationResult"]
     with pytest.raises(public_idp.exceptions.NotAuthorizedException):  # ... but not a success

@@ -50,11 +50,11 @@ class Launched:
         return self.proc.returncode
 
 
-def boto(url: str, key_id: str, secret: str, **client_kw: Any) -> Any:
+def boto(url: str, key_id: str, secret: str, region: str = "us-east-1", **client_kw: Any) -> Any:
     return boto3.client(
         "cognito-idp",
         endpoint_url=url,
-        region_name="us-east-1",
+        region_name=region,
         aws_access_key_id=key_id,
         aws_secret_access_key=secret,
         config=Config(retries={"max_attempts": 1}),
@@ -134,7 +134,7 @@ def test_contract_options_as_flags_and_as_environment(tmp_path: Path, style: str
         env = {"COGNATE_" + k.upper().replace("-", "_"): v for k, v in options.items()}
     with launch(*args, env=env, url=f"http://127.0.0.1:{port}", log_dir=tmp_path) as srv:
         creds = creds_of(data_dir)  # --data-dir: the generated secrets live there
-        idp = boto(srv.url, creds["AccessKeyId"], creds["SecretAccessKey"])
+        idp = boto(srv.url, creds["AccessKeyId"], creds["SecretAccessKey"], "eu-west-1")
         pool = idp.create_user_pool(PoolName="regional")["UserPool"]
         # --region: the prefix of pool ids (and the region in ARNs).
         assert pool["Id"].startswith("eu-west-1_") and len(pool["Id"]) == len("eu-west-1_") + 9
@@ -161,7 +161,8 @@ def test_flags_win_over_environment(tmp_path: Path) -> None:
     args = ["--port", str(port), "--region", "us-west-2", "--data-dir", str(data_dir)]
     with launch(*args, env=env, url=f"http://127.0.0.1:{port}", log_dir=tmp_path) as srv:
         creds = creds_of(data_dir)
-        pool = boto(srv.url, creds["AccessKeyId"], creds["SecretAccessKey"]).create_user_pool(PoolName="p")
+        idp = boto(srv.url, creds["AccessKeyId"], creds["SecretAccessKey"], "us-west-2")
+        pool = idp.create_user_pool(PoolName="p")
         assert pool["UserPool"]["Id"].startswith("us-west-2_")
         assert not (tmp_path / "env-data").exists()
 
@@ -182,7 +183,8 @@ def test_defaults_data_dir_under_cwd_and_wildcard_host_public_url(tmp_path: Path
         assert (data_dir / "cognate.db").exists()
         assert f"http://localhost:{port}" in srv.log()
         creds = creds_of(data_dir)
-        pool = boto(srv.url, creds["AccessKeyId"], creds["SecretAccessKey"]).create_user_pool(PoolName="p")
+        idp = boto(srv.url, creds["AccessKeyId"], creds["SecretAccessKey"])
+        pool = idp.create_user_pool(PoolName="p")
         assert POOL_ID.match(pool["UserPool"]["Id"])
 
 

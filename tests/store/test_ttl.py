@@ -100,3 +100,17 @@ async def test_expired_item_cannot_be_consumed_even_once(store: Store, clock: Fa
     clock.advance(11)
     results = await asyncio.gather(*(store.consume("code", "k") for _ in range(5)))
     assert results == [None] * 5
+
+
+async def test_put_new_stores_once_until_the_item_expires(store: Store, clock: FakeClock) -> None:
+    assert await store.put_new("step", "u:1", {"n": 1}, 60) is True
+    assert await store.put_new("step", "u:1", {"n": 2}, 60) is False
+    assert await store.get("step", "u:1") == {"n": 1}
+    clock.advance(60)
+    assert await store.put_new("step", "u:1", {"n": 3}, 60) is True  # over an expired item
+    assert await store.get("step", "u:1") == {"n": 3}
+
+
+async def test_put_new_has_one_winner_among_concurrent_claims(store: Store) -> None:
+    results = await asyncio.gather(*(store.put_new("step", "race", {"i": i}, 60) for i in range(8)))
+    assert sorted(results) == [False] * 7 + [True]

@@ -87,8 +87,28 @@ def test_valid_request_returns_access_key_id(monkeypatch: pytest.MonkeyPatch) ->
     assert verify(req, lookup, now=SIGNED_AT_TS) == AKID
 
 
-def test_any_region_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_any_region_is_accepted_when_none_is_pinned(monkeypatch: pytest.MonkeyPatch) -> None:
     assert verify(sign(monkeypatch, region="eu-west-3"), lookup, now=SIGNED_AT_TS) == AKID
+
+
+def test_the_pinned_region_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    req = sign(monkeypatch, region="eu-west-3")
+    assert verify(sign(monkeypatch), lookup, now=SIGNED_AT_TS, region="us-east-1") == AKID
+    exc = raises(
+        errors.IncompleteSignatureException, lambda: verify(req, lookup, SIGNED_AT_TS, region="us-east-1")
+    )
+    assert "eu-west-3" in exc.message and "region" in exc.message
+
+
+def test_required_headers_must_be_signed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A signature that leaves X-Amz-Target out would let a captured request name another operation."""
+    req = _rewrite_auth(sign(monkeypatch), ";x-amz-target", "")
+    assert "x-amz-target" not in req.headers["authorization"]
+    exc = raises(
+        errors.IncompleteSignatureException,
+        lambda: verify(req, lookup, SIGNED_AT_TS, must_sign=("host", "x-amz-target")),
+    )
+    assert "'X-Amz-Target' must be a 'SignedHeader'" in exc.message
 
 
 def test_valid_with_query_string_in_url(monkeypatch: pytest.MonkeyPatch) -> None:

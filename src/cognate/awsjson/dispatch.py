@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
@@ -30,11 +30,15 @@ from cognate.errors import (
     SerializationException,
     UnknownOperationException,
 )
+from cognate.forwarded import Network, source_address
 
 log = logging.getLogger("cognate.awsjson")
 
 TARGET_PREFIX = "AWSCognitoIdentityProviderService."
 MAX_BODY = 1024 * 1024
+# The deepest input shape of cognito-idp nests five levels (a pool's schema constraints);
+# anything far deeper is refused before any code walks it.
+MAX_DEPTH = 32
 CONTENT_TYPE = "application/x-amz-json-1.1"
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -121,10 +125,30 @@ async def _read_body(headers: dict[str, str], receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
+def _too_deep(value: Any, limit: int) -> bool:
+    """Whether lists and objects nest deeper than ``limit`` (walked without recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, dict | list))
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item if isinstance(v, dict | list))
+    return False
+
+
 class AwsJsonDoor:
-    def __init__(self, core_getter: Callable[[], Core], credentials: Callable[[str], str | None]) -> None:
+    def __init__(
+        self,
+        core_getter: Callable[[], Core],
+        credentials: Callable[[str], str | None],
+        trusted_proxies: Sequence[Network] = (),
+    ) -> None:
         self._core = core_getter
         self._credentials = credentials
+        self._trusted_proxies = tuple(trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope["method"]
@@ -186,6 +210,8 @@ class AwsJsonDoor:
             ) from None
         if not isinstance(body, dict):
             raise SerializationException("Start of list found where not expected")
+        if _too_deep(body, MAX_DEPTH):
+            raise SerializationException(f"The request body nests more than {MAX_DEPTH} levels deep.")
         access_key = None
         core = self._core()
         if op.auth is Auth.IAM:
@@ -196,13 +222,22 @@ class AwsJsonDoor:
                 headers=headers,
                 body=body_bytes,
             )
-            access_key = sigv4.verify(signed, self._credentials, core.clock.now())
+            access_key = sigv4.verify(
+                signed,
+                self._credentials,
+                core.clock.now(),
+                region=core.config.region,
+                must_sign=("host", "x-amz-target"),
+            )
         validation.validate(op.name, body)
         client = scope.get("client")
+        source = source_address(
+            client[0] if client else None, headers.get("x-forwarded-for"), self._trusted_proxies
+        )
         params = Params(
             body,
             access_key_id=access_key,
-            source_ip=client[0] if client else "",
+            source_ip=source or "",
             user_agent=headers.get("user-agent"),
         )
         return await op.handler(core, params)

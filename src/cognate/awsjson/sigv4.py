@@ -77,11 +77,17 @@ def verify(
     now: float,
     service: str = "cognito-idp",
     max_skew_s: int = 300,
+    region: str | None = None,
+    must_sign: tuple[str, ...] = ("host",),
 ) -> str:
     """Return the access key id when the signature is valid; raise otherwise.
 
     ``lookup_secret`` maps an access key id to its secret access key (``None`` when
-    the key is unknown). ``now`` is the current POSIX time in seconds.
+    the key is unknown). ``now`` is the current POSIX time in seconds. ``region``, when
+    given, is the only region a credential scope may name (an endpoint serves one
+    region, as AWS's do). ``must_sign`` lists the headers that must be among the signed
+    ones: ``host`` always, and for AWS JSON ``x-amz-target``, which names the operation;
+    unsigned, a captured request could be replayed as another operation.
 
     Raises ``MissingAuthenticationTokenException`` (no Authorization header),
     ``IncompleteSignatureException`` (malformed header, scope or signed headers),
@@ -99,13 +105,21 @@ def verify(
         raise errors.IncompleteSignatureException(
             f"Credential should be scoped to correct service: '{service}'."
         )
+    if region is not None and auth.region != region:
+        raise errors.IncompleteSignatureException(
+            f"Credential should be scoped to a valid region, not '{auth.region}'. "
+        )
     if auth.scope_date != amz_date[:8]:
         raise errors.IncompleteSignatureException(
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from "
             f"HTTP: '{auth.scope_date}' != '{amz_date[:8]}', from '{amz_date}'."
         )
-    if "host" not in auth.signed_headers:
-        raise errors.IncompleteSignatureException("'Host' must be a 'SignedHeader' in the AWS Authorization.")
+    for name in dict.fromkeys(("host", *must_sign)):
+        if name not in auth.signed_headers:
+            shown = "-".join(part.capitalize() for part in name.split("-"))
+            raise errors.IncompleteSignatureException(
+                f"'{shown}' must be a 'SignedHeader' in the AWS Authorization."
+            )
     missing = [name for name in auth.signed_headers if name not in req.headers]
     if missing:
         raise errors.IncompleteSignatureException(

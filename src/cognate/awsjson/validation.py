@@ -54,6 +54,8 @@ def _show(value: Any) -> str:
         return "null"
     if isinstance(value, str):
         return f"'{value}'" if len(value) <= 64 else "'***'"
+    if isinstance(value, list | dict):  # never repr a whole (perhaps deeply nested) container
+        return "'[...]'" if isinstance(value, list) else "'{...}'"
     return "'" + str(value)[:64] + "'"
 
 

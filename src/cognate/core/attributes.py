@@ -8,6 +8,7 @@ names up to 20 characters, values up to 2,048 bytes; ``custom:*`` values are str
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from cognate.errors import InvalidParameterException
@@ -168,8 +169,15 @@ def custom_attribute(item: dict[str, Any], existing: dict[str, dict[str, Any]]) 
     return attr
 
 
+# E.164: a plus sign, then up to fifteen digits, the first not zero (ITU-T E.164; Cognito's
+# phone_number "must follow the E.164 format", developer guide, "User pool attributes").
+E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
+
+
 def _value_ok(defn: dict[str, Any], value: str) -> str | None:
     dtype = defn["AttributeDataType"]
+    if defn["Name"] == "phone_number" and value and not E164.match(value):
+        return "Invalid phone number format."
     if len(value.encode()) > 2048:
         return "String must be no longer than 2048 characters"
     if dtype == "Boolean" and value not in ("true", "false"):
@@ -197,6 +205,18 @@ def _value_ok(defn: dict[str, Any], value: str) -> str | None:
 
 def schema_error(name: str, why: str) -> InvalidParameterException:
     return InvalidParameterException(f"Attributes did not conform to the schema: {name}: {why}")
+
+
+def canonical(schema: list[dict[str, Any]], attrs: dict[str, str]) -> dict[str, str]:
+    """``custom:NAME`` addresses ``dev:custom:NAME`` when that is the schema's attribute
+    (administrators may name a developer-only attribute either way); never a second one."""
+    names = {a["Name"] for a in schema}
+    out: dict[str, str] = {}
+    for name, value in attrs.items():
+        if name.startswith("custom:") and name not in names and "dev:" + name in names:
+            name = "dev:" + name
+        out[name] = value
+    return out
 
 
 def check_writes(

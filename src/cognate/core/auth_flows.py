@@ -14,7 +14,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from cognate.core import password_policy
+from cognate.core import attributes, password_policy
+from cognate.core.attribute_access import check_user_writes, readable
 from cognate.core.clients import SECRET_PURPOSE, Clients
 from cognate.core.clock import Clock
 from cognate.core.context import RequestContext
@@ -279,14 +280,19 @@ class AuthFlows:
                     "Temporary password has expired and must be reset by an administrator."
                 )
             session = await self._session(pool, client, user, "NEW_PASSWORD_REQUIRED", amr)
-            writable = {k: v for k, v in user.attributes.items() if k != "sub"}
+            shown = {k: v for k, v in readable(client, user.attributes).items() if k != "sub"}
+            required = [
+                f"userAttributes.{a['Name']}"
+                for a in pool.doc.get("SchemaAttributes") or []
+                if a.get("Required") and a["Name"] != "sub" and not user.attributes.get(a["Name"])
+            ]
             return Challenge(
                 "NEW_PASSWORD_REQUIRED",
                 session,
                 {
                     "USER_ID_FOR_SRP": user.username,
-                    "requiredAttributes": "[]",
-                    "userAttributes": json.dumps(writable),
+                    "requiredAttributes": json.dumps(required),
+                    "userAttributes": json.dumps(shown),
                 },
             )
         return await self.second_factor(ctx, pool, client, user, amr)
@@ -360,11 +366,15 @@ class AuthFlows:
             raise NotAuthorizedException("Invalid session for the user, session is expired.")
         if username and username not in names_of(user):
             raise NotAuthorizedException("Invalid session for the user, session is expired.")
+        # Every step re-checks the user: one disabled (or deleted, above) since the first
+        # step gets nothing more.
+        if not user.enabled:
+            raise NotAuthorizedException("User is disabled.")
         amr = tuple(str(m) for m in state.get("amr") or ("pwd",))
         if challenge == "NEW_PASSWORD_REQUIRED":
             return await self._new_password(ctx, pool, client, user, responses, session, amr)
         if challenge in (TOTP, SMS, "MFA_SETUP"):
-            return await self._mfa_answer(ctx, pool, client, user, challenge, responses, session, amr)
+            return await self._mfa_answer(ctx, pool, client, user, challenge, responses, session, amr, state)
         raise InvalidParameterException(f"Challenge {challenge} is not supported")
 
     async def _mfa_answer(
@@ -377,16 +387,19 @@ class AuthFlows:
         responses: Mapping[str, str],
         session: str | None,
         amr: tuple[str, ...],
+        state: Mapping[str, Any],
     ) -> SignInStep:
         """A wrong code leaves the session usable (attempts are limited); a right one redeems it."""
         if challenge == SMS:
             await self.mfa.check_sms_code(pool, user, responses.get("SMS_MFA_CODE") or "")
         elif challenge == TOTP:
             async with self.lockout.attempt(pool.id, f"mfa:{user.sub}") as attempt:
-                self.mfa.check_totp(user, responses.get("SOFTWARE_TOKEN_MFA_CODE") or "")
+                await self.mfa.check_totp(user, responses.get("SOFTWARE_TOKEN_MFA_CODE") or "")
                 attempt.success = True
         else:  # MFA_SETUP: the authenticator was verified with this session (VerifySoftwareToken)
-            if not user.mfa.get("totp"):
+            # Associated and verified within this very session: a secret verified some
+            # other time (say, set up and then disabled) is no second factor here.
+            if not state.get("totp_verified") or not user.mfa.get("totp"):
                 raise InvalidParameterException(
                     "Verify a software token with this session first (VerifySoftwareToken)."
                 )
@@ -404,7 +417,13 @@ class AuthFlows:
         user = await self.users.by_sub(pool, state["sub"])
         if user is None:
             raise NotAuthorizedException("Invalid session for the user, session is expired.")
+        if not user.enabled:
+            raise NotAuthorizedException("User is disabled.")
         return pool, user
+
+    async def mfa_setup_verified(self, session: str) -> None:
+        """VerifySoftwareToken succeeded with this MFA_SETUP session: its answer may now pass."""
+        await self.sessions.update(session, {"totp_verified": True})
 
     async def _new_password(
         self,
@@ -425,9 +444,18 @@ class AuthFlows:
             for k, v in responses.items()
             if k.startswith("userAttributes.")
         ]
+        # The user writes here, not an administrator: only what the client may write
+        # (never a verified flag or a developer-only attribute), checked like any write.
+        check_user_writes(client, [u["Name"] for u in updates], pool)
+        attributes.check_writes(
+            pool.doc["SchemaAttributes"],
+            {u["Name"]: u["Value"] for u in updates},
+            creating=False,
+            admin=False,
+        )
         await self.sessions.redeem(session)  # single use, checked after validation so a typo can be retried
         if updates:
-            user = await self.users.update_attributes(pool, user, updates)
+            user = await self.users.update_attributes(pool, user, updates, admin=False)
         user = await self.users.set_password(pool, user, new_password, permanent=True)
         step = await self.second_factor(ctx, pool, client, user, amr)
         if isinstance(step, Authenticated):
@@ -490,14 +518,21 @@ class AuthFlows:
             raise UnauthorizedException("The refresh token was not issued to this client")
         await self.tokens.store.revoke_refresh_family(record.origin_jti, self.clock.now())
 
-    async def user_of_access_token(self, access_token: str) -> tuple[Pool, User, dict[str, Any]]:
-        """The live user behind an access token that may call the user's own operations."""
+    async def user_of_access_token(
+        self, access_token: str, *, required_scope: str | None = ADMIN_SCOPE
+    ) -> tuple[Pool, User, dict[str, Any]]:
+        """The live user behind an access token that may call the user's own operations
+        (``required_scope=None``: the caller checks the scopes, as the userInfo endpoint does)."""
         claims = await self.tokens.verify(access_token, token_use="access")
         pool = await self.tokens.store.cached_pool(claims["iss"].rsplit("/", 1)[1])
         if pool is None:
             raise NotAuthorizedException("Invalid Access Token")
-        if ADMIN_SCOPE not in str(claims.get("scope", "")).split():
+        if required_scope is not None and required_scope not in str(claims.get("scope", "")).split():
             raise NotAuthorizedException("Access Token does not have required scopes")
+        # The app client it was issued to must still exist: deleting a client ends its tokens.
+        issued_to = await self.tokens.store.cached_client(str(claims.get("client_id", "")))
+        if issued_to is None or issued_to[0].pool_id != pool.id:
+            raise NotAuthorizedException("Invalid Access Token")
         user = await self.tokens.store.cached_user_by_sub(pool.id, claims["sub"])
         if user is None:
             raise NotAuthorizedException("User does not exist.")

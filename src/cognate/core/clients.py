@@ -238,10 +238,13 @@ class Clients:
         return updated
 
     async def list(self, pool_id: str, limit: int, token: str | None) -> tuple[list[Client], str | None]:
-        clients = await self.store.list_clients(pool_id, limit + 1, paging.decode(token) if token else None)
+        scope = f"ListUserPoolClients\n{pool_id}"
+        clients = await self.store.list_clients(
+            pool_id, limit + 1, paging.decode(token, scope) if token else None
+        )
         more = len(clients) > limit
         clients = clients[:limit]
-        return clients, (paging.encode(clients[-1].id) if more and clients else None)
+        return clients, (paging.encode(clients[-1].id, scope) if more and clients else None)
 
     async def delete(self, pool_id: str, client_id: str) -> None:
         await self.get(client_id, pool_id)

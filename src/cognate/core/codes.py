@@ -1,31 +1,36 @@
 """One-time codes sent to a user: sign-up confirmation, attribute verification, password reset.
 
 Six random digits, sent by email (SMTP or the outbox) or SMS (the outbox), stored only
-as a hash under the user and purpose, expiring as Cognito's do (developer guide,
-"Quotas": sign-up and attribute codes 24 hours, reset codes 1 hour). A new code
-replaces the previous one. Guessing is limited per user and purpose with the sign-in
-lockout's counter: after five wrong codes, LimitExceededException with a growing wait.
+as an HMAC under a key derived from the master key (a copy of the database alone
+cannot try the million codes), under the user and purpose, expiring as Cognito's do
+(developer guide, "Quotas": sign-up and attribute codes 24 hours, reset codes 1 hour).
+A new code replaces the previous one. A code is bound to the address it was sent to:
+once the attribute holds another value, the code is expired. Guessing is limited per
+user and purpose with the sign-in lockout's counter: after five wrong codes,
+LimitExceededException with a growing wait.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
 from cognate.core.clock import Clock
 from cognate.core.context import RequestContext, admin_context
 from cognate.core.custom_messages import CustomMessages
-from cognate.core.entities import Client, Pool, User
+from cognate.core.entities import Client, Pool, User, UserStatus
 from cognate.core.lockout import Lockout
 from cognate.core.messages import Messenger
+from cognate.core.send_limits import SendLimits
 from cognate.core.triggers import Message, Triggers
 from cognate.core.users import render
+from cognate.crypto.sealing import Sealer
 from cognate.errors import (
     CodeMismatchException,
     ExpiredCodeException,
@@ -79,8 +84,7 @@ def mask(medium: str, destination: str) -> str:
     return "+" + "*" * max(0, len(destination) - 5) + destination[-4:]
 
 
-def _hash(sub: str, purpose: str, code: str) -> str:
-    return hashlib.sha256(f"{sub}:{purpose}:{code}".encode()).hexdigest()
+DIGEST_PURPOSE = "one-time-code"
 
 
 @dataclass(frozen=True)
@@ -108,15 +112,24 @@ class Codes:
         clock: Clock,
         lockout: Lockout,
         messenger: Messenger,
+        sealer: Sealer,
         public_url: str = "",
         triggers: Triggers | None = None,
     ) -> None:
+        self.triggers = triggers
         self.store = store
         self.clock = clock
         self.lockout = lockout
         self.messenger = messenger
+        self.sealer = sealer
+        self.limits = SendLimits(lockout.auth_store, clock)
         self.public_url = public_url
-        self.triggers = triggers
+
+    def _code_digest(self, user: User, purpose: str, code: str) -> str:
+        return self.sealer.digest(f"{user.pool_id}:{user.sub}:{purpose}:{code}", DIGEST_PURPOSE)
+
+    def _destination_digest(self, user: User, attribute: str, value: str) -> str:
+        return self.sealer.digest(f"{user.pool_id}:{user.sub}:{attribute}={value}", DIGEST_PURPOSE)
 
     async def send(
         self,
@@ -124,19 +137,26 @@ class Codes:
         user: User,
         purpose: str,
         delivery: Delivery,
+        to: str | None = None,
+        ctx: RequestContext | None = None,
         *,
         client_id: str | None = None,
-        ctx: RequestContext | None = None,
         source: str | None = None,
         client: Client | None = None,
     ) -> dict[str, str]:
         """Make, store and send a code; the CodeDeliveryDetails to answer with.
 
-        A sign-up code of a pool that confirms by link (and of a known app client) goes as a
-        link to ``/confirmUser?client_id=..&user_name=..&confirmation_code=..``, as Cognito's.
+        ``to`` is the address the code goes to and is bound to (by default the user's
+        current value of the delivery attribute). Sends are limited per user and per
+        source address (send_limits.py; ``ctx`` names the source, and the admin door
+        is not limited): LimitExceededException, and nothing is sent. A sign-up code of a
+        pool that confirms by link (and of a known app client) goes as a link to
+        ``/confirmUser?client_id=..&user_name=..&confirmation_code=..``, as Cognito's.
         With ``source`` (``CustomMessage_SignUp``, ...), the pool's CustomMessage function
         writes the text first; nothing is stored until it has answered.
         """
+        destination = user.attributes[delivery.attribute] if to is None else to
+        await self.limits.admit(ctx, pool.id, purpose, user.sub)
         code = f"{secrets.randbelow(10**6):06d}"
         ttl = LIFETIME_S[purpose]
         client_id = client_id or (client.id if client else None)
@@ -160,8 +180,9 @@ class Codes:
             KIND,
             f"{pool.id}:{user.sub}:{purpose}",
             {
-                "hash": _hash(user.sub, purpose, code),
+                "hash": self._code_digest(user, purpose, code),
                 "attribute": delivery.attribute,
+                "to": self._destination_digest(user, delivery.attribute, destination),
                 "expires_at": self.clock.now() + ttl,
             },
             ttl,
@@ -173,7 +194,7 @@ class Codes:
             body = _LINK_TEXT.sub(lambda m: f'<a href="{url}">{m.group(1)}</a>', body)
         await self.messenger.send(
             channel="email" if delivery.medium == "EMAIL" else "sms",
-            to=user.attributes[delivery.attribute],
+            to=destination,
             subject=subject if delivery.medium == "EMAIL" else "",
             body=body,
             kind={"reset": "reset", "mfa": "mfa"}.get(purpose, "verification"),
@@ -184,7 +205,44 @@ class Codes:
             if delivery.medium == "EMAIL"
             else None,
         )
-        return delivery.details(user)
+        return delivery.details(
+            replace(user, attributes={**user.attributes, delivery.attribute: destination})
+        )
+
+    async def simulate(
+        self, ctx: RequestContext | None, pool: Pool, purpose: str, name: str, attribute: str
+    ) -> dict[str, str]:
+        """A code "sent" to a user who does not exist (or may not be told one): counted
+        exactly as a real one, the same store write, and CodeDeliveryDetails shaped as a
+        real user's of this pool would be, with a made-up destination that is stable for
+        the name; nothing is sent. So neither the answer, nor the limits, nor the time
+        tells whether the user exists (PreventUserExistenceErrors ENABLED)."""
+        await self.limits.admit(ctx, pool.id, purpose, "unknown:" + name)
+        await self.store.put(
+            KIND,
+            f"{pool.id}:unknown:{purpose}",
+            {"hash": self.sealer.digest(f"{pool.id}:{name}", DIGEST_PURPOSE), "attribute": attribute},
+            LIFETIME_S[purpose],
+        )
+        await self.messenger.rehearse("sms" if attribute == "phone_number" else "email")
+        seed = self.sealer.digest(f"{pool.id}:{name}", "simulated-destination")
+        if attribute == "phone_number":
+            fake = "+1" + "".join(str(int(c, 16) % 10) for c in seed[:10])
+        else:
+            letters = "abcdefghijklmnopqrstuvwxyz"
+            fake = f"{letters[int(seed[:2], 16) % 26]}x@{letters[int(seed[2:4], 16) % 26]}x"
+        return delivery_for(attribute).details(
+            User(
+                sub="",
+                pool_id=pool.id,
+                username=name,
+                status=UserStatus.UNKNOWN,
+                enabled=True,
+                attributes={attribute: fake},
+                created=0.0,
+                modified=0.0,
+            )
+        )
 
     @staticmethod
     def _texts(pool: Pool, purpose: str, medium: str) -> tuple[str, str]:
@@ -201,17 +259,13 @@ class Codes:
         return "", tpl.get("SmsMessage") or pool.doc.get("SmsVerificationMessage") or VERIFY_MESSAGE
 
     async def redeem(
-        self,
-        pool: Pool,
-        user: User,
-        purpose: str,
-        given: str,
-        before: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+        self, pool: Pool, user: User, purpose: str, given: str, to: str | None = None
     ) -> dict[str, Any]:
         """Check ``given`` (attempts limited) and consume the code; its stored doc on success.
 
-        ``before`` (a trigger) runs once the code is known right and before it is used up:
-        if it fails, the code stays good for another try.
+        The code must still match where it was sent: ``to`` (by default the user's current
+        value of the attribute the code went to). A code sent to an address the user no
+        longer has is expired, whatever its digits.
         """
         key = f"{pool.id}:{user.sub}:{purpose}"
         try:
@@ -219,13 +273,46 @@ class Codes:
                 doc = await self.store.get(KIND, key)
                 if doc is None or float(doc.get("expires_at", 0)) <= self.clock.now():
                     raise ExpiredCodeException(EXPIRED)
-                if not hmac.compare_digest(_hash(user.sub, purpose, str(given)), str(doc["hash"])):
+                attribute = str(doc.get("attribute", ""))
+                current = user.attributes.get(attribute, "") if to is None else to
+                if not hmac.compare_digest(
+                    self._destination_digest(user, attribute, current), str(doc.get("to", ""))
+                ):
+                    raise ExpiredCodeException(EXPIRED)
+                if not hmac.compare_digest(self._code_digest(user, purpose, str(given)), str(doc["hash"])):
                     raise CodeMismatchException(MISMATCH)
                 attempt.success = True
         except NotAuthorizedException:  # the lockout's "Password attempts exceeded"
             raise LimitExceededException(LIMIT) from None
-        if before is not None:
-            await before(doc)
         if await self.store.consume(KIND, key) is None:  # redeemed meanwhile elsewhere
             raise ExpiredCodeException(EXPIRED)
         return doc
+
+    @asynccontextmanager
+    async def redeeming(
+        self, pool: Pool, user: User, purpose: str, given: str, to: str | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """``redeem``, for a step that goes on after the code: if the step then fails (an
+        alias taken, say), the code is given back, so that a failed step never uses it up
+        (ConfirmSignUp's retry with ForceAliasCreation works with the same code). A code
+        sent meanwhile is not overwritten."""
+        doc = await self.redeem(pool, user, purpose, given, to)
+        try:
+            yield doc
+        except BaseException:
+            remaining = float(doc.get("expires_at", 0)) - self.clock.now()
+            if remaining > 0:
+                await self.store.put_new(KIND, f"{pool.id}:{user.sub}:{purpose}", doc, remaining)
+            raise
+
+    async def redeem_unknown(self, pool: Pool, purpose: str, name: str) -> None:
+        """A code "checked" for a user who does not exist: the same store work and attempt
+        counting as a real wrong code, ending in CodeMismatchException, or
+        LimitExceededException after as many tries (PreventUserExistenceErrors)."""
+        try:
+            async with self.lockout.attempt(pool.id, f"code:{purpose}:unknown:{name}"):
+                await self.store.get(KIND, f"{pool.id}:unknown:{purpose}")
+                self.sealer.digest(f"{pool.id}:unknown:{purpose}:{name}", DIGEST_PURPOSE)
+                raise CodeMismatchException(MISMATCH)
+        except NotAuthorizedException:
+            raise LimitExceededException(LIMIT) from None

@@ -60,6 +60,19 @@ class Groups:
         await self.get(pool, name)
         await self.store.remove_user_from_group(pool.id, name, user.sub)
 
+    async def page_of_user(
+        self, pool: Pool, user: User, limit: int, token: str | None
+    ) -> tuple[list[Group], str | None]:
+        """AdminListGroupsForUser: ``limit`` groups (by name) after the token's, and the next token."""
+        scope = f"AdminListGroupsForUser\n{pool.id}\n{user.sub}"
+        after = paging.decode(token, scope) if token else None
+        groups = sorted(await self.store.groups_of_user(pool.id, user.sub), key=lambda g: g.name)
+        if after is not None:
+            groups = [g for g in groups if g.name > after]
+        page = groups[: max(limit, 1)] if limit else groups[:60]
+        more = len(groups) > len(page)
+        return page, (paging.encode(page[-1].name, scope) if more and page else None)
+
     async def of_user(self, pool: Pool, user: User) -> list[Group]:
         groups = await self.store.groups_of_user(pool.id, user.sub)
         # Precedence order (lowest first, absent last), then name: cognito:groups' order.
@@ -71,18 +84,22 @@ class Groups:
 
     async def list(self, pool: Pool, limit: int, token: str | None) -> tuple[list[Group], str | None]:
         """One page of the pool's groups by name, and the token of the next page (if any)."""
-        found = await self.store.list_groups(pool.id, limit + 1, paging.decode(token) if token else None)
+        scope = f"ListGroups\n{pool.id}"  # a token belongs to this listing only
+        found = await self.store.list_groups(
+            pool.id, limit + 1, paging.decode(token, scope) if token else None
+        )
         page = found[:limit]
-        return page, (paging.encode(page[-1].name) if len(found) > limit and page else None)
+        return page, (paging.encode(page[-1].name, scope) if len(found) > limit and page else None)
 
     async def users_in(
         self, pool: Pool, name: str, limit: int, token: str | None
     ) -> tuple[builtins.list[User], str | None]:
         """One page of a group's members by username (the group must exist)."""
         await self.get(pool, name)
+        scope = f"ListUsersInGroup\n{pool.id}\n{name}"  # a token belongs to this listing only
         found = await self.store.users_in_group(
-            pool.id, name, limit + 1, paging.decode(token) if token else None
+            pool.id, name, limit + 1, paging.decode(token, scope) if token else None
         )
         page = found[:limit]
         more = len(found) > limit and page
-        return page, (paging.encode(username_key(pool, page[-1].username)) if more else None)
+        return page, (paging.encode(username_key(pool, page[-1].username), scope) if more else None)

@@ -64,9 +64,12 @@ class SigningKeys:
             )
         return out
 
-    async def _load(self, pool_id: str) -> PoolKeys:
+    async def _load(self, pool_id: str, *, create: bool = True) -> PoolKeys:
         rows = await self.store.signing_keys(pool_id)
         if not any(r.retired is None for r in rows):
+            if not create:
+                # Verifying never makes keys (nor caches their absence as a key set).
+                return PoolKeys(signers={}, public={}, jwks=[], loaded=self.clock.now())
             await self.store.insert_first_keys(pool_id, await self._new_pair(pool_id))
             rows = await self.store.signing_keys(pool_id)
         now = self.clock.now()
@@ -112,9 +115,17 @@ class SigningKeys:
         return (pool_id, key) if key is not None else None
 
     async def public_key(self, pool_id: str, kid: str) -> Any | None:
-        keys = await self.get(pool_id)
-        if kid not in keys.public:
-            keys = await self.get(pool_id, fresh=True)
+        """The verification key ``kid`` of an existing pool's own key set; never creates keys.
+
+        A kid unknown to the cache re-reads the pool's rows once (a rotation made by
+        another process); the caller has checked that the pool exists.
+        """
+        cached = self._cache.get(pool_id)
+        if cached is not None and self.clock.now() - cached.loaded < CACHE_TTL_S and kid in cached.public:
+            return cached.public[kid]
+        lock = self._locks.setdefault(pool_id, asyncio.Lock())
+        async with lock:
+            keys = await self._load(pool_id, create=False)
         return keys.public.get(kid)
 
     async def rotate(self, pool_id: str) -> list[str]:

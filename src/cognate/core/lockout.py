@@ -61,7 +61,6 @@ class Lockout:
         """Ask the store for a place: True if admitted, False to wait; raises while locked out."""
         result = await self.auth_store.begin_attempt(pool_id, user_key, self.clock.now(), QUIET_S, THRESHOLD)
         if result.verdict is Verdict.LOCKED:
-            self._hand_over((pool_id, user_key))  # the next waiter learns it at once too
             raise NotAuthorizedException(EXCEEDED)
         return result.verdict is Verdict.ALLOWED
 
@@ -84,6 +83,7 @@ class Lockout:
         deadline = time.monotonic() + MAX_WAIT_S
         turn: asyncio.Future[None] = loop.create_future()
         self._waiting.setdefault(key, deque()).append(turn)
+        refused = False
         try:
             while True:
                 remaining = deadline - time.monotonic()
@@ -95,6 +95,9 @@ class Lockout:
                     self._waiting.setdefault(key, deque()).appendleft(turn)
                 if await self._try(pool_id, user_key):
                     return
+        except NotAuthorizedException:
+            refused = True
+            raise
         finally:
             queue = self._waiting.get(key)
             if queue is not None:
@@ -102,6 +105,8 @@ class Lockout:
                     queue.remove(turn)
                 if not queue:
                     del self._waiting[key]
+            if refused:  # locked out (or waited too long): the next waiter learns it at once too
+                self._hand_over(key)
 
     @asynccontextmanager
     async def attempt(self, pool_id: str, user_key: str) -> AsyncIterator[Outcome]:

@@ -61,6 +61,15 @@ class Messenger:
         }
         await asyncio.to_thread(self._append, json.dumps(line) + "\n")
 
+    async def rehearse(self, channel: str) -> None:
+        """Do what ``send`` does but deliver nothing: for a user who does not exist, so that
+        the answer takes as long (PreventUserExistenceErrors). The outbox is opened and
+        locked as for a message and nothing is written. (With SMTP, a real delivery's
+        network time cannot be matched; that difference remains.)"""
+        if channel == "email" and self.smtp_url:
+            return
+        await asyncio.to_thread(self._append, "")
+
     def _append(self, text: str) -> None:
         self.outbox.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.outbox, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)

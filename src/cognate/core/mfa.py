@@ -12,6 +12,7 @@ The user's TOTP secret is sealed with the master key; SMS codes go through codes
 from __future__ import annotations
 
 import copy
+import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -35,6 +36,8 @@ from cognate.errors import (
 TOTP = "SOFTWARE_TOKEN_MFA"
 SMS = "SMS_MFA"
 PURPOSE = "totp-secret"
+STEP_KIND = "totp-step"
+STEP_MEMORY_S = 150.0  # longer than the three steps (90 s) a code can be accepted in
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,7 @@ class Mfa:
             raise EnableSoftwareTokenMFAException(
                 "Associate a software token first (AssociateSoftwareToken)."
             )
-        if not pyotp.TOTP(self.sealer.unseal(pending, PURPOSE)).verify(code, valid_window=1):
+        if not await self._use_step(user, self.sealer.unseal(pending, PURPOSE), code):
             raise EnableSoftwareTokenMFAException("Code mismatch")
         mfa = {k: v for k, v in user.mfa.items() if k != "totp_pending"}
         mfa["totp"] = pending
@@ -129,11 +132,40 @@ class Mfa:
             mfa["totp_name"] = friendly
         return await self._save(pool, user, mfa)
 
-    def totp_ok(self, user: User, code: str) -> bool:
+    def _matching_step(self, secret: str, code: str) -> int | None:
+        """The time step (RFC 6238 T) whose code ``code`` is, within one step of drift."""
+        totp = pyotp.TOTP(secret)
+        now = self.clock.now()
+        found = None
+        for drift in (-1, 0, 1):
+            moment = now + drift * totp.interval
+            if hmac.compare_digest(totp.at(moment).encode(), str(code).encode()):
+                found = int(moment // totp.interval)
+        return found
+
+    async def _use_step(self, user: User, secret: str, code: str) -> bool:
+        """Whether ``code`` is right and its time step was not used before by this user.
+
+        RFC 6238 section 5.2: "the verifier MUST NOT accept the second attempt of the OTP
+        after the successful validation has been issued for the first OTP". The step is
+        claimed in the store atomically, so two sign-ins with one code on two workers or
+        nodes cannot both pass. VerifySoftwareToken uses its step up too: the code typed
+        while setting an authenticator up does not also sign in.
+        """
+        step = self._matching_step(secret, code)
+        if step is None:
+            return False
+        # Per authenticator (a new secret starts afresh), named by a keyed digest of it.
+        which = self.sealer.digest(secret, STEP_KIND)[:32]
+        return await self.users.store.put_new(
+            STEP_KIND, f"{user.pool_id}:{user.sub}:{which}:{step}", {}, STEP_MEMORY_S
+        )
+
+    async def totp_ok(self, user: User, code: str) -> bool:
         sealed = user.mfa.get("totp")
         if not isinstance(sealed, str):
             return False
-        return bool(pyotp.TOTP(self.sealer.unseal(sealed, PURPOSE)).verify(code, valid_window=1))
+        return await self._use_step(user, self.sealer.unseal(sealed, PURPOSE), code)
 
     # --- preferences ------------------------------------------------------------------------
 
@@ -202,6 +234,6 @@ class Mfa:
     async def check_sms_code(self, pool: Pool, user: User, code: str) -> None:
         await self.codes.redeem(pool, user, "mfa", code)
 
-    def check_totp(self, user: User, code: str) -> None:
-        if not self.totp_ok(user, code):
+    async def check_totp(self, user: User, code: str) -> None:
+        if not await self.totp_ok(user, code):
             raise CodeMismatchException("Invalid code received for user")

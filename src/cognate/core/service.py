@@ -11,6 +11,7 @@ from pathlib import Path
 
 from cognate.core.account import Account
 from cognate.core.auth_flows import AuthFlows
+from cognate.core.authorization_codes import AuthorizationCodes
 from cognate.core.browser_sessions import BrowserSessions, Detours
 from cognate.core.client_auth import ClientAuth
 from cognate.core.clients import Clients
@@ -79,10 +80,13 @@ class Core:
         self.keys = SigningKeys(store, self.clock, self.sealer)
         self.tokens = Tokens(store, self.clock, self.keys, self.groups, self.issuer_base, self.triggers)
         self.sessions = Sessions(store, self.clock)
+        self.authorization_codes = AuthorizationCodes(store, self.clock)
         self.browser_sessions = BrowserSessions(store, self.clock)
         self.detours = Detours(store, self.clock)
         self.lockout = Lockout(store, self.clock)
-        self.codes = Codes(store, self.clock, self.lockout, self.messenger, config.public_url, self.triggers)
+        self.codes = Codes(
+            store, self.clock, self.lockout, self.messenger, self.sealer, config.public_url, self.triggers
+        )
         self.mfa = Mfa(self.pools, self.users, self.codes, self.sealer, self.clock)
         self.auth = AuthFlows(
             self.pools,

@@ -46,6 +46,15 @@ class Sessions:
             raise NotAuthorizedException(EXPIRED)
         return self._live(await self.store.get(KIND, _key(session)))
 
+    async def update(self, session: str | None, changes: dict[str, Any]) -> dict[str, Any]:
+        """Add ``changes`` to a live session's state (its expiry unchanged)."""
+        doc = await self.peek(session)
+        assert session is not None  # peek refused a missing one
+        doc = {**doc, **changes}
+        remaining = float(doc["expires_at"]) - self.clock.now()
+        await self.store.put(KIND, _key(session), doc, max(remaining, 1.0))
+        return doc
+
     async def redeem(self, session: str | None) -> dict[str, Any]:
         """Consume the session; a second redemption (or an expired one) is refused."""
         if not session or len(session) > 4096:

@@ -10,6 +10,7 @@ ignore case.
 
 from __future__ import annotations
 
+from cognate.core import usernames
 from cognate.core.entities import Pool, User
 from cognate.errors import AliasExistsException, CognateError, UsernameExistsException
 from cognate.store.base import AliasConflict, UserIndex
@@ -24,13 +25,22 @@ def case_sensitive(pool: Pool) -> bool:
 
 
 def username_key(pool: Pool, username: str) -> str:
-    return username if case_sensitive(pool) else username.lower()
+    """The unique, compared form of a username (usernames.py: NFC, or RFC 8265
+    UsernameCaseMapped in a case-insensitive pool)."""
+    return usernames.key(username, case_sensitive=case_sensitive(pool))
 
 
 def alias_key(pool: Pool, attribute: str, value: str) -> str:
-    """An alias as its unique index keys it: in a case-insensitive pool, email and
-    preferred_username ignore case (Cognito: "This option also enables both
-    preferred_username and email alias to be case insensitive")."""
+    """An alias as its unique index keys it: normalised as usernames are, and in a
+    case-insensitive pool email and preferred_username ignore case (Cognito: "This option
+    also enables both preferred_username and email alias to be case insensitive")."""
+    if attribute == "phone_number":
+        return value
+    return usernames.key(value, case_sensitive=case_sensitive(pool))
+
+
+def _legacy_alias_key(pool: Pool, attribute: str, value: str) -> str:
+    """An alias key as written before normalisation (docs/usernames.md)."""
     if attribute != "phone_number" and not case_sensitive(pool):
         return value.lower()
     return value

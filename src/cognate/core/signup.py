@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from cognate.core.attribute_access import check_user_writes
 from cognate.core.codes import Codes, Delivery, delivery_for
 from cognate.core.context import RequestContext
 from cognate.core.entities import Client, Pool, User, UserStatus
@@ -50,7 +51,7 @@ class SignUps:
         if (pool.doc.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly"):
             raise NotAuthorizedException("SignUp is not permitted for this user pool")
         attrs = {a["Name"]: a.get("Value", "") for a in req.get("UserAttributes") or []}
-        check_writable(client, attrs)
+        check_writable(client, attrs, pool)
         validation = {a["Name"]: a.get("Value", "") for a in req.get("ValidationData") or []}
         attrs, answer = await self.users.pre_sign_up(
             ctx, pool, client, "PreSignUp_SignUp", username, attrs, validation
@@ -90,23 +91,29 @@ class SignUps:
             raise CodeMismatchException("Invalid verification code provided, please try again.")
         if user.status != UserStatus.UNCONFIRMED:
             raise NotAuthorizedException(f"User cannot be confirmed. Current status is {user.status}")
-
-        async def post_confirmation(doc: dict[str, Any]) -> None:
-            # The confirmed user, as it will be stored once the function has answered.
+        force = bool(req.get("ForceAliasCreation"))
+        # A step that fails after the code (AliasExistsException, the PostConfirmation
+        # function) gives the code back.
+        async with self.codes.redeeming(pool, user, "signup", str(req["ConfirmationCode"])) as doc:
             attribute = doc.get("attribute")
             verified = {f"{attribute}_verified": "true"} if attribute else {}
             confirmed = replace(user, attributes={**user.attributes, **verified}, status=UserStatus.CONFIRMED)
             await self.post_confirmation(ctx, pool, client, "PostConfirmation_ConfirmSignUp", confirmed)
-
-        doc = await self.codes.redeem(pool, user, "signup", str(req["ConfirmationCode"]), post_confirmation)
-        force = bool(req.get("ForceAliasCreation"))
-        await self.users.confirm_sign_up(pool, user, doc.get("attribute"), force_alias=force)
+            await self.users.confirm_sign_up(pool, user, doc.get("attribute"), force_alias=force)
 
     async def resend(self, ctx: RequestContext, client_id: str, req: dict[str, Any]) -> dict[str, Any]:
         pool, client = await self.flows.client_of(client_id)
         user = await self.known_user(pool, client, req["Username"])
-        if user is None:
-            return {"CodeDeliveryDetails": dict(SIMULATED)}  # nothing is sent
+        hide = client.doc.get("PreventUserExistenceErrors") == "ENABLED"
+        auto = pool.doc.get("AutoVerifiedAttributes") or []
+        if not ("phone_number" in auto or "email" in auto):
+            raise InvalidParameterException("Auto verification not turned on.")  # the pool's, for anyone
+        if user is None or (hide and user.status != UserStatus.UNCONFIRMED):
+            # PreventUserExistenceErrors: an unknown or already confirmed user looks, counts
+            # and takes as one who is sent a code; nothing is sent.
+            attribute = "phone_number" if "phone_number" in auto else "email"
+            details = await self.codes.simulate(ctx, pool, "signup", req["Username"], attribute)
+            return {"CodeDeliveryDetails": details}
         if user.status != UserStatus.UNCONFIRMED:
             raise InvalidParameterException("User is already confirmed.")
         delivery = auto_verified_delivery(pool, user)
@@ -118,10 +125,6 @@ class SignUps:
         return {"CodeDeliveryDetails": sent}
 
 
-def check_writable(client: Client, attrs: dict[str, Any]) -> None:
-    """A client may only write the attributes its WriteAttributes list (when it has one)."""
-    writable = client.doc.get("WriteAttributes")
-    if writable:
-        for name in attrs:
-            if name not in writable:
-                raise NotAuthorizedException("A client attempted to write unauthorized attribute")
+def check_writable(client: Client, attrs: dict[str, Any], pool: Pool | None = None) -> None:
+    """A client may only write what its WriteAttributes allow (attribute_access.py)."""
+    check_user_writes(client, attrs, pool)

@@ -104,6 +104,9 @@ class Tokens:
         if auth.refresh is not None:
             rotation = client.doc.get("RefreshTokenRotation") or {}
             if rotation.get("Feature") != "ENABLED":
+                if auth.refresh.rotated_at is not None:
+                    # Replaced while rotation was on: turning rotation off revives nothing.
+                    raise NotAuthorizedException("Invalid Refresh Token")
                 return await self.reissue(pool, client, user, auth.refresh, ctx=ctx)
             grace = float(rotation.get("RetryGracePeriodSeconds") or 0)
             return await self.rotate(pool, client, user, auth.refresh, grace, ctx=ctx)
@@ -344,12 +347,18 @@ class Tokens:
     ) -> Issued:
         """Refresh-token rotation: a new refresh token replaces ``record`` (atomically, once).
 
-        A retry within ``grace_s`` of the rotation gets tokens again; a later reuse is
-        ``RefreshTokenReuseException`` (API reference, RefreshTokenRotationType).
+        Exactly one request wins the rotation (one conditional UPDATE, across workers and
+        nodes). With ``RetryGracePeriodSeconds`` 0 every other request presenting the
+        token is a reuse (``RefreshTokenReuseException``, API reference,
+        RefreshTokenRotationType), even one that started before the winner finished. With
+        a grace period, a retry made within the period after the rotation (measured when
+        the retry is decided, never before) gets tokens again; its new refresh token joins
+        the same family (``origin_jti``), so revoking any of them revokes them all.
         """
+        reuse = RefreshTokenReuseException("Refresh token has already been used.")
         now = self.clock.now()
-        if record.rotated_at is not None and now - record.rotated_at > grace_s:
-            raise RefreshTokenReuseException("Refresh token has already been used.")
+        if record.rotated_at is not None and (grace_s <= 0 or now - record.rotated_at > grace_s):
+            raise reuse
         issued = await self.reissue(pool, client, user, record, ctx=ctx)
         new_token = ids.opaque_token(48)
         new_record = self.refresh_record(
@@ -367,9 +376,16 @@ class Tokens:
         ):
             return replace(issued, refresh_token=new_token)
         # Rotated already (perhaps by a twin request on another worker): a retry, or a reuse.
+        if grace_s <= 0:
+            raise reuse
         current = await self.store.get_refresh_token(record.token_hash)
-        if current is None or current.rotated_at is None or now - current.rotated_at > grace_s:
-            raise RefreshTokenReuseException("Refresh token has already been used.")
+        if (
+            current is None
+            or current.rotated_at is None
+            or current.revoked_at is not None
+            or self.clock.now() - current.rotated_at > grace_s
+        ):
+            raise reuse
         await self.store.insert_refresh_token(new_record)
         return replace(issued, refresh_token=new_token)
 
@@ -400,14 +416,20 @@ class Tokens:
 
     async def _load_key(self, token: str) -> tuple[str, Any]:
         """The pool and key for a kid this process has not cached: the pool comes from the
-        (unverified) issuer, the key only from that pool's own key set."""
+        (unverified) issuer, the key only from that pool's own key set.
+
+        Nothing is created here: an issuer that is not exactly one of our pools', or a
+        pool that does not exist, is refused before any key is read.
+        """
         invalid = signing.InvalidToken("unknown key")
         header = signing.unverified_header(token)
         kid = header.get("kid")
         iss = signing.unverified_claims(token).get("iss")
-        if not isinstance(kid, str) or not isinstance(iss, str) or "/" not in iss:
+        if not isinstance(kid, str) or not isinstance(iss, str) or "/" not in iss or len(kid) > 128:
             raise invalid
         pool_id = iss.rsplit("/", 1)[1]
+        if iss != self.issuer(pool_id) or await self.store.cached_pool(pool_id) is None:
+            raise invalid
         key = await self.keys.public_key(pool_id, kid)
         if key is None:
             raise invalid

@@ -26,7 +26,7 @@ from concurrent.futures import Executor
 from dataclasses import replace
 from typing import Any
 
-from cognate.core import attributes, ids, list_filter, paging, password_policy
+from cognate.core import attributes, ids, list_filter, paging, password_policy, usernames
 from cognate.core.clock import Clock
 from cognate.core.context import RequestContext, admin_context
 from cognate.core.custom_messages import CustomMessages
@@ -36,6 +36,7 @@ from cognate.core.invitations import render as render  # re-exported
 from cognate.core.messages import Messenger
 from cognate.core.sign_in_names import (
     ALIASES,
+    _legacy_alias_key,
     alias_key,
     alias_taken,
     case_sensitive,
@@ -60,6 +61,7 @@ from cognate.store.base import AliasConflict, Conflict, Store, Tx
 SRP_PURPOSE = "srp-verifier"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _PHONE = re.compile(r"^\+[0-9]{4,15}$")
+_PHONE_SHAPED = re.compile(r"^\+[0-9]+$")  # could be some user's phone_number (E.164)
 
 
 class Users:
@@ -89,11 +91,18 @@ class Users:
         user = await self.store.get_user(pool.id, username_key(pool, name))
         if user is not None:
             return user
+        legacy = name if case_sensitive(pool) else name.lower()
+        if legacy != username_key(pool, name):
+            # A row written before names were normalised keeps its old key (docs/usernames.md).
+            user = await self.store.get_user(pool.id, legacy)
+            if user is not None:
+                return user
         for attr in self._sign_in_attributes(pool):
             if attr in ALIASES:
-                user = await self.store.user_by_alias(pool.id, attr, alias_key(pool, attr, name))
-                if user is not None:
-                    return user
+                for k in dict.fromkeys((alias_key(pool, attr, name), _legacy_alias_key(pool, attr, name))):
+                    user = await self.store.user_by_alias(pool.id, attr, k)
+                    if user is not None:
+                        return user
         try:
             uuid.UUID(name)
         except ValueError:
@@ -173,6 +182,7 @@ class Users:
             return await self._resend_invitation(ctx, pool, username, req)
         username, attrs = self._apply_username_attributes(pool, username, attrs)
         attributes.check_writes(pool.doc["SchemaAttributes"], attrs, creating=True)
+        attrs = attributes.canonical(pool.doc["SchemaAttributes"], attrs)
         attributes.check_required(pool.doc["SchemaAttributes"], attrs)
         policy = password_policy.policy_of(pool.doc)
         temp = req.get("TemporaryPassword")
@@ -247,8 +257,21 @@ class Users:
         """With UsernameAttributes, the given name is an email or phone; the username is a UUID."""
         if username.strip() != username or not username:
             raise InvalidParameterException("Username should not contain leading or trailing whitespace.")
+        username = usernames.stored(username)  # one user per name, however it was typed
         kinds = pool.doc.get("UsernameAttributes") or []
         if not kinds:
+            # With aliases, a username shaped like an email or phone number could be
+            # another user's verified address, breaking their alias sign-in: Cognito refuses.
+            aliases = pool.doc.get("AliasAttributes") or []
+            if "email" in aliases and _EMAIL.match(username):
+                raise InvalidParameterException(
+                    "Username cannot be of email format, since user pool is configured for email alias."
+                )
+            if "phone_number" in aliases and _PHONE_SHAPED.match(username):
+                raise InvalidParameterException(
+                    "Username cannot be of phone number format, since user pool is configured for "
+                    "phone_number alias."
+                )
             return username, attrs
         # The username is then a generated UUID, which is also the user's sub (as in Cognito).
         if "email" in kinds and _EMAIL.match(username):
@@ -295,11 +318,18 @@ class Users:
             raise UsernameExistsException(exists) from None
 
     async def _take_aliases(self, pool: Pool, user: User, tx: Tx) -> None:
-        """Move the verified email / phone aliases of ``user`` from whoever holds them."""
+        """Move the verified email / phone aliases of ``user`` from whoever holds them.
+
+        The holder's user row is locked before the alias row, the order an attribute
+        change takes them in, so the two never wait for each other (PostgreSQL).
+        """
         alias_attrs = pool.doc.get("AliasAttributes") or []
         for attr, key in usable_aliases(pool, user.attributes):
             if attr not in ("email", "phone_number") or attr not in alias_attrs:
                 continue  # preferred_username and a username attribute never move
+            holder = await self.store.user_by_alias(pool.id, attr, key)
+            if holder is not None and holder.sub != user.sub:
+                await self.store.get_user_by_sub(pool.id, holder.sub, tx=tx)
             previous = await self.store.take_alias(pool.id, attr, key, user.sub, tx=tx)
             if previous is None:
                 continue
@@ -354,6 +384,7 @@ class Users:
         """A user with a permanent password in ``status`` (seed: CONFIRMED; SignUp: UNCONFIRMED)."""
         username, attrs = self._apply_username_attributes(pool, username, attrs)
         attributes.check_writes(pool.doc["SchemaAttributes"], attrs, creating=True, admin=admin)
+        attrs = attributes.canonical(pool.doc["SchemaAttributes"], attrs)
         if required:
             attributes.check_required(pool.doc["SchemaAttributes"], attrs)
         password_policy.check(password_policy.policy_of(pool.doc), password)
@@ -380,6 +411,7 @@ class Users:
     ) -> User:
         changes = {a["Name"]: a.get("Value", "") for a in updates}
         attributes.check_writes(pool.doc["SchemaAttributes"], changes, creating=False, admin=admin)
+        changes = attributes.canonical(pool.doc["SchemaAttributes"], changes)
         kinds = pool.doc.get("UsernameAttributes") or []
 
         def change(current: dict[str, str]) -> dict[str, str]:
@@ -456,6 +488,7 @@ class Users:
 
     async def delete_attributes(self, pool: Pool, user: User, names: list[str]) -> User:
         schema = {a["Name"]: a for a in pool.doc["SchemaAttributes"]}
+        names = list(attributes.canonical(pool.doc["SchemaAttributes"], dict.fromkeys(names, "")))
         for name in names:
             defn = schema.get(name)
             if defn is None:
@@ -507,23 +540,24 @@ class Users:
             if not set(attributes_to_get) <= known:
                 raise InvalidParameterException("One or more requested attributes do not exist.")
         flt = list_filter.parse(filter_text)
-        after = paging.decode(token) if token else None
+        scope = self._page_scope(pool, filter_text)
+        after = paging.decode(token, scope) if token else None
         attr = column = None
         if flt is not None:
             if flt.attribute == "username":
-                value = flt.value if case_sensitive(pool) else flt.value.lower()
-                column = ("username_key", flt.op, value)
+                column = ("username_key", flt.op, username_key(pool, flt.value))
             elif flt.attribute == "cognito:user_status":
-                column = ("status", flt.op, flt.value)
+                # Case-insensitive in Cognito (ListUsers): the statuses are upper case.
+                column = ("status", flt.op, flt.value.upper())
             elif flt.attribute == "status":
-                return await self._list_by_enabled(pool, flt, limit, after)
+                return await self._list_by_enabled(pool, flt, limit, after, scope)
             else:
                 attr = (flt.attribute, flt.op, flt.value)
         users = await self.store.list_users(pool.id, limit + 1, after, attr=attr, column=column)
-        return self._page(pool, users, limit)
+        return self._page(pool, users, limit, scope)
 
     async def _list_by_enabled(
-        self, pool: Pool, flt: list_filter.Filter, limit: int, after: str | None
+        self, pool: Pool, flt: list_filter.Filter, limit: int, after: str | None, scope: str
     ) -> tuple[builtins.list[User], str | None]:
         wanted: bool | None = {"enabled": True, "disabled": False}.get(flt.value.lower())
         if wanted is None or flt.op != "=":
@@ -536,11 +570,18 @@ class Users:
                 break
             found += [u for u in batch if u.enabled == wanted]
             cursor = username_key(pool, batch[-1].username)
-        return self._page(pool, found, limit)
+        return self._page(pool, found, limit, scope)
 
     @staticmethod
-    def _page(pool: Pool, users: builtins.list[User], limit: int) -> tuple[builtins.list[User], str | None]:
+    def _page_scope(pool: Pool, filter_text: str | None) -> str:
+        """What a ListUsers token is bound to: this pool and this filter."""
+        return f"ListUsers\n{pool.id}\n{filter_text or ''}"
+
+    @staticmethod
+    def _page(
+        pool: Pool, users: builtins.list[User], limit: int, scope: str
+    ) -> tuple[builtins.list[User], str | None]:
         more = len(users) > limit
         users = users[:limit]
-        token = paging.encode(username_key(pool, users[-1].username)) if more and users else None
+        token = paging.encode(username_key(pool, users[-1].username), scope) if more and users else None
         return users, token

@@ -1,4 +1,4 @@
-"""Encryption at rest of signing keys, client secrets and SRP verifiers.
+"""Encryption at rest of signing keys, client secrets and SRP verifiers; keyed digests.
 
 AES-256-GCM (``cryptography``'s AESGCM) under the master key, which lives in the
 data dir or ``COGNATE_MASTER_KEY`` -- never in the database. The sealed form is
@@ -9,10 +9,14 @@ a sealed client secret cannot be swapped in for a sealed signing key.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import os
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 
 class SealError(ValueError):
@@ -32,7 +36,22 @@ def _decode_key(master_key: str) -> bytes:
 
 class Sealer:
     def __init__(self, master_key: str) -> None:
-        self._aead = AESGCM(_decode_key(master_key))
+        raw = _decode_key(master_key)
+        self._aead = AESGCM(raw)
+        self._raw = raw
+        self._mac_keys: dict[str, bytes] = {}
+
+    def digest(self, message: str, purpose: str) -> str:
+        """HMAC-SHA256 of ``message`` under a key derived (HKDF) from the master key for
+        ``purpose``: what a copy of the database alone cannot recompute, so short secrets
+        kept as digests (six-digit codes) cannot be recovered by trying them all."""
+        key = self._mac_keys.get(purpose)
+        if key is None:
+            hkdf = HKDF(
+                algorithm=hashes.SHA256(), length=32, salt=None, info=b"cognate-mac:" + purpose.encode()
+            )
+            key = self._mac_keys[purpose] = hkdf.derive(self._raw)
+        return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
 
     def seal(self, plaintext: str, purpose: str) -> str:
         nonce = os.urandom(12)

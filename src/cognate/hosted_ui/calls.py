@@ -57,6 +57,7 @@ async def associate_software_token(core: Core, session: str) -> str:
 async def verify_software_token(core: Core, session: str, code: str, device_name: str | None) -> None:
     pool, user = await core.auth.mfa_setup_user(session)
     await core.mfa.verify_software_token(pool, user, code, device_name)
+    await core.auth.mfa_setup_verified(session)  # the MFA_SETUP answer may pass now
 
 
 async def sign_up(

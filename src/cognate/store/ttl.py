@@ -48,6 +48,23 @@ class TtlRows(Database):
         async with self.write() as conn:
             await conn.execute(self._put_statement(), params)
 
+    async def put_new(self, kind: str, key: str, doc: Mapping[str, Any], ttl_s: float) -> bool:
+        """Store ``doc`` only if (kind, key) holds nothing live; True if it was stored.
+
+        One statement (an upsert whose update applies only over an expired item), so of
+        two workers or nodes claiming one key at once exactly one gets True.
+        """
+        now = self._now()
+        stmt = self._insert(t.ttl_items).values(kind=kind, key=key, doc=dict(doc), expires=now + ttl_s)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[t.ttl_items.c.kind, t.ttl_items.c.key],
+            set_={"doc": stmt.excluded.doc, "expires": stmt.excluded.expires},
+            where=t.ttl_items.c.expires <= now,
+        ).returning(t.ttl_items.c.key)
+        async with self.write() as conn:
+            row = (await conn.execute(stmt)).first()
+        return row is not None
+
     async def get(self, kind: str, key: str) -> dict[str, Any] | None:
         async with self.read() as conn:
             row = (await conn.execute(_GET, {"b_kind": kind, "b_key": key, "b_now": self._now()})).first()

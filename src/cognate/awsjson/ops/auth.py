@@ -8,11 +8,13 @@ before the flow is called; the flow never sees it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from cognate.awsjson import wire
 from cognate.awsjson.params import Params
 from cognate.awsjson.registry import Auth, operation
+from cognate.core.attribute_access import readable
 from cognate.core.client_auth import verify_client_secret
 from cognate.core.context import RequestContext
 from cognate.core.outcome import Challenge, SignInStep
@@ -83,10 +85,13 @@ async def get_tokens_from_refresh_token(core: Core, p: Params) -> dict[str, Any]
 
 @operation("GetUser", auth=Auth.PUBLIC)
 async def get_user(core: Core, p: Params) -> dict[str, Any]:
-    _, user, _ = await core.auth.user_of_access_token(p.str("AccessToken"))
+    _, user, claims = await core.auth.user_of_access_token(p.str("AccessToken"))
+    _, client = await core.auth.client_of(str(claims["client_id"]))
+    # What the user's client may read (ReadAttributes), never a developer-only attribute.
+    shown = replace(user, attributes=readable(client, user.attributes))
     return {
         "Username": user.username,
-        "UserAttributes": wire.admin_get_user(user)["UserAttributes"],
+        "UserAttributes": wire.admin_get_user(shown)["UserAttributes"],
         **wire.mfa_settings(user),
     }
 

@@ -66,7 +66,11 @@ async def admin_remove_user_from_group(core: Core, p: Params) -> dict[str, Any]:
 async def admin_list_groups_for_user(core: Core, p: Params) -> dict[str, Any]:
     pool = await core.pools.get(p.str("UserPoolId"))
     user = await core.users.get(pool, p.str("Username"))
-    return {"Groups": [wire.group(g) for g in await core.groups.of_user(pool, user)]}
+    groups, token = await core.groups.page_of_user(pool, user, p.int("Limit", 60), p.opt_str("NextToken"))
+    out: dict[str, Any] = {"Groups": [wire.group(g) for g in groups]}
+    if token:
+        out["NextToken"] = token
+    return out
 
 
 @operation("ListUsersInGroup", auth=Auth.IAM)

@@ -40,6 +40,7 @@ async def verify_software_token(core: Core, p: Params) -> dict[str, Any]:
     await core.mfa.verify_software_token(pool, user, p.str("UserCode"), p.opt_str("FriendlyDeviceName"))
     out: dict[str, Any] = {"Status": "SUCCESS"}
     if session:
+        await core.auth.mfa_setup_verified(session)
         out["Session"] = session
     return out
 
