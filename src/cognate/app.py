@@ -160,7 +160,9 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
         Route("/{pool_id}/.well-known/{name}", well_known.preflight, methods=["OPTIONS"]),
         *HostedUI(get_core, complete_authorization=authorizer.complete_authorization).routes(),
     ]
-    return RequestLog(Front(door, Starlette(routes=routes, lifespan=lifespan), well_known))
+    web = Starlette(routes=routes, lifespan=lifespan)
+    web.state.trusted_proxies = settings.trusted_networks()  # the OAuth door and the pages read it
+    return RequestLog(Front(door, web, well_known))
 
 
 def create_app() -> RequestLog:
