@@ -1,4 +1,4 @@
-"""DESIGN.md's one-way imports, read from the source with ``ast``.
+"""docs/architecture.md's one-way imports, read from the source with ``ast``.
 
 ``cli -> app -> {awsjson, oauth, hosted_ui} -> core -> {crypto, store, errors}``: crypto
 is pure; core knows no web framework and no protocol; protocol packages never import
@@ -181,7 +181,7 @@ def test_only_the_commands_import_the_composition_root() -> None:
 
 
 def test_no_module_is_named_after_the_standard_library() -> None:
-    """DESIGN.md convention 7: never ``token.py``, ``secrets.py``, ..."""
+    """docs/architecture.md: never ``token.py``, ``secrets.py``, ..."""
     import sys
 
     clashes = [

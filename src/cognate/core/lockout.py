@@ -1,6 +1,6 @@
 """Account lockout after failed sign-ins, as Cognito documents it.
 
-Developer guide, "Authentication flow" (REFERENCE.md 5i): after five failed
+Developer guide, "Authentication flow": after five failed
 attempts the user is locked out for one second, doubling with each further failure
 (2^(n-5) seconds) up to about 15 minutes; attempts during a lockout get
 ``Password attempts exceeded`` and don't count; 15 quiet minutes reset the count.

@@ -1,4 +1,4 @@
-"""Lambda triggers' handlers, run for real (issue 10; CONTRACT.md, "Lambda triggers").
+"""Lambda triggers' handlers, run for real (issue 10; docs/triggers.md).
 
 ``python:package.module:function`` handlers run in warm worker processes (worker.py,
 pool.py) as AWS Lambda's Python runtime would run them; ``http(s)://`` handlers get the

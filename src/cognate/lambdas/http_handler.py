@@ -1,6 +1,6 @@
 """``http://`` / ``https://`` handlers: the event POSTed as JSON, the answer is the returned event.
 
-CONTRACT.md, "Lambda triggers". A 2xx answer's body is the handler's result; any other
+docs/triggers.md. A 2xx answer's body is the handler's result; any other
 status is the handler's own error (its ``errorMessage`` when the body is Lambda's error
 JSON, else the status line), as a function error is on AWS Lambda. Connections are
 kept alive between calls (one ``httpx.AsyncClient`` per server process).
