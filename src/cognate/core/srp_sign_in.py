@@ -1,4 +1,5 @@
-"""USER_SRP_AUTH: the password proven by SRP-6a without being sent (amazon-cognito-identity-js AuthenticationHelper).
+"""USER_SRP_AUTH: the password proven by SRP-6a without being sent (as amazon-cognito-identity-js
+computes it).
 
 InitiateAuth (or AdminInitiateAuth) with ``SRP_A`` answers ``PASSWORD_VERIFIER`` with
 ``SALT``, ``SRP_B``, ``SECRET_BLOCK`` and ``USER_ID_FOR_SRP``; RespondToAuthChallenge

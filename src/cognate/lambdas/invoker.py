@@ -2,7 +2,7 @@
 
 The functions file (functions.py) maps a function name (the part after ``function:``)
 or a whole ARN to a handler. Failures become Cognito's errors, with Cognito's words
-(developer guide, "Customizing user pool workflows with Lambda triggers"; event shapes as the guide gives them):
+(developer guide, "Customizing user pool workflows with Lambda triggers"):
 
 - the handler raised (or its runtime crashed): ``UserLambdaValidationException``,
   "<Trigger> failed with error <message>." -- a crash reads as Lambda's

@@ -1,7 +1,8 @@
 """What the core needs from storage: typed interfaces, one per thing kept, and the store's errors.
 
 The core depends on these Protocols only (docs/architecture.md: the store is an engine with
-transactions and repositories by aggregate behind Protocols in store/base.py); ``cognate.store.sql.Store`` (SQLite and PostgreSQL behind
+transactions and repositories by aggregate behind Protocols in store/base.py);
+``cognate.store.sql.Store`` (SQLite and PostgreSQL behind
 SQLAlchemy Core) and its caching subclass implement all of them, and only the
 composition root (``cognate.app``, the commands) names the concrete classes.
 
