@@ -210,7 +210,7 @@ async def test_lockout_holds_on_the_page(core: Core) -> None:
 
 async def test_unconfirmed_user_is_sent_to_confirm_the_account(core: Core) -> None:
     _, client = await setup(core)
-    await core.signups.sign_up(admin_context(), client.id, {"Username": "bob", "Password": PASSWORD})
+    await core.signups.sign_up(admin_context(), client.id, "bob", PASSWORD, {})
     async with browser(core, Completions()) as b:
         f = await open_form(b, "/login", authorize_params(client))
         r = await submit(b, f, username="bob", password=PASSWORD)

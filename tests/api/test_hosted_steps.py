@@ -169,7 +169,9 @@ async def test_confirm_user_link(core: Core, tmp_path: Path) -> None:
     await core.signups.sign_up(
         admin_context(),
         client.id,
-        {"Username": "erin", "Password": PASSWORD, "UserAttributes": [{"Name": "email", "Value": "e@x.io"}]},
+        "erin",
+        PASSWORD,
+        {"email": "e@x.io"},
     )
     async with browser(core, Completions()) as b:
         params = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cognate.core.codes import CodeDelivery
 from cognate.core.entities import Client, Domain, Group, Pool, ResourceServer, User
 from cognate.core.mfa import TOTP, pool_methods
 from cognate.core.outcome import Challenge
@@ -98,6 +99,16 @@ def mfa_config(p: Pool) -> dict[str, Any]:
     if config.get("SmsMfaConfiguration"):
         out["SmsMfaConfiguration"] = config["SmsMfaConfiguration"]
     return out
+
+
+def code_delivery(sent: CodeDelivery) -> dict[str, str]:
+    """CodeDeliveryDetailsType."""
+    return {"Destination": sent.destination, "DeliveryMedium": sent.medium, "AttributeName": sent.attribute}
+
+
+def attribute_map(items: list[Any]) -> dict[str, str]:
+    """An AttributeType list (checked against the model) as name -> value; the last one wins."""
+    return {str(a["Name"]): str(a.get("Value", "")) for a in items if isinstance(a, dict)}
 
 
 def group(g: Group) -> dict[str, Any]:

@@ -13,11 +13,12 @@ email), "Verifying updates to email addresses and phone numbers".
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from cognate.core import attributes, password_policy
-from cognate.core.codes import LIFETIME_S, Codes, Delivery, delivery_for
+from cognate.core.codes import LIFETIME_S, CodeDelivery, Codes, Delivery, delivery_for
 from cognate.core.context import RequestContext, admin_context
 from cognate.core.entities import Pool, User, UserStatus
 from cognate.core.migration import FORGOT_PASSWORD, Migration
@@ -102,11 +103,13 @@ class Account:
         await self.users.set_password(pool, user, proposed, permanent=True)
 
     async def update_attributes(
-        self, access_token: str, updates: list[dict[str, str]], ctx: RequestContext | None = None
-    ) -> list[dict[str, str]]:
+        self, access_token: str, changes: Mapping[str, str], ctx: RequestContext | None = None
+    ) -> list[CodeDelivery]:
+        """UpdateUserAttributes (name -> value); where the codes to changed addresses went."""
         pool, user, claims = await self._owner(access_token)
         _, client = await self.flows.client_of(str(claims["client_id"]))
-        check_writable(client, {u["Name"]: u.get("Value", "") for u in updates}, pool)
+        check_writable(client, dict(changes), pool)
+        updates = [{"Name": name, "Value": value} for name, value in changes.items()]
         held = self._held_until_verified(pool, user, updates)
         if held:
             # Checked as a write now (schema, aliases' shape), applied once verified.
@@ -115,7 +118,7 @@ class Account:
         previous = user
         if updates:
             user = await self.users.update_attributes(pool, user, updates, admin=False)
-        sent = []
+        sent: list[CodeDelivery] = []
         source = "CustomMessage_UpdateUserAttribute"
         try:
             for attribute in ("email", "phone_number"):
@@ -197,7 +200,7 @@ class Account:
 
     async def attribute_code(
         self, access_token: str, attribute: str, ctx: RequestContext | None = None
-    ) -> dict[str, str]:
+    ) -> CodeDelivery:
         pool, user, claims = await self._owner(access_token)
         _, client = await self.flows.client_of(str(claims["client_id"]))
         if attribute not in ("email", "phone_number"):
@@ -237,42 +240,41 @@ class Account:
 
     # --- password resets ----------------------------------------------------------------
 
-    async def forgot_password(
-        self, ctx: RequestContext, client_id: str, req: dict[str, Any]
-    ) -> dict[str, Any]:
+    async def forgot_password(self, ctx: RequestContext, client_id: str, typed: str) -> CodeDelivery:
+        """ForgotPassword: a reset code by the pool's AccountRecoverySetting; where it went."""
         pool, client = await self.flows.client_of(client_id)
-        typed = req["Username"]
         user = await self.users.find(pool, typed)
         if user is None:  # a user the pool's UserMigration function may know
             user = await self.migration.migrate(ctx, pool, client, FORGOT_PASSWORD, typed, None)
         if user is None:
             user = await self.signups.known_user(pool, client, typed)
         if user is None:  # PreventUserExistenceErrors: looks, counts and takes as a real one
-            details = await self.codes.simulate(ctx, pool, "reset", req["Username"], likely_recovery(pool))
-            return {"CodeDeliveryDetails": details}  # nothing is sent
+            return await self.codes.simulate(ctx, pool, "reset", typed, likely_recovery(pool))  # nothing sent
         if not user.enabled:
             raise NotAuthorizedException("User is disabled.")
         delivery = recovery_delivery(pool, user)
         if delivery is None:
             raise InvalidParameterException(NO_RECOVERY)
-        sent = await self.codes.send(
+        return await self.codes.send(
             pool, user, "reset", delivery, ctx=ctx, source="CustomMessage_ForgotPassword", client=client
         )
-        return {"CodeDeliveryDetails": sent}
 
-    async def confirm_forgot_password(self, ctx: RequestContext, client_id: str, req: dict[str, Any]) -> None:
+    async def confirm_forgot_password(
+        self, ctx: RequestContext, client_id: str, username: str, code: str, password: str
+    ) -> None:
+        """ConfirmForgotPassword: the reset code and the new password."""
         pool, client = await self.flows.client_of(client_id)
         # The new password is judged before the user is looked up: a weak one gets the same
         # answer whether or not the user exists.
-        password_policy.check(password_policy.policy_of(pool.doc), req["Password"])
-        user = await self.signups.known_user(pool, client, req["Username"])
+        password_policy.check(password_policy.policy_of(pool.doc), password)
+        user = await self.signups.known_user(pool, client, username)
         if user is None:  # PreventUserExistenceErrors: a wrong code, counted as a real one
-            await self.codes.redeem_unknown(pool, "reset", req["Username"])
+            await self.codes.redeem_unknown(pool, "reset", username)
             return
         status = user.status if user.status == UserStatus.UNCONFIRMED else UserStatus.CONFIRMED
         try:
             # A failing PostConfirmation function gives the code back (codes.redeeming).
-            async with self.codes.redeeming(pool, user, "reset", str(req["ConfirmationCode"])):
+            async with self.codes.redeeming(pool, user, "reset", code):
                 await self.signups.post_confirmation(
                     ctx, pool, client, "PostConfirmation_ConfirmForgotPassword", replace(user, status=status)
                 )
@@ -281,7 +283,7 @@ class Account:
                 # No code outstanding is what an unknown user also has: the same answer.
                 raise CodeMismatchException("Invalid verification code provided, please try again.") from None
             raise
-        user = await self.users.set_password(pool, user, req["Password"], permanent=True)
+        user = await self.users.set_password(pool, user, password, permanent=True)
         if user.status == UserStatus.RESET_REQUIRED:  # set_password keeps UNCONFIRMED as it is
             user = replace(user, status=UserStatus.CONFIRMED)
             await self.users.store.update_user(user, username_key(pool, user.username))

@@ -324,7 +324,7 @@ class AuthFlows:
             sent = await self.mfa.send_sms_code(pool, user, ctx, client)
             parameters = {
                 "CODE_DELIVERY_DELIVERY_MEDIUM": "SMS",
-                "CODE_DELIVERY_DESTINATION": sent["Destination"],
+                "CODE_DELIVERY_DESTINATION": sent.destination,
             }
         elif challenge == "MFA_SETUP":
             parameters = {"MFAS_CAN_SETUP": json.dumps([TOTP])}

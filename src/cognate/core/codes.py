@@ -92,13 +92,20 @@ class Delivery:
     medium: str  # "EMAIL" or "SMS"
     attribute: str  # "email" or "phone_number"
 
-    def details(self, user: User) -> dict[str, str]:
-        """CodeDeliveryDetailsType."""
-        return {
-            "Destination": mask(self.medium, user.attributes.get(self.attribute, "")),
-            "DeliveryMedium": self.medium,
-            "AttributeName": self.attribute,
-        }
+    def sent_to(self, user: User) -> CodeDelivery:
+        """Where a code for this user went, the address masked."""
+        return CodeDelivery(
+            mask(self.medium, user.attributes.get(self.attribute, "")), self.medium, self.attribute
+        )
+
+
+@dataclass(frozen=True)
+class CodeDelivery:
+    """Where a code went (Cognito's CodeDeliveryDetailsType): the destination, masked."""
+
+    destination: str
+    medium: str  # "EMAIL" or "SMS"
+    attribute: str  # "email" or "phone_number"
 
 
 def delivery_for(attribute: str) -> Delivery:
@@ -143,8 +150,8 @@ class Codes:
         client_id: str | None = None,
         source: str | None = None,
         client: Client | None = None,
-    ) -> dict[str, str]:
-        """Make, store and send a code; the CodeDeliveryDetails to answer with.
+    ) -> CodeDelivery:
+        """Make, store and send a code; where it went (the CodeDeliveryDetails to answer with).
 
         ``to`` is the address the code goes to and is bound to (by default the user's
         current value of the delivery attribute). Sends are limited per user and per
@@ -205,13 +212,13 @@ class Codes:
             if delivery.medium == "EMAIL"
             else None,
         )
-        return delivery.details(
+        return delivery.sent_to(
             replace(user, attributes={**user.attributes, delivery.attribute: destination})
         )
 
     async def simulate(
         self, ctx: RequestContext | None, pool: Pool, purpose: str, name: str, attribute: str
-    ) -> dict[str, str]:
+    ) -> CodeDelivery:
         """A code "sent" to a user who does not exist (or may not be told one): counted
         exactly as a real one, the same store write, and CodeDeliveryDetails shaped as a
         real user's of this pool would be, with a made-up destination that is stable for
@@ -231,7 +238,7 @@ class Codes:
         else:
             letters = "abcdefghijklmnopqrstuvwxyz"
             fake = f"{letters[int(seed[:2], 16) % 26]}x@{letters[int(seed[2:4], 16) % 26]}x"
-        return delivery_for(attribute).details(
+        return delivery_for(attribute).sent_to(
             User(
                 sub="",
                 pool_id=pool.id,

@@ -20,7 +20,7 @@ from typing import Any
 import pyotp
 
 from cognate.core.clock import Clock
-from cognate.core.codes import Codes, delivery_for
+from cognate.core.codes import CodeDelivery, Codes, delivery_for
 from cognate.core.context import RequestContext
 from cognate.core.entities import Client, Pool, User
 from cognate.core.pools import Pools
@@ -220,7 +220,7 @@ class Mfa:
 
     async def send_sms_code(
         self, pool: Pool, user: User, ctx: RequestContext | None = None, client: Client | None = None
-    ) -> dict[str, str]:
+    ) -> CodeDelivery:
         return await self.codes.send(
             pool,
             user,

@@ -8,11 +8,12 @@ attribute), "Managing error responses" (PreventUserExistenceErrors). Codes: code
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from cognate.core.attribute_access import check_user_writes
-from cognate.core.codes import Codes, Delivery, delivery_for
+from cognate.core.codes import CodeDelivery, Codes, Delivery, delivery_for
 from cognate.core.context import RequestContext
 from cognate.core.entities import Client, Pool, User, UserStatus
 from cognate.core.triggers import LAMBDA_ERRORS, Triggers
@@ -26,7 +27,15 @@ from cognate.errors import (
 if TYPE_CHECKING:
     from cognate.core.auth_flows import AuthFlows
 
-SIMULATED = {"Destination": "+*******0000", "DeliveryMedium": "SMS", "AttributeName": "phone_number"}
+
+@dataclass(frozen=True)
+class SignUpResult:
+    """A sign-up: the new user, whether it is confirmed already (PreSignUp's autoConfirmUser),
+    and where its confirmation code went (None when none was sent)."""
+
+    user: User
+    confirmed: bool
+    delivery: CodeDelivery | None = None
 
 
 def auto_verified_delivery(pool: Pool, user: User) -> Delivery | None:
@@ -45,30 +54,39 @@ class SignUps:
         self.codes = codes
         self.triggers = triggers
 
-    async def sign_up(self, ctx: RequestContext, client_id: str, req: dict[str, Any]) -> dict[str, Any]:
+    async def sign_up(
+        self,
+        ctx: RequestContext,
+        client_id: str,
+        username: str,
+        password: str,
+        attributes: Mapping[str, str],
+        validation_data: Mapping[str, str] | None = None,
+    ) -> SignUpResult:
+        """SignUp (and the hosted sign-up page): a new user, UNCONFIRMED unless PreSignUp
+        confirms it, and a code to the auto-verified attribute."""
         pool, client = await self.flows.client_of(client_id)
-        username, password = req["Username"], req["Password"]
         if (pool.doc.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly"):
             raise NotAuthorizedException("SignUp is not permitted for this user pool")
-        attrs = {a["Name"]: a.get("Value", "") for a in req.get("UserAttributes") or []}
+        attrs = dict(attributes)
         check_writable(client, attrs, pool)
-        validation = {a["Name"]: a.get("Value", "") for a in req.get("ValidationData") or []}
+        validation = dict(validation_data or {})
         attrs, answer = await self.users.pre_sign_up(
             ctx, pool, client, "PreSignUp_SignUp", username, attrs, validation
         )
         status = UserStatus.CONFIRMED if answer.auto_confirm else UserStatus.UNCONFIRMED
         user = await self.users.create(pool, username, password, attrs, status, admin=False)
-        out: dict[str, Any] = {"UserConfirmed": answer.auto_confirm, "UserSub": user.sub}
+        sent = None
         delivery = auto_verified_delivery(pool, user)
         if delivery is not None and not answer.auto_confirm:
             try:
-                out["CodeDeliveryDetails"] = await self.codes.send(
+                sent = await self.codes.send(
                     pool, user, "signup", delivery, ctx=ctx, source="CustomMessage_SignUp", client=client
                 )
             except LAMBDA_ERRORS:
                 await self.users.delete(pool, user)  # the sign-up did not happen
                 raise
-        return out
+        return SignUpResult(user, confirmed=answer.auto_confirm, delivery=sent)
 
     async def post_confirmation(
         self, ctx: RequestContext, pool: Pool, client: Client, source: str, confirmed: User
@@ -84,26 +102,29 @@ class SignUps:
             raise UserNotFoundException("Username/client id combination not found.")
         return user
 
-    async def confirm(self, ctx: RequestContext, client_id: str, req: dict[str, Any]) -> None:
+    async def confirm(
+        self, ctx: RequestContext, client_id: str, username: str, code: str, *, force_alias: bool = False
+    ) -> None:
+        """ConfirmSignUp: the code verifies the attribute it went to and confirms the user."""
         pool, client = await self.flows.client_of(client_id)
-        user = await self.known_user(pool, client, req["Username"])
+        user = await self.known_user(pool, client, username)
         if user is None:
             raise CodeMismatchException("Invalid verification code provided, please try again.")
         if user.status != UserStatus.UNCONFIRMED:
             raise NotAuthorizedException(f"User cannot be confirmed. Current status is {user.status}")
-        force = bool(req.get("ForceAliasCreation"))
         # A step that fails after the code (AliasExistsException, the PostConfirmation
         # function) gives the code back.
-        async with self.codes.redeeming(pool, user, "signup", str(req["ConfirmationCode"])) as doc:
+        async with self.codes.redeeming(pool, user, "signup", code) as doc:
             attribute = doc.get("attribute")
             verified = {f"{attribute}_verified": "true"} if attribute else {}
             confirmed = replace(user, attributes={**user.attributes, **verified}, status=UserStatus.CONFIRMED)
             await self.post_confirmation(ctx, pool, client, "PostConfirmation_ConfirmSignUp", confirmed)
-            await self.users.confirm_sign_up(pool, user, doc.get("attribute"), force_alias=force)
+            await self.users.confirm_sign_up(pool, user, doc.get("attribute"), force_alias=force_alias)
 
-    async def resend(self, ctx: RequestContext, client_id: str, req: dict[str, Any]) -> dict[str, Any]:
+    async def resend(self, ctx: RequestContext, client_id: str, username: str) -> CodeDelivery:
+        """ResendConfirmationCode: a new sign-up code; where it went."""
         pool, client = await self.flows.client_of(client_id)
-        user = await self.known_user(pool, client, req["Username"])
+        user = await self.known_user(pool, client, username)
         hide = client.doc.get("PreventUserExistenceErrors") == "ENABLED"
         auto = pool.doc.get("AutoVerifiedAttributes") or []
         if not ("phone_number" in auto or "email" in auto):
@@ -112,17 +133,15 @@ class SignUps:
             # PreventUserExistenceErrors: an unknown or already confirmed user looks, counts
             # and takes as one who is sent a code; nothing is sent.
             attribute = "phone_number" if "phone_number" in auto else "email"
-            details = await self.codes.simulate(ctx, pool, "signup", req["Username"], attribute)
-            return {"CodeDeliveryDetails": details}
+            return await self.codes.simulate(ctx, pool, "signup", username, attribute)
         if user.status != UserStatus.UNCONFIRMED:
             raise InvalidParameterException("User is already confirmed.")
         delivery = auto_verified_delivery(pool, user)
         if delivery is None:
             raise InvalidParameterException("Auto verification not turned on.")
-        sent = await self.codes.send(
+        return await self.codes.send(
             pool, user, "signup", delivery, ctx=ctx, source="CustomMessage_ResendCode", client=client
         )
-        return {"CodeDeliveryDetails": sent}
 
 
 def check_writable(client: Client, attrs: dict[str, Any], pool: Pool | None = None) -> None:

@@ -8,12 +8,12 @@ starts a browser session and asks the OAuth door for the code) or ``Challenge``.
 
 from __future__ import annotations
 
-from typing import Any
-
+from cognate.core.codes import CodeDelivery
 from cognate.core.context import RequestContext
 from cognate.core.entities import Client, Pool
 from cognate.core.outcome import Authenticated, Challenge, SignInStep
 from cognate.core.service import Core
+from cognate.core.signup import SignUpResult
 from cognate.errors import NotAuthorizedException
 
 __all__ = ["Authenticated", "Challenge", "SignInStep"]
@@ -62,30 +62,23 @@ async def verify_software_token(core: Core, session: str, code: str, device_name
 
 async def sign_up(
     core: Core, ctx: RequestContext, client: Client, username: str, password: str, attributes: dict[str, str]
-) -> dict[str, Any]:
-    req = {
-        "Username": username,
-        "Password": password,
-        "UserAttributes": [{"Name": k, "Value": v} for k, v in attributes.items()],
-    }
-    return await core.signups.sign_up(ctx, client.id, req)
+) -> SignUpResult:
+    return await core.signups.sign_up(ctx, client.id, username, password, attributes)
 
 
 async def confirm_sign_up(core: Core, ctx: RequestContext, client: Client, username: str, code: str) -> None:
-    await core.signups.confirm(ctx, client.id, {"Username": username, "ConfirmationCode": code})
+    await core.signups.confirm(ctx, client.id, username, code)
 
 
-async def resend_code(core: Core, ctx: RequestContext, client: Client, username: str) -> dict[str, Any]:
-    return await core.signups.resend(ctx, client.id, {"Username": username})
+async def resend_code(core: Core, ctx: RequestContext, client: Client, username: str) -> CodeDelivery:
+    return await core.signups.resend(ctx, client.id, username)
 
 
-async def forgot_password(core: Core, ctx: RequestContext, client: Client, username: str) -> dict[str, Any]:
-    return await core.account.forgot_password(ctx, client.id, {"Username": username})
+async def forgot_password(core: Core, ctx: RequestContext, client: Client, username: str) -> CodeDelivery:
+    return await core.account.forgot_password(ctx, client.id, username)
 
 
 async def confirm_forgot_password(
     core: Core, ctx: RequestContext, client: Client, username: str, code: str, password: str
 ) -> None:
-    await core.account.confirm_forgot_password(
-        ctx, client.id, {"Username": username, "ConfirmationCode": code, "Password": password}
-    )
+    await core.account.confirm_forgot_password(ctx, client.id, username, code, password)

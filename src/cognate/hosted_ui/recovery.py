@@ -41,17 +41,16 @@ async def forgot_post(visit: Visit) -> Response:
     if not username:
         return _forgot_page(visit, error="Enter your username.")
     try:
-        out = await calls.forgot_password(visit.core, visit.context(), visit.client, username)
+        sent = await calls.forgot_password(visit.core, visit.context(), visit.client, username)
     except CognateError as exc:
         return _forgot_page(visit, username, exc.message)
-    details = out.get("CodeDeliveryDetails") or {}
     step = await visit.core.detours.put(
         visit.browser,
         {
             "kind": "reset",
             "username": username,
-            "destination": details.get("Destination"),
-            "medium": details.get("DeliveryMedium"),
+            "destination": sent.destination,
+            "medium": sent.medium,
         },
         RESET_TTL_S,
     )

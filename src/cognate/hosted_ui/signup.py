@@ -144,7 +144,6 @@ async def signup_post(visit: Visit) -> Response:
         )
     except CognateError as exc:
         return _signup_page(visit, values=values, error=exc.message)
-    details = out.get("CodeDeliveryDetails") or {}
     step = await visit.core.detours.put(
         visit.browser,
         {
@@ -153,9 +152,9 @@ async def signup_post(visit: Visit) -> Response:
             "client_id": visit.client.id,
             "params": visit.params,
             "username": username,
-            "sub": out.get("UserSub"),
-            "destination": details.get("Destination"),
-            "medium": details.get("DeliveryMedium"),
+            "sub": out.user.sub,
+            "destination": out.delivery.destination if out.delivery else None,
+            "medium": out.delivery.medium if out.delivery else None,
         },
         SIGNUP_TTL_S,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cognate.awsjson import wire
 from cognate.awsjson.ops.signup import prove_client
 from cognate.awsjson.params import Params
 from cognate.awsjson.registry import Auth, operation
@@ -20,8 +21,9 @@ async def change_password(core: Core, p: Params) -> dict[str, Any]:
 
 @operation("UpdateUserAttributes", auth=Auth.PUBLIC)
 async def update_user_attributes(core: Core, p: Params) -> dict[str, Any]:
-    sent = await core.account.update_attributes(p.str("AccessToken"), p.list("UserAttributes"), p.ctx)
-    return {"CodeDeliveryDetailsList": sent}
+    changes = wire.attribute_map(p.list("UserAttributes"))
+    sent = await core.account.update_attributes(p.str("AccessToken"), changes, p.ctx)
+    return {"CodeDeliveryDetailsList": [wire.code_delivery(s) for s in sent]}
 
 
 @operation("DeleteUserAttributes", auth=Auth.PUBLIC)
@@ -32,11 +34,8 @@ async def delete_user_attributes(core: Core, p: Params) -> dict[str, Any]:
 
 @operation("GetUserAttributeVerificationCode", auth=Auth.PUBLIC)
 async def get_user_attribute_verification_code(core: Core, p: Params) -> dict[str, Any]:
-    return {
-        "CodeDeliveryDetails": await core.account.attribute_code(
-            p.str("AccessToken"), p.str("AttributeName"), p.ctx
-        )
-    }
+    sent = await core.account.attribute_code(p.str("AccessToken"), p.str("AttributeName"), p.ctx)
+    return {"CodeDeliveryDetails": wire.code_delivery(sent)}
 
 
 @operation("VerifyUserAttribute", auth=Auth.PUBLIC)
@@ -53,12 +52,15 @@ async def delete_user(core: Core, p: Params) -> dict[str, Any]:
 
 @operation("ForgotPassword", auth=Auth.PUBLIC)
 async def forgot_password(core: Core, p: Params) -> dict[str, Any]:
-    return await core.account.forgot_password(p.ctx, await prove_client(core, p), p.body)
+    sent = await core.account.forgot_password(p.ctx, await prove_client(core, p), p.str("Username"))
+    return {"CodeDeliveryDetails": wire.code_delivery(sent)}
 
 
 @operation("ConfirmForgotPassword", auth=Auth.PUBLIC)
 async def confirm_forgot_password(core: Core, p: Params) -> dict[str, Any]:
-    await core.account.confirm_forgot_password(p.ctx, await prove_client(core, p), p.body)
+    await core.account.confirm_forgot_password(
+        p.ctx, await prove_client(core, p), p.str("Username"), p.str("ConfirmationCode"), p.str("Password")
+    )
     return {}
 
 

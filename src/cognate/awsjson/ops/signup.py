@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cognate.awsjson import wire
 from cognate.awsjson.params import Params
 from cognate.awsjson.registry import Auth, operation
 from cognate.core.service import Core
@@ -24,15 +25,33 @@ async def sign_up(core: Core, p: Params) -> dict[str, Any]:
     await core.client_auth.secret_hash_for_sign_up(
         p.ctx, pool, client, p.opt_str("SecretHash"), p.str("Username")
     )
-    return await core.signups.sign_up(p.ctx, client.id, p.body)
+    done = await core.signups.sign_up(
+        p.ctx,
+        client.id,
+        p.str("Username"),
+        p.str("Password"),
+        wire.attribute_map(p.list("UserAttributes")),
+        wire.attribute_map(p.list("ValidationData")),
+    )
+    out: dict[str, Any] = {"UserConfirmed": done.confirmed, "UserSub": done.user.sub}
+    if done.delivery is not None:
+        out["CodeDeliveryDetails"] = wire.code_delivery(done.delivery)
+    return out
 
 
 @operation("ConfirmSignUp", auth=Auth.PUBLIC)
 async def confirm_sign_up(core: Core, p: Params) -> dict[str, Any]:
-    await core.signups.confirm(p.ctx, await prove_client(core, p), p.body)
+    await core.signups.confirm(
+        p.ctx,
+        await prove_client(core, p),
+        p.str("Username"),
+        p.str("ConfirmationCode"),
+        force_alias=p.bool("ForceAliasCreation"),
+    )
     return {}
 
 
 @operation("ResendConfirmationCode", auth=Auth.PUBLIC)
 async def resend_confirmation_code(core: Core, p: Params) -> dict[str, Any]:
-    return await core.signups.resend(p.ctx, await prove_client(core, p), p.body)
+    sent = await core.signups.resend(p.ctx, await prove_client(core, p), p.str("Username"))
+    return {"CodeDeliveryDetails": wire.code_delivery(sent)}
