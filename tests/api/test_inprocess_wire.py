@@ -192,3 +192,23 @@ async def test_a_signature_is_checked_against_the_pinned_clock(api: InProcessApi
     assert (
         late.json()["__type"] == "InvalidSignatureException" and "Signature expired" in late.json()["message"]
     )
+
+
+async def test_sign_up_answers_with_the_cores_result_as_cognitos_shapes(api: InProcessApi) -> None:
+    pool = (await api.admin("CreateUserPool", {"PoolName": "p", "AutoVerifiedAttributes": ["email"]}))[
+        "UserPool"
+    ]["Id"]
+    cid = (await api.admin("CreateUserPoolClient", {"UserPoolId": pool, "ClientName": "c"}))[
+        "UserPoolClient"
+    ]["ClientId"]
+    body = {"ClientId": cid, "Username": "bob"}
+    # SignUp's Password is optional in the model; without one it is a clear 400, never a 500.
+    message = await api.error("SignUp", body, "InvalidParameterException")
+    assert "Password" in message
+    attributes = [{"Name": "email", "Value": "x@y.io"}, {"Name": "email", "Value": "bob@example.com"}]
+    out = await api.ok("SignUp", {**body, "Password": PASSWORD, "UserAttributes": attributes})
+    assert out["UserConfirmed"] is False and out["UserSub"]
+    expected = {"Destination": "b***@e***", "DeliveryMedium": "EMAIL", "AttributeName": "email"}
+    assert out["CodeDeliveryDetails"] == expected  # the last value of a name wins, as before
+    again = await api.ok("ResendConfirmationCode", body)
+    assert again == {"CodeDeliveryDetails": expected}
