@@ -25,6 +25,7 @@ from cognate.core.clock import Clock
 from cognate.core.service import Core, CoreConfig
 from cognate.hosted_ui.pages import HostedUI
 from cognate.logs import RequestLog
+from cognate.metrics import Metrics, MetricsMiddleware
 from cognate.oauth.discovery import WellKnown, is_jwks_request
 from cognate.store.cached import CachingStore
 
@@ -71,7 +72,7 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
     """The whole application; ``clock`` lets in-process tests pin time."""
     http_deadline.configure(settings.read_timeout)
     secrets = bootstrap.ensure(settings)
-    load_all()
+    operations = load_all()
     state = State()
 
     def get_core() -> Core:
@@ -83,6 +84,8 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
             return secrets.secret_access_key
         return None
 
+    # /metrics exists only when the operator gave it a token (--metrics-token).
+    metrics = Metrics(settings.metrics_token, operations, ()) if settings.metrics_token else None
     door = AwsJsonDoor(get_core, lookup_secret, settings.trusted_networks())
 
     async def purge_loop(core: Core) -> None:
@@ -96,7 +99,7 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         store = CachingStore(settings.database_url)
-        state.core = Core(store, core_config(settings, secrets), clock=clock)
+        state.core = Core(store, core_config(settings, secrets), clock=clock, events=metrics)
         task = asyncio.create_task(purge_loop(state.core))
         try:
             yield
@@ -119,7 +122,11 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
         Route("/{pool_id}/.well-known/{name}", well_known.preflight, methods=["OPTIONS"]),
         *HostedUI(get_core).routes(),
     ]
-    return RequestLog(Front(door, Starlette(routes=routes, lifespan=lifespan), well_known))
+    front: Any = Front(door, Starlette(routes=routes, lifespan=lifespan), well_known)
+    if metrics is not None:
+        metrics.routes = tuple((route.path_regex, route.path) for route in routes if isinstance(route, Route))
+        front = MetricsMiddleware(front, metrics)
+    return RequestLog(front)
 
 
 def create_app() -> RequestLog:

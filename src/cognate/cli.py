@@ -140,6 +140,10 @@ def serve(settings: config.Settings) -> int:
     sock = startup.bind(settings)
     try:
         bootstrap.check_data_dir(settings.data_dir)
+        if settings.metrics_token:  # before prometheus-client is imported: workers share their figures
+            from cognate.metrics_files import prepare_multiprocess
+
+            prepare_multiprocess(settings.data_dir)
         if _is_postgres(settings):
             asyncio.run(startup.wait_for_database(settings.database_url, settings.database_wait, _say))
         secrets = bootstrap.ensure(settings)

@@ -15,6 +15,7 @@ from cognate.core.client_auth import ClientAuth
 from cognate.core.clients import Clients
 from cognate.core.clock import Clock
 from cognate.core.codes import Codes
+from cognate.core.events import NULL_EVENTS, Events
 from cognate.core.groups import Groups
 from cognate.core.keys import SigningKeys
 from cognate.core.lockout import Lockout
@@ -51,6 +52,7 @@ class Core:
         config: CoreConfig,
         clock: Clock | None = None,
         invoker: Invoker | None = None,
+        events: Events | None = None,
     ) -> None:
         from urllib.parse import urlsplit
 
@@ -92,6 +94,8 @@ class Core:
             self.mfa,
         )
         self.client_auth = ClientAuth(self.auth)
+        self.events = events or NULL_EVENTS  # what an operator's metrics count
+        self.auth.events = self.lockout.events = self.events
 
         self.signups = SignUps(self.auth, self.codes)
         self.account = Account(self.auth, self.codes, self.signups)
