@@ -92,7 +92,7 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
         while True:
             await asyncio.sleep(PURGE_INTERVAL_S)
             try:
-                await core.store.purge_expired()
+                await core.purge_expired()
             except Exception:  # keep serving; the next round tries again
                 log.exception("purging expired items failed")
 

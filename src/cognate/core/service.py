@@ -106,3 +106,8 @@ class Core:
         if self.config.issuer_style == "aws":
             return f"https://cognito-idp.{self.config.region}.amazonaws.com"
         return self.config.public_url
+
+    async def purge_expired(self) -> int:
+        """Remove what has expired by this core's clock (the server runs it every minute):
+        codes and sessions, refresh tokens, idle lockout counters, long-retired signing keys."""
+        return await self.store.purge_expired(self.clock.now())
