@@ -26,7 +26,14 @@ from cognate.core.service import Core, CoreConfig
 from cognate.hosted_ui.pages import HostedUI
 from cognate.logs import RequestLog
 from cognate.metrics import Metrics, MetricsMiddleware
+from cognate.oauth.authorize import Authorizer
 from cognate.oauth.discovery import WellKnown, is_jwks_request
+from cognate.oauth.introspection import Introspection
+from cognate.oauth.logout import Logout
+from cognate.oauth.responses import preflight as oauth_preflight
+from cognate.oauth.revocation import Revocation
+from cognate.oauth.token_endpoint import TokenEndpoint
+from cognate.oauth.userinfo import UserInfo
 from cognate.store.cached import CachingStore
 
 log = logging.getLogger("cognate")
@@ -112,15 +119,34 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
     async def health(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
+    async def preflight(request: Request) -> Response:
+        return oauth_preflight(request)
+
     well_known = WellKnown(get_core)
+    authorizer = Authorizer(get_core)
+    token = TokenEndpoint(get_core)
+    userinfo = UserInfo(get_core)
+    logout = Logout(get_core)
     routes: list[Any] = [
+        # OAuth 2.0 / OIDC (issue 8): no CORS on authorize and logout (RFC 9700 2.6).
+        Route("/oauth2/authorize", authorizer.endpoint, methods=["GET", "POST"]),
+        Route("/authorize", authorizer.endpoint, methods=["GET", "POST"]),
+        Route("/oauth2/token", token.endpoint, methods=["POST"]),
+        Route("/oauth2/userInfo", userinfo.endpoint, methods=["GET", "POST"]),
+        Route("/oauth2/revoke", Revocation(get_core).endpoint, methods=["POST"]),
+        Route("/oauth2/introspect", Introspection(get_core).endpoint, methods=["POST"]),
+        *(
+            Route(path, preflight, methods=["OPTIONS"])
+            for path in ("/oauth2/token", "/oauth2/userInfo", "/oauth2/revoke", "/oauth2/introspect")
+        ),
+        Route("/logout", logout.endpoint, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
         Route("/{pool_id}/.well-known/jwks.json", well_known.jwks, methods=["GET"]),
         Route(
             "/{pool_id}/.well-known/openid-configuration", well_known.openid_configuration, methods=["GET"]
         ),
         Route("/{pool_id}/.well-known/{name}", well_known.preflight, methods=["OPTIONS"]),
-        *HostedUI(get_core).routes(),
+        *HostedUI(get_core, complete_authorization=authorizer.complete_authorization).routes(),
     ]
     front: Any = Front(door, Starlette(routes=routes, lifespan=lifespan), well_known)
     if metrics is not None:

@@ -334,6 +334,64 @@ class WebAuthnRelyingPartyMismatchException(CognateError):
     pass
 
 
+# --- OAuth 2.0 / OpenID Connect refusals with no Cognito counterpart -------------------
+# Raised only on the OAuth endpoints; cognate.oauth.responses maps each to (status, error).
+
+
+class OAuthError(CognateError):
+    """A refusal of the OAuth 2.0 / OIDC endpoints (RFC 6749 4.1.2.1, 5.2; OIDC Core 3.1.2.6)."""
+
+
+class InvalidRequestError(OAuthError):
+    oauth_error = "invalid_request"
+
+
+class InvalidGrantError(OAuthError):
+    oauth_error = "invalid_grant"
+
+
+class UnauthorizedClientError(OAuthError):
+    oauth_error = "unauthorized_client"
+
+
+class UnsupportedGrantTypeError(OAuthError):
+    oauth_error = "unsupported_grant_type"
+
+
+class UnsupportedResponseTypeError(OAuthError):
+    oauth_error = "unsupported_response_type"
+
+
+class InvalidScopeError(OAuthError):
+    oauth_error = "invalid_scope"
+
+
+class LoginRequiredError(OAuthError):
+    oauth_error = "login_required"
+
+
+class RequestNotSupportedError(OAuthError):
+    oauth_error = "request_not_supported"
+
+
+class RequestUriNotSupportedError(OAuthError):
+    oauth_error = "request_uri_not_supported"
+
+
+class InvalidTokenError(OAuthError):
+    status = 401
+    oauth_error = "invalid_token"
+
+
+class InsufficientScopeError(OAuthError):
+    status = 403
+    oauth_error = "insufficient_scope"
+
+
+class InvalidAuthorizationRequest(OAuthError):
+    """The client or redirect_uri cannot be trusted: an error page, never a redirect (RFC 6749 4.1.2.1)."""
+
+
 # Names Cognito's service model declares; the rest above are AWS protocol errors.
 PROTOCOL_ERRORS = frozenset(
     {
@@ -345,4 +403,9 @@ PROTOCOL_ERRORS = frozenset(
         "IncompleteSignatureException",
         "RequestEntityTooLargeException",
     }
+)
+
+# OAuth-only classes: never on the AWS door, so not in Cognito's model.
+OAUTH_ERRORS = frozenset(
+    name for name, cls in list(globals().items()) if isinstance(cls, type) and issubclass(cls, OAuthError)
 )

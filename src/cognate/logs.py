@@ -108,6 +108,8 @@ def config(fmt: str = "text", level: str = "info") -> dict[str, Any]:
             "access": {"()": formatter},
         },
         "handlers": {"cognate": handler},
+        # Anything else that logs (asyncio, SQLAlchemy...) in the same format, warnings and up.
+        "root": {"handlers": ["cognate"], "level": "WARNING"},
         "loggers": {
             "cognate": {"handlers": ["cognate"], "level": lvl, "propagate": False},
             "uvicorn": {"handlers": ["cognate"], "level": lvl, "propagate": False},

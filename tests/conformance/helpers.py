@@ -100,3 +100,8 @@ def signed_post(
         "us-east-1",
     ).add_auth(req)
     return httpx.post(server.url + "/", content=data, headers=dict(req.headers.items()), timeout=30)
+
+
+def verified_email(address: str) -> list[dict[str, str]]:
+    """UserAttributes of a user whose email ``address`` is verified."""
+    return [{"Name": "email", "Value": address}, {"Name": "email_verified", "Value": "true"}]

@@ -16,7 +16,7 @@ from typing import Any
 import jwt
 import pytest
 
-from tests.conformance.helpers import attrs
+from tests.conformance.helpers import attrs, verified_email
 from tests.conformance.test_signin import PASSWORD, make_client, make_user, sign_in
 
 FLOWS = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
@@ -51,10 +51,7 @@ def test_a_user_cannot_mark_someone_elses_address_verified(
     victim = make_user(
         idp,
         pool_id,
-        UserAttributes=[
-            {"Name": "email", "Value": "victim@example.com"},
-            {"Name": "email_verified", "Value": "true"},
-        ],
+        UserAttributes=verified_email("victim@example.com"),
     )
     attacker = make_user(idp, pool_id)
     access = sign_in(public_idp, cid, attacker)["AuthenticationResult"]["AccessToken"]
@@ -87,10 +84,7 @@ def test_sign_up_cannot_claim_a_verified_address(
             ClientId=cid,
             Username=f"s{uuid.uuid4().hex[:8]}",
             Password=PASSWORD,
-            UserAttributes=[
-                {"Name": "email", "Value": "x@example.com"},
-                {"Name": "email_verified", "Value": "true"},
-            ],
+            UserAttributes=verified_email("x@example.com"),
         )
 
 
@@ -104,10 +98,7 @@ def test_a_client_that_lists_a_verified_flag_may_write_it(
     access = sign_in(public_idp, cid, name)["AuthenticationResult"]["AccessToken"]
     public_idp.update_user_attributes(
         AccessToken=access,
-        UserAttributes=[
-            {"Name": "email", "Value": "own@example.com"},
-            {"Name": "email_verified", "Value": "true"},
-        ],
+        UserAttributes=verified_email("own@example.com"),
     )
     assert (
         attrs(idp.admin_get_user(UserPoolId=alias_pool["Id"], Username=name)["UserAttributes"])[
@@ -235,10 +226,7 @@ def test_a_username_in_email_format_cannot_take_an_email_alias(
     victim = make_user(
         idp,
         pool_id,
-        UserAttributes=[
-            {"Name": "email", "Value": "victim@example.com"},
-            {"Name": "email_verified", "Value": "true"},
-        ],
+        UserAttributes=verified_email("victim@example.com"),
     )
     message = "Username cannot be of email format, since user pool is configured for email alias."
     with pytest.raises(public_idp.exceptions.InvalidParameterException) as info:

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tests.conformance.helpers import verified_email
 from tests.conformance.test_account import code_for
 from tests.conformance.test_signin import make_client, make_user, sign_in
 from tests.support.server import Server, running_server
@@ -103,10 +104,7 @@ def test_codes_in_a_copy_of_the_database_cannot_be_recovered(
     name = make_user(
         idp,
         pool_id,
-        UserAttributes=[
-            {"Name": "email", "Value": "c@example.com"},
-            {"Name": "email_verified", "Value": "true"},
-        ],
+        UserAttributes=verified_email("c@example.com"),
     )
     public_idp.forgot_password(ClientId=client["ClientId"], Username=name)
     code = code_for(server, name, "reset")
@@ -148,10 +146,7 @@ def _recovery_pool(idp: Any, users: int, **client: Any) -> tuple[str, str, list[
             make_user(
                 idp,
                 pool_id,
-                UserAttributes=[
-                    {"Name": "email", "Value": f"u{i}@example.com"},
-                    {"Name": "email_verified", "Value": "true"},
-                ],
+                UserAttributes=verified_email(f"u{i}@example.com"),
             )
         )
     return pool_id, client_id, names

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.conformance.helpers import verified_email
 from tests.conformance.test_signin import PASSWORD, make_client, make_user, sign_in
 
 FLOWS = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
@@ -114,10 +115,7 @@ def test_confirm_sign_up_keeps_its_code_through_alias_exists_for_the_forced_retr
         holder = make_user(
             idp,
             pool_id,
-            UserAttributes=[
-                {"Name": "email", "Value": "shared@example.com"},
-                {"Name": "email_verified", "Value": "true"},
-            ],
+            UserAttributes=verified_email("shared@example.com"),
         )
         newcomer = f"n{uuid.uuid4().hex[:8]}"
         public_idp.sign_up(
@@ -176,10 +174,7 @@ def test_a_new_email_waits_for_its_code_when_the_pool_says_so(server: Any, idp: 
         name = make_user(
             idp,
             pool_id,
-            UserAttributes=[
-                {"Name": "email", "Value": "old@example.com"},
-                {"Name": "email_verified", "Value": "true"},
-            ],
+            UserAttributes=verified_email("old@example.com"),
         )
         access = sign_in(public_idp, cid, name)["AuthenticationResult"]["AccessToken"]
         out = public_idp.update_user_attributes(
@@ -218,10 +213,7 @@ def test_without_the_setting_a_new_email_replaces_the_old_one_unverified(idp: An
         name = make_user(
             idp,
             pool_id,
-            UserAttributes=[
-                {"Name": "email", "Value": "old@example.com"},
-                {"Name": "email_verified", "Value": "true"},
-            ],
+            UserAttributes=verified_email("old@example.com"),
         )
         access = sign_in(public_idp, cid, name)["AuthenticationResult"]["AccessToken"]
         public_idp.update_user_attributes(
@@ -270,10 +262,7 @@ def test_case_insensitive_pools_map_width_and_case(idp: Any, public_idp: Any) ->
             idp,
             pool_id,
             "Joe",
-            UserAttributes=[
-                {"Name": "email", "Value": "Caf\u00e9@example.com"},
-                {"Name": "email_verified", "Value": "true"},
-            ],
+            UserAttributes=verified_email("Caf\u00e9@example.com"),
         )
         for twin in ("joe", "JOE", "\uff4a\uff4f\uff45"):  # the last in fullwidth letters
             with pytest.raises(idp.exceptions.UsernameExistsException):

@@ -99,3 +99,59 @@ def test_concurrent_right_passwords_are_not_locked_out(two_workers: Server) -> N
     with ThreadPoolExecutor(max_workers=12) as ex:
         results = list(ex.map(lambda _: _attempt(two_workers, client["ClientId"], name, PASSWORD), range(24)))
     assert results == ["ok"] * 24, results
+
+
+def test_an_authorization_code_is_redeemed_once_across_workers(two_workers: Server) -> None:
+    """Issue 8: many simultaneous redemptions of one code on two workers give tokens at most once,
+    and the replay revokes what the first redemption issued."""
+    import httpx
+
+    from tests.conformance.helpers import GOOD_PASSWORD
+    from tests.conformance.oauth_browser import Browser
+
+    idp = two_workers.boto()
+    pool = idp.create_user_pool(PoolName="codes")["UserPool"]
+    callback = "http://localhost:8765/cb"
+    client = idp.create_user_pool_client(
+        UserPoolId=pool["Id"],
+        ClientName="web",
+        AllowedOAuthFlowsUserPoolClient=True,
+        AllowedOAuthFlows=["code"],
+        AllowedOAuthScopes=["openid"],
+        CallbackURLs=[callback],
+        SupportedIdentityProviders=["COGNITO"],
+    )["UserPoolClient"]
+    name = f"u{uuid.uuid4().hex[:8]}"
+    idp.admin_create_user(UserPoolId=pool["Id"], Username=name, MessageAction="SUPPRESS")
+    idp.admin_set_user_password(UserPoolId=pool["Id"], Username=name, Password=GOOD_PASSWORD, Permanent=True)
+    browser = Browser(two_workers.url)
+    try:
+        url = httpx.URL(
+            f"{two_workers.url}/oauth2/authorize",
+            params={"client_id": client["ClientId"], "redirect_uri": callback, "response_type": "code"},
+        )
+        code = httpx.URL(browser.sign_in(str(url), name, GOOD_PASSWORD, callback)).params["code"]
+    finally:
+        browser.close()
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": callback,
+        "client_id": client["ClientId"],
+    }
+
+    def redeem(_: int) -> httpx.Response:
+        return httpx.post(f"{two_workers.url}/oauth2/token", data=data, timeout=30)
+
+    with ThreadPoolExecutor(max_workers=8) as ex:
+        results = list(ex.map(redeem, range(8)))
+    ok = [r for r in results if r.status_code == 200]
+    assert len(ok) <= 1, [r.text for r in results]
+    assert all(r.json()["error"] == "invalid_grant" for r in results if r.status_code != 200)
+    if ok:  # the replays revoked the family: its access token no longer works on any worker
+        for _ in range(4):
+            info = httpx.get(
+                f"{two_workers.url}/oauth2/userInfo",
+                headers={"Authorization": f"Bearer {ok[0].json()['access_token']}"},
+            )
+            assert info.status_code == 401

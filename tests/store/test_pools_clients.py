@@ -126,6 +126,12 @@ async def test_domains(store: Store) -> None:
     assert await store.get_domain("app") == Domain("app", P, {"Version": 1})
     assert await store.get_domain("nope") is None
     assert sorted(d.domain for d in await store.domains_of_pool(P)) == ["app", "app-2"]
+    await store.update_domain(Domain("app", P, {"Version": 2}))
+    await store.update_domain(
+        Domain("app-2", "us-east-1_Pool00002", {"Version": 9})
+    )  # not its pool: no change
+    assert await store.get_domain("app") == Domain("app", P, {"Version": 2})
+    assert await store.get_domain("app-2") == Domain("app-2", P, {})
     await store.delete_domain("app")
     assert await store.get_domain("app") is None
     assert [d.domain for d in await store.domains_of_pool(P)] == ["app-2"]

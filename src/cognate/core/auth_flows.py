@@ -560,13 +560,16 @@ class AuthFlows:
             raise UnauthorizedException("The refresh token was not issued to this client")
         await self.tokens.store.revoke_refresh_family(record.origin_jti, self.clock.now())
 
-    async def user_of_access_token(self, access_token: str) -> tuple[Pool, User, dict[str, Any]]:
-        """The live user behind an access token that may call the user's own operations."""
+    async def user_of_access_token(
+        self, access_token: str, *, required_scope: str | None = ADMIN_SCOPE
+    ) -> tuple[Pool, User, dict[str, Any]]:
+        """The live user behind an access token that may call the user's own operations
+        (``required_scope=None``: the caller checks the scopes, as the userInfo endpoint does)."""
         claims = await self.tokens.verify(access_token, token_use="access")
         pool = await self.tokens.store.cached_pool(claims["iss"].rsplit("/", 1)[1])
         if pool is None:
             raise NotAuthorizedException("Invalid Access Token")
-        if ADMIN_SCOPE not in str(claims.get("scope", "")).split():
+        if required_scope is not None and required_scope not in str(claims.get("scope", "")).split():
             raise NotAuthorizedException("Access Token does not have required scopes")
         # The app client it was issued to must still exist: deleting a client ends its tokens.
         issued_to = await self.tokens.store.cached_client(str(claims.get("client_id", "")))

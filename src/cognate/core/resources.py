@@ -1,6 +1,10 @@
 """Resource servers (custom OAuth scopes) and user pool domains.
 
-Source: Amazon Cognito API reference, CreateResourceServer / CreateUserPoolDomain.
+Source: Amazon Cognito API reference, CreateResourceServer / CreateUserPoolDomain /
+UpdateUserPoolDomain: a domain's settings (``ManagedLoginVersion`` 1 for the classic
+hosted UI or 2 for managed login; a custom domain's ``CustomDomainConfig``, its ACM
+certificate) change; its name never does. (botocore 1.44.5's model only admits
+prefix names, so the certificate is kept for whichever domain names one.)
 """
 
 from __future__ import annotations
@@ -49,11 +53,26 @@ class Resources:
         await self.get_server(pool, identifier)
         await self.store.delete_resource_server(pool.id, identifier)
 
+    @staticmethod
+    def _domain_doc(domain: str, fields: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+        doc = dict(current)
+        version = fields.get("ManagedLoginVersion")
+        if version is not None:
+            if version not in (1, 2):
+                raise InvalidParameterException("ManagedLoginVersion must be 1 or 2.")
+            doc["ManagedLoginVersion"] = version
+        config = fields.get("CustomDomainConfig")
+        if config is not None:
+            if not str(config.get("CertificateArn") or "").startswith("arn:"):
+                raise InvalidParameterException("CustomDomainConfig needs a CertificateArn.")
+            doc["CustomDomainConfig"] = dict(config)
+        return doc
+
     async def create_domain(self, pool: Pool, domain: str, fields: dict[str, Any]) -> Domain:
         existing = await self.store.domains_of_pool(pool.id)
         if existing:
             raise InvalidParameterException(f"User pool {pool.id} already has a domain configured.")
-        doc = {k: v for k, v in fields.items() if k in ("CustomDomainConfig", "ManagedLoginVersion")}
+        doc = self._domain_doc(domain, fields, {})
         d = Domain(domain=domain, pool_id=pool.id, doc=doc)
         try:
             await self.store.insert_domain(d)
@@ -67,6 +86,17 @@ class Resources:
     async def domain_of_pool(self, pool: Pool) -> Domain | None:
         found = await self.store.domains_of_pool(pool.id)
         return found[0] if found else None
+
+    async def update_domain(self, pool: Pool, domain: str, fields: dict[str, Any]) -> Domain:
+        """UpdateUserPoolDomain: the managed-login version and the certificate, never the name."""
+        current = await self.store.get_domain(domain)
+        if current is None or current.pool_id != pool.id:
+            raise ResourceNotFoundException("No such domain or user pool exists.")
+        updated = Domain(
+            domain=current.domain, pool_id=pool.id, doc=self._domain_doc(domain, fields, current.doc)
+        )
+        await self.store.update_domain(updated)
+        return updated
 
     async def delete_domain(self, pool: Pool, domain: str) -> None:
         d = await self.store.get_domain(domain)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from cognate.core.account import Account
 from cognate.core.auth_flows import AuthFlows
+from cognate.core.authorization_codes import AuthorizationCodes
 from cognate.core.browser_sessions import BrowserSessions, Detours
 from cognate.core.client_auth import ClientAuth
 from cognate.core.clients import Clients
@@ -76,6 +77,7 @@ class Core:
         self.keys = SigningKeys(store, self.clock, self.sealer)
         self.tokens = Tokens(store, self.clock, self.keys, self.groups, self.issuer_base, self.triggers)
         self.sessions = Sessions(store, self.clock)
+        self.authorization_codes = AuthorizationCodes(store, self.clock)
         self.browser_sessions = BrowserSessions(store, self.clock)
         self.detours = Detours(store, self.clock)
         self.lockout = Lockout(store, self.clock)

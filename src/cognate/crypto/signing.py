@@ -124,7 +124,7 @@ def _segment(token: str, index: int) -> dict[str, Any]:
     part = token.split(".")[index]
     try:
         doc = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: deep nesting
         raise InvalidToken("malformed token") from exc
     if not isinstance(doc, dict):
         raise InvalidToken("malformed token")
@@ -174,7 +174,7 @@ def verify_with(
         decoded = jose_jwt.decode(token, chosen, algorithms=["RS256"])
     except JoseError as exc:
         raise InvalidToken(exc.error) from exc
-    except ValueError as exc:  # malformed segments
+    except (ValueError, RecursionError) as exc:  # malformed segments, or JSON nested too deep
         raise InvalidToken("malformed token") from exc
     claims: dict[str, Any] = dict(decoded.claims)
     if any(name not in claims for name in _REQUIRED_CLAIMS):

@@ -101,6 +101,7 @@ def document(core: Core, pool_id: str) -> dict[str, Any]:
         "token_endpoint": f"{base}/oauth2/token",
         "userinfo_endpoint": f"{base}/oauth2/userInfo",
         "revocation_endpoint": f"{base}/oauth2/revoke",
+        "introspection_endpoint": f"{base}/oauth2/introspect",
         "end_session_endpoint": f"{base}/logout",
         "jwks_uri": f"{base}/{pool_id}/.well-known/jwks.json",
         "response_types_supported": ["code", "token"],
@@ -109,8 +110,14 @@ def document(core: Core, pool_id: str) -> dict[str, Any]:
         "scopes_supported": ["openid", "email", "phone", "profile"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": True,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "claims_parameter_supported": False,
         "claims_supported": [
             "sub",
             "iss",
@@ -129,6 +136,7 @@ def document(core: Core, pool_id: str) -> dict[str, Any]:
             "preferred_username",
             "cognito:username",
             "cognito:groups",
+            "username",
         ],
     }
 

@@ -194,6 +194,15 @@ class PoolRows(Database):
             rows = await conn.execute(t.domains.select().where(t.domains.c.pool_id == pool_id))
             return [Domain(r.domain, r.pool_id, r.doc) for r in rows]
 
+    async def update_domain(self, domain: Domain) -> None:
+        """Replace the settings of a domain (its name and pool never change)."""
+        async with self.write() as conn:
+            await conn.execute(
+                t.domains.update()
+                .where(t.domains.c.domain == domain.domain, t.domains.c.pool_id == domain.pool_id)
+                .values(doc=domain.doc)
+            )
+
     async def delete_domain(self, domain: str) -> None:
         async with self.write() as conn:
             await conn.execute(t.domains.delete().where(t.domains.c.domain == domain))

@@ -65,8 +65,16 @@ async def describe_user_pool_domain(core: Core, p: Params) -> dict[str, Any]:
             "Version": "1",
             "Status": "ACTIVE",
             "ManagedLoginVersion": d.doc.get("ManagedLoginVersion", 1),
+            **({"CustomDomainConfig": d.doc["CustomDomainConfig"]} if "CustomDomainConfig" in d.doc else {}),
         }
     }
+
+
+@operation("UpdateUserPoolDomain", auth=Auth.IAM)
+async def update_user_pool_domain(core: Core, p: Params) -> dict[str, Any]:
+    pool = await core.pools.get(p.str("UserPoolId"))
+    d = await core.resources.update_domain(pool, p.str("Domain"), p.body)
+    return {"ManagedLoginVersion": d.doc.get("ManagedLoginVersion", 1)}
 
 
 @operation("DeleteUserPoolDomain", auth=Auth.IAM)
