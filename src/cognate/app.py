@@ -26,6 +26,7 @@ from cognate.core.service import Core, CoreConfig
 from cognate.hosted_ui.pages import HostedUI
 from cognate.lambdas.invoker import LambdaInvoker
 from cognate.logs import RequestLog
+from cognate.metrics import Metrics, MetricsMiddleware
 from cognate.oauth.authorize import Authorizer
 from cognate.oauth.discovery import WellKnown, is_jwks_request
 from cognate.oauth.introspection import Introspection
@@ -89,7 +90,7 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
     """The whole application; ``clock`` lets in-process tests pin time."""
     http_deadline.configure(settings.read_timeout)
     secrets = bootstrap.ensure(settings)
-    load_all()
+    operations = load_all()
     state = State()
 
     def get_core() -> Core:
@@ -101,13 +102,15 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
             return secrets.secret_access_key
         return None
 
+    # /metrics exists only when the operator gave it a token (--metrics-token).
+    metrics = Metrics(settings.metrics_token, operations, ()) if settings.metrics_token else None
     door = AwsJsonDoor(get_core, lookup_secret, settings.trusted_networks())
 
     async def purge_loop(core: Core) -> None:
         while True:
             await asyncio.sleep(PURGE_INTERVAL_S)
             try:
-                await core.store.purge_expired()
+                await core.purge_expired()
             except Exception:  # keep serving; the next round tries again
                 log.exception("purging expired items failed")
 
@@ -117,7 +120,7 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
         cfg = core_config(settings, secrets)
         invoker = LambdaInvoker(cfg.functions, timeout_s=settings.lambda_timeout_ms / 1000)
         await invoker.start()  # warm python workers: a trigger's first call pays no start-up
-        state.core = Core(store, cfg, clock=clock, invoker=invoker)
+        state.core = Core(store, cfg, clock=clock, invoker=invoker, events=metrics)
         task = asyncio.create_task(purge_loop(state.core))
         try:
             yield
@@ -162,7 +165,11 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
     ]
     web = Starlette(routes=routes, lifespan=lifespan)
     web.state.trusted_proxies = settings.trusted_networks()  # the OAuth door and the pages read it
-    return RequestLog(Front(door, web, well_known))
+    front: Any = Front(door, web, well_known)
+    if metrics is not None:
+        metrics.routes = tuple((route.path_regex, route.path) for route in routes if isinstance(route, Route))
+        front = MetricsMiddleware(front, metrics)
+    return RequestLog(front)
 
 
 def create_app() -> RequestLog:

@@ -1,4 +1,4 @@
-"""The ``cognate`` command: ``serve`` and ``keys rotate POOL_ID``.
+"""The ``cognate`` command: ``serve``, ``keys rotate POOL_ID`` and ``backup DEST``.
 
 ``serve`` checks what it can before it creates anything (options, the seed and
 functions files, the port, the data dir, the database), then prepares everything once
@@ -72,6 +72,17 @@ def _parser() -> argparse.ArgumentParser:
     by_name = {o.name: o for o in config.OPTIONS}
     for name in ("data_dir", "database_url", "log_format"):
         _add(rotate, by_name[name])
+    backup = sub.add_parser(
+        "backup",
+        help="copy a live SQLite database",
+        description="Take a consistent copy of the SQLite database of an installation, "
+        "even while a server writes to it (SQLite's online backup). DEST must not exist. "
+        "Keep the master key (<data-dir>/master.key or COGNATE_MASTER_KEY) with the backup, apart from it.",
+        epilog=EPILOG,
+    )
+    backup.add_argument("dest", metavar="DEST", help="the file to create, such as backup-2026-01-01.db")
+    for name in ("data_dir", "database_url", "log_format"):
+        _add(backup, by_name[name])
     return parser
 
 
@@ -140,6 +151,10 @@ def serve(settings: config.Settings) -> int:
     sock = startup.bind(settings)
     try:
         bootstrap.check_data_dir(settings.data_dir)
+        if settings.metrics_token:  # before prometheus-client is imported: workers share their figures
+            from cognate.metrics_files import prepare_multiprocess
+
+            prepare_multiprocess(settings.data_dir)
         if _is_postgres(settings):
             asyncio.run(startup.wait_for_database(settings.database_url, settings.database_wait, _say))
         secrets = bootstrap.ensure(settings)
@@ -222,6 +237,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from cognate.keys_cli import rotate
 
             return rotate(settings, args.pool_id)
+        if args.command == "backup":
+            from cognate.backup_cli import backup
+
+            return backup(settings, args.dest)
     except (SeedError, config.ConfigError) as exc:
         return _failure(str(exc))
     except Exception as exc:  # one line, not a traceback; the details at debug level

@@ -121,6 +121,12 @@ OPTIONS: tuple[Option, ...] = (
         metavar="LIST",
     ),
     _o(
+        "metrics_token",
+        "none (/metrics is off)",
+        "bearer token a Prometheus scraper sends to read /metrics (prefer the variable: a flag shows in ps)",
+        metavar="TOKEN",
+    ),
+    _o(
         "master_key",
         "generated into <data-dir>/master.key",
         "base64 key that seals signing keys, client secrets and SRP verifiers at rest; same on every node",
@@ -171,6 +177,8 @@ class Settings:
     # Comma-separated addresses or networks (CIDR) of the reverse proxies whose
     # X-Forwarded-For is believed; from anyone else, the peer's address is the source.
     trusted_proxies: str | None = None
+    # Bearer token of GET /metrics; None: no /metrics.
+    metrics_token: str | None = None
 
     def trusted_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
         """The trusted proxies as networks (``--trusted-proxies``)."""
@@ -211,6 +219,8 @@ class Settings:
             raise ConfigError("--port must be between 1 and 65535")
         if not (0 < self.read_timeout <= 3600):
             raise ConfigError("--read-timeout must be more than 0 and at most 3600 seconds")
+        if self.metrics_token is not None and len(self.metrics_token) < 16:
+            raise ConfigError("--metrics-token must be at least 16 characters")
         self.trusted_networks()  # refuses what is not an address or a network
         data_dir = Path(self.data_dir).expanduser().absolute()
         db = self.database_url or f"sqlite:///{data_dir / 'cognate.db'}"
@@ -273,3 +283,17 @@ def child_environment(extra: Mapping[str, str], *, drop_cognate: bool = True) ->
 def export(settings: Settings) -> None:
     """Hand the settings to worker processes through their environment."""
     os.environ.update(settings.to_env())
+
+
+# prometheus-client's multiprocess mode (metrics.py): read by the library when it is imported.
+METRICS_MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def metrics_multiprocess_dir() -> str | None:
+    """The folder where this server's workers share their metrics, if any."""
+    return os.environ.get(METRICS_MULTIPROC_ENV) or None
+
+
+def set_metrics_multiprocess_dir(path: Path) -> None:
+    """Have this process's workers (and prometheus-client, once imported) share metrics in ``path``."""
+    os.environ[METRICS_MULTIPROC_ENV] = str(path)

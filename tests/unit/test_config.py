@@ -200,3 +200,10 @@ def test_resolved_is_idempotent() -> None:
     s = load({"host": "0.0.0.0"}, {})
     assert s.resolved() == s
     assert Settings().resolved() == load({}, {})
+
+
+def test_a_short_metrics_token_is_refused() -> None:
+    with pytest.raises(ConfigError, match="--metrics-token must be at least 16 characters"):
+        load({}, {"COGNATE_METRICS_TOKEN": "short"})
+    assert load({}, {"COGNATE_METRICS_TOKEN": "x" * 16}).metrics_token == "x" * 16
+    assert load({}, {}).metrics_token is None

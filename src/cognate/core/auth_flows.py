@@ -22,6 +22,7 @@ from cognate.core.context import RequestContext
 from cognate.core.custom_auth import CUSTOM as CUSTOM_CHALLENGE
 from cognate.core.custom_auth import CustomAuth
 from cognate.core.entities import Client, Pool, User, UserStatus
+from cognate.core.events import NULL_EVENTS, Events
 from cognate.core.lockout import Lockout
 from cognate.core.mfa import SMS, TOTP, Mfa, Preference
 from cognate.core.migration import AUTHENTICATION as MIGRATE_ON_SIGN_IN
@@ -33,6 +34,7 @@ from cognate.core.srp_sign_in import SrpSignIn
 from cognate.core.tokens import ADMIN_SCOPE, Tokens
 from cognate.core.users import Users, username_key
 from cognate.errors import (
+    CognateError,
     InvalidParameterException,
     NotAuthorizedException,
     PasswordResetRequiredException,
@@ -89,7 +91,32 @@ def flow_enabled(client: Client, flow: str) -> bool:
     return bool(flows & FLOW_ALLOWED_BY.get(flow, set()))
 
 
+# Cognito's ChallengeNameType values: the bounded set a metrics label may carry.
+CHALLENGE_NAMES = frozenset(
+    {
+        "SMS_MFA",
+        "EMAIL_OTP",
+        "SOFTWARE_TOKEN_MFA",
+        "SELECT_MFA_TYPE",
+        "MFA_SETUP",
+        "PASSWORD_VERIFIER",
+        "CUSTOM_CHALLENGE",
+        "SELECT_CHALLENGE",
+        "DEVICE_SRP_AUTH",
+        "DEVICE_PASSWORD_VERIFIER",
+        "ADMIN_NO_SRP_AUTH",
+        "NEW_PASSWORD_REQUIRED",
+        "SMS_OTP",
+        "PASSWORD",
+        "WEB_AUTHN",
+        "PASSWORD_SRP",
+    }
+)
+
+
 class AuthFlows:
+    events: Events = NULL_EVENTS  # Core sets its own
+
     def __init__(
         self,
         pools: Pools,
@@ -171,6 +198,30 @@ class AuthFlows:
         admin_pool_id: str | None = None,
     ) -> SignInStep:
         """InitiateAuth / AdminInitiateAuth, once the door has checked the client's proof."""
+        label = flow if flow in PUBLIC_FLOWS or flow in ADMIN_FLOWS else "other"
+        return await self._observed(label, self._initiate(ctx, client_id, flow, params, admin_pool_id))
+
+    async def _observed(self, flow: str, step: Awaitable[SignInStep]) -> SignInStep:
+        """Run one sign-in step and report its flow and result to ``events``."""
+        try:
+            result = await step
+        except CognateError as exc:
+            self.events.sign_in(flow, exc.type_name)
+            raise
+        except Exception:
+            self.events.sign_in(flow, "InternalErrorException")
+            raise
+        self.events.sign_in(flow, "authenticated" if isinstance(result, Authenticated) else "challenge")
+        return result
+
+    async def _initiate(
+        self,
+        ctx: RequestContext,
+        client_id: str,
+        flow: str,
+        params: Mapping[str, str],
+        admin_pool_id: str | None,
+    ) -> SignInStep:
         pool, client = await self.client_of(client_id, admin_pool_id)
         self.admit(client, flow, params, admin=admin_pool_id is not None)
         if flow in ("USER_PASSWORD_AUTH", "ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"):
@@ -352,6 +403,20 @@ class AuthFlows:
         admin_pool_id: str | None = None,
     ) -> SignInStep:
         """Respond/AdminRespondToAuthChallenge, once the door has checked the client's proof."""
+        label = challenge if challenge in CHALLENGE_NAMES else "other"
+        return await self._observed(
+            label, self._respond(ctx, client_id, challenge, responses, session, admin_pool_id)
+        )
+
+    async def _respond(
+        self,
+        ctx: RequestContext,
+        client_id: str,
+        challenge: str,
+        responses: Mapping[str, str],
+        session: str | None,
+        admin_pool_id: str | None,
+    ) -> SignInStep:
         pool, client = await self.client_of(client_id, admin_pool_id)
         if challenge == "PASSWORD_VERIFIER":  # its state travels in SECRET_BLOCK, not in a Session
             return await self.srp.verify(ctx, pool, client, responses)

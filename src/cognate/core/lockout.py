@@ -27,6 +27,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from cognate.core.clock import Clock
+from cognate.core.events import NULL_EVENTS, Events
 from cognate.errors import NotAuthorizedException
 from cognate.store.base import AttemptStore, Verdict
 
@@ -51,6 +52,8 @@ class Outcome:
 
 
 class Lockout:
+    events: Events = NULL_EVENTS  # Core sets its own
+
     def __init__(self, auth_store: AttemptStore, clock: Clock) -> None:
         self.auth_store = auth_store
         self.clock = clock
@@ -61,6 +64,7 @@ class Lockout:
         """Ask the store for a place: True if admitted, False to wait; raises while locked out."""
         result = await self.auth_store.begin_attempt(pool_id, user_key, self.clock.now(), QUIET_S, THRESHOLD)
         if result.verdict is Verdict.LOCKED:
+            self.events.lockout()
             raise NotAuthorizedException(EXCEEDED)
         return result.verdict is Verdict.ALLOWED
 

@@ -17,6 +17,7 @@ from cognate.core.client_auth import ClientAuth
 from cognate.core.clients import Clients
 from cognate.core.clock import Clock
 from cognate.core.codes import Codes
+from cognate.core.events import NULL_EVENTS, Events
 from cognate.core.groups import Groups
 from cognate.core.keys import SigningKeys
 from cognate.core.lockout import Lockout
@@ -55,6 +56,7 @@ class Core:
         config: CoreConfig,
         clock: Clock | None = None,
         invoker: Invoker | None = None,
+        events: Events | None = None,
     ) -> None:
         from urllib.parse import urlsplit
 
@@ -101,6 +103,8 @@ class Core:
             self.mfa,
         )
         self.client_auth = ClientAuth(self.auth)
+        self.events = events or NULL_EVENTS  # what an operator's metrics count
+        self.auth.events = self.lockout.events = self.events
 
         self.signups = SignUps(self.auth, self.codes, self.triggers)
         self.account = Account(self.auth, self.codes, self.signups)
@@ -111,3 +115,8 @@ class Core:
         if self.config.issuer_style == "aws":
             return f"https://cognito-idp.{self.config.region}.amazonaws.com"
         return self.config.public_url
+
+    async def purge_expired(self) -> int:
+        """Remove what has expired by this core's clock (the server runs it every minute):
+        codes and sessions, refresh tokens, idle lockout counters, long-retired signing keys."""
+        return await self.store.purge_expired(self.clock.now())

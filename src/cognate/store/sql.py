@@ -23,12 +23,15 @@ __all__ = ["Store", "async_url", "db_file"]
 class Store(PoolRows, UserRows, TokenRows, TtlRows, AttemptRows):
     """All persistence. Every public method is one transaction, or part of the one given as ``tx=``."""
 
-    async def purge_expired(self) -> int:
-        """Remove what has expired: codes and sessions, refresh tokens, idle lockout counters."""
-        now = self._now()
+    async def purge_expired(self, now: float | None = None) -> int:
+        """Remove what has expired: codes and sessions, refresh tokens, idle lockout counters,
+        signing keys retired long enough ago that nothing they signed is still valid.
+        ``now``: the core's clock (default: the store's)."""
+        now = self._now() if now is None else now
         async with self.write() as conn:
             return (
                 await self._purge_ttl(conn, now)
                 + await self._purge_refresh_tokens(conn, now)
                 + await self._purge_attempts(conn, now)
+                + await self._purge_signing_keys(conn, now)
             )

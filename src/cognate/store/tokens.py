@@ -23,6 +23,10 @@ from cognate.store.engine import Database
 # family is kept that long past its expiry so ``origin_revoked`` still refuses them.
 REVOCATION_HORIZON_S = 86400.0
 
+# A retired signing key is served in the JWKS for a day (core/keys.py: the longest ID or
+# access token validity); its row is kept twice that, then removed.
+RETIRED_KEY_HORIZON_S = 2 * 86400.0
+
 _REFRESH_BY_HASH = t.refresh_tokens.select().where(t.refresh_tokens.c.token_hash == sa.bindparam("b_hash"))
 
 
@@ -36,6 +40,15 @@ class TokenRows(Database):
                 rt.expires <= now,
                 sa.or_(rt.revoked_at.is_(None), rt.expires <= now - REVOCATION_HORIZON_S),
             )
+        )
+        return int(res.rowcount or 0)
+
+    @staticmethod
+    async def _purge_signing_keys(conn: Any, now: float) -> int:
+        """Signing keys retired more than ``RETIRED_KEY_HORIZON_S`` ago (never an active one)."""
+        sk = t.signing_keys.c
+        res = await conn.execute(
+            t.signing_keys.delete().where(sk.retired.is_not(None), sk.retired <= now - RETIRED_KEY_HORIZON_S)
         )
         return int(res.rowcount or 0)
 
