@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,18 +16,22 @@ from tests.support.server import Server, running_server
 POSTGRES_URL = os.environ.get("COGNATE_TEST_POSTGRES_URL")
 
 
+FUNCTIONS = str(Path(__file__).parent / "support" / "functions.json")
+
+
 @pytest.fixture(scope="session")
 def server() -> Iterator[Server]:
-    """The session's server: on SQLite; on a PostgreSQL database of its own when
-    ``COGNATE_TEST_SERVER_DATABASE=postgresql`` (with COGNATE_TEST_POSTGRES_URL)."""
+    """The shared server (its functions file defines the functions test pools may name): on
+    SQLite; on a PostgreSQL database of its own when ``COGNATE_TEST_SERVER_DATABASE=postgresql``
+    (with COGNATE_TEST_POSTGRES_URL)."""
     if os.environ.get("COGNATE_TEST_SERVER_DATABASE") == "postgresql":
         with (
             fresh_database("cognate_suite") as url,
-            running_server(env={"COGNATE_DATABASE_URL": url}) as srv,
+            running_server("--functions", FUNCTIONS, env={"COGNATE_DATABASE_URL": url}) as srv,
         ):
             yield srv
         return
-    with running_server() as srv:
+    with running_server("--functions", FUNCTIONS) as srv:
         yield srv
 
 

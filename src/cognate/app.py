@@ -24,6 +24,7 @@ from cognate.awsjson.registry import load_all
 from cognate.core.clock import Clock
 from cognate.core.service import Core, CoreConfig
 from cognate.hosted_ui.pages import HostedUI
+from cognate.lambdas.invoker import LambdaInvoker
 from cognate.logs import RequestLog
 from cognate.oauth.authorize import Authorizer
 from cognate.oauth.discovery import WellKnown, is_jwks_request
@@ -40,8 +41,18 @@ log = logging.getLogger("cognate")
 PURGE_INTERVAL_S = 60.0
 
 
+def functions_of(settings: config.Settings) -> dict[str, str]:
+    """The functions file's map (checked again: ``cognate serve`` checked it before starting)."""
+    if not settings.functions:
+        return {}
+    from cognate import functions
+
+    return functions.load(settings.functions)
+
+
 def core_config(settings: config.Settings, secrets: bootstrap.Secrets) -> CoreConfig:
     return CoreConfig(
+        functions=functions_of(settings),
         region=settings.region,
         data_dir=settings.data_dir,
         public_url=settings.public_url,
@@ -103,7 +114,10 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         store = CachingStore(settings.database_url)
-        state.core = Core(store, core_config(settings, secrets), clock=clock)
+        cfg = core_config(settings, secrets)
+        invoker = LambdaInvoker(cfg.functions, timeout_s=settings.lambda_timeout_ms / 1000)
+        await invoker.start()  # warm python workers: a trigger's first call pays no start-up
+        state.core = Core(store, cfg, clock=clock, invoker=invoker)
         task = asyncio.create_task(purge_loop(state.core))
         try:
             yield
@@ -111,6 +125,7 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            await invoker.close()
             await store.close()
 
     async def health(_request: Request) -> Response:
@@ -145,7 +160,9 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
         Route("/{pool_id}/.well-known/{name}", well_known.preflight, methods=["OPTIONS"]),
         *HostedUI(get_core, complete_authorization=authorizer.complete_authorization).routes(),
     ]
-    return RequestLog(Front(door, Starlette(routes=routes, lifespan=lifespan), well_known))
+    web = Starlette(routes=routes, lifespan=lifespan)
+    web.state.trusted_proxies = settings.trusted_networks()  # the OAuth door and the pages read it
+    return RequestLog(Front(door, web, well_known))
 
 
 def create_app() -> RequestLog:

@@ -131,6 +131,8 @@ OPTIONS: tuple[Option, ...] = (
 _ENV = {o.name: o.env for o in OPTIONS}
 # Test-only: "low" lowers argon2's cost so test suites run fast. Never a default, never a flag.
 _ENV["password_hash_cost"] = "COGNATE_TEST_PASSWORD_HASH_COST"
+# Test-only: shortens Cognito's 5-second wait for a trigger. Never a default, never a flag.
+_ENV["lambda_timeout_ms"] = "COGNATE_TEST_LAMBDA_TIMEOUT_MS"
 
 WILDCARD_HOSTS = {"0.0.0.0", "::", "[::]", ""}  # noqa: S104 - we only compare against it
 
@@ -159,6 +161,8 @@ class Settings:
     master_key: str | None = None
     # Test-only: "low" lowers argon2's cost so test suites run fast. Never a default.
     password_hash_cost: str = "default"
+    # Test-only: shortens Cognito's 5-second wait for a trigger. Never a default.
+    lambda_timeout_ms: int = 5000
     log_level: str = "info"
     log_format: str = "text"
     database_wait: float = 30.0
@@ -195,6 +199,8 @@ class Settings:
             raise ConfigError("--tls-cert and --tls-key go together")
         if self.workers < 1:
             raise ConfigError("--workers must be at least 1")
+        if not (0 < self.lambda_timeout_ms <= 5000):
+            raise ConfigError("COGNATE_TEST_LAMBDA_TIMEOUT_MS must be between 1 and 5000")
         if self.log_format not in ("text", "json"):
             raise ConfigError("--log-format must be 'text' or 'json'")
         if self.log_level not in ("critical", "error", "warning", "info", "debug"):
@@ -229,7 +235,7 @@ class Settings:
 
 
 def _coerce(name: str, raw: str) -> object:
-    if name in ("port", "workers"):
+    if name in ("port", "workers", "lambda_timeout_ms"):
         try:
             return int(raw)
         except ValueError as exc:

@@ -76,7 +76,8 @@ class RequestEntityTooLargeException(CognateError):
 class InvalidClientException(CognateError):
     """The client's proof (SECRET_HASH, client secret, HTTP Basic) is missing or wrong.
 
-    Cognito answers it as ``NotAuthorizedException`` (REFERENCE.md 5e); the OAuth token
+    Cognito answers it as ``NotAuthorizedException`` (developer guide, "Computing secret
+    hash values"); the OAuth token
     endpoint answers ``invalid_client`` (RFC 6749 section 5.2), with 401 when the client
     tried HTTP Basic. Deliberately not a ``NotAuthorizedException`` subclass: a wrong
     password and a wrong client secret are different conditions to every door.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
+from typing import Any
 
 Network = IPv4Network | IPv6Network
 
@@ -50,3 +51,13 @@ def source_address(peer: str | None, forwarded_for: str | None, trusted: Sequenc
             break
         current = hop
     return str(current)
+
+
+def request_source(request: Any) -> str | None:
+    """The source address of a Starlette request (the OAuth door and the hosted pages).
+
+    The trusted proxies are the ones the composition root put on ``app.state``.
+    """
+    peer = request.client.host if request.client else None
+    trusted = getattr(request.app.state, "trusted_proxies", ())
+    return source_address(peer, request.headers.get("x-forwarded-for"), trusted)

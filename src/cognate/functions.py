@@ -1,4 +1,4 @@
-"""The functions file (CONTRACT.md, "Lambda triggers"): Lambda function name or ARN -> handler.
+"""The functions file (docs/triggers.md): Lambda function name or ARN -> handler.
 
 A handler is ``"python:package.module:function"`` (imported from the server's Python
 path and called as ``handler(event, context)``) or an ``http://`` / ``https://`` URL

@@ -1,4 +1,4 @@
-"""The seed file (CONTRACT.md, "Seed file"): applied at start, idempotent, fixed ids honoured."""
+"""The seed file (docs/seed-file.md): applied at start, idempotent, fixed ids honoured."""
 
 from __future__ import annotations
 

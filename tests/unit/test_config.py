@@ -186,7 +186,7 @@ def test_load_reads_os_environ_by_default(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_only_config_reads_the_environment() -> None:
-    """DESIGN.md convention 5: ``os.environ`` is read in config.py alone."""
+    """docs/architecture.md: ``os.environ`` is read in config.py alone."""
     src = Path(config.__file__).parent
     readers = [
         str(p.relative_to(src))

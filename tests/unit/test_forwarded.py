@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from ipaddress import ip_network
 
-from cognate.forwarded import source_address
+from starlette.applications import Starlette
+from starlette.requests import Request
+
+from cognate.forwarded import request_source, source_address
 
 PROXIES = (ip_network("10.0.0.0/8"), ip_network("::1/128"))
 
@@ -30,3 +33,18 @@ def test_the_rightmost_untrusted_hop_is_the_source() -> None:
 def test_garbage_stops_at_the_last_trusted_hop() -> None:
     assert source_address("10.0.0.1", "203.0.113.9, not-an-ip", PROXIES) == "10.0.0.1"
     assert source_address("10.0.0.1", "", PROXIES) == "10.0.0.1"
+
+
+def _request(peer: str, forwarded: str | None, trusted: str | None) -> Request:
+    app = Starlette()
+    if trusted is not None:
+        app.state.trusted_proxies = (ip_network(trusted),)
+    headers = [(b"x-forwarded-for", forwarded.encode())] if forwarded else []
+    return Request({"type": "http", "app": app, "client": (peer, 1234), "headers": headers})
+
+
+def test_the_oauth_door_and_the_pages_believe_only_the_operators_proxies() -> None:
+    """Both Starlette doors take their source address from request_source (issue 7, item 13)."""
+    assert request_source(_request("10.0.0.5", "203.0.113.9", "10.0.0.0/8")) == "203.0.113.9"
+    assert request_source(_request("198.51.100.7", "203.0.113.9", "10.0.0.0/8")) == "198.51.100.7"
+    assert request_source(_request("10.0.0.5", "203.0.113.9", None)) == "10.0.0.5"

@@ -1,4 +1,4 @@
-"""DESIGN.md's one-way imports, read from the source with ``ast``.
+"""docs/architecture.md's one-way imports, read from the source with ``ast``.
 
 ``cli -> app -> {awsjson, oauth, hosted_ui} -> core -> {crypto, store, errors}``: crypto
 is pure; core knows no web framework and no protocol; protocol packages never import
@@ -25,6 +25,7 @@ ABOVE_CORE = (
     "cognate.keys_cli",
     "cognate.seed",
     "cognate.bootstrap",
+    "cognate.lambdas",
 )
 WEB = ("starlette", "uvicorn", "jinja2", "multipart", "python_multipart")
 
@@ -128,6 +129,12 @@ def test_protocol_packages_never_import_each_other(protocol: str) -> None:
     assert violations(protocol, (*others, "cognate.app", "cognate.cli")) == []
 
 
+def test_the_real_invoker_knows_no_door_and_no_store() -> None:
+    """cognate.lambdas runs handlers for the core (through its Invoker protocol), nothing more."""
+    forbidden = (*PROTOCOLS, "cognate.app", "cognate.cli", "cognate.store", *WEB)
+    assert violations("cognate.lambdas", forbidden) == []
+
+
 def test_protocols_reach_storage_through_the_core() -> None:
     """The doors hold no SQL: they call the core, which calls the store."""
     assert [v for p in PROTOCOLS for v in violations(p, ("cognate.store", "sqlalchemy"))] == []
@@ -174,7 +181,7 @@ def test_only_the_commands_import_the_composition_root() -> None:
 
 
 def test_no_module_is_named_after_the_standard_library() -> None:
-    """DESIGN.md convention 7: never ``token.py``, ``secrets.py``, ..."""
+    """docs/architecture.md: never ``token.py``, ``secrets.py``, ..."""
     import sys
 
     clashes = [

@@ -20,7 +20,10 @@ from cognate.core import attributes, password_policy
 from cognate.core.codes import LIFETIME_S, Codes, Delivery, delivery_for
 from cognate.core.context import RequestContext, admin_context
 from cognate.core.entities import Pool, User, UserStatus
+from cognate.core.migration import FORGOT_PASSWORD, Migration
+from cognate.core.sign_in_names import index_of
 from cognate.core.signup import SignUps, auto_verified_delivery, check_writable
+from cognate.core.triggers import LAMBDA_ERRORS
 from cognate.core.users import username_key
 from cognate.errors import (
     CodeMismatchException,
@@ -79,6 +82,8 @@ def recovery_delivery(pool: Pool, user: User) -> Delivery | None:
 
 class Account:
     def __init__(self, flows: AuthFlows, codes: Codes, signups: SignUps) -> None:
+        self.triggers = signups.triggers
+        self.migration = Migration(flows.users, signups.triggers)
         self.flows = flows
         self.users = flows.users
         self.codes = codes
@@ -97,7 +102,7 @@ class Account:
         await self.users.set_password(pool, user, proposed, permanent=True)
 
     async def update_attributes(
-        self, access_token: str, updates: list[dict[str, str]]
+        self, access_token: str, updates: list[dict[str, str]], ctx: RequestContext | None = None
     ) -> list[dict[str, str]]:
         pool, user, claims = await self._owner(access_token)
         _, client = await self.flows.client_of(str(claims["client_id"]))
@@ -107,21 +112,52 @@ class Account:
             # Checked as a write now (schema, aliases' shape), applied once verified.
             attributes.check_writes(pool.doc["SchemaAttributes"], held, creating=False, admin=False)
             updates = [u for u in updates if u["Name"] not in held]
-        before = dict(user.attributes)
+        previous = user
         if updates:
             user = await self.users.update_attributes(pool, user, updates, admin=False)
         sent = []
-        for attribute in ("email", "phone_number"):
-            changed = user.attributes.get(attribute) and user.attributes.get(attribute) != before.get(
-                attribute
-            )
-            if changed and attribute in (pool.doc.get("AutoVerifiedAttributes") or []):
-                sent.append(await self.codes.send(pool, user, "attribute", delivery_for(attribute)))
-        for attribute, value in held.items():
-            await self.users.store.put(
-                PENDING_KIND, f"{pool.id}:{user.sub}:{attribute}", {"value": value}, LIFETIME_S["attribute"]
-            )
-            sent.append(await self.codes.send(pool, user, "attribute", delivery_for(attribute), to=value))
+        source = "CustomMessage_UpdateUserAttribute"
+        try:
+            for attribute in ("email", "phone_number"):
+                value = user.attributes.get(attribute)
+                changed = value and value != previous.attributes.get(attribute)
+                if changed and attribute in (pool.doc.get("AutoVerifiedAttributes") or []):
+                    sent.append(
+                        await self.codes.send(
+                            pool,
+                            user,
+                            "attribute",
+                            delivery_for(attribute),
+                            ctx=ctx,
+                            source=source,
+                            client=client,
+                        )
+                    )
+            for attribute, value in held.items():
+                sent.append(
+                    await self.codes.send(
+                        pool,
+                        user,
+                        "attribute",
+                        delivery_for(attribute),
+                        to=value,
+                        ctx=ctx,
+                        source=source,
+                        client=client,
+                    )
+                )
+                await self.users.store.put(
+                    PENDING_KIND,
+                    f"{pool.id}:{user.sub}:{attribute}",
+                    {"value": value},
+                    LIFETIME_S["attribute"],
+                )
+        except LAMBDA_ERRORS:  # the update did not happen
+            if user is not previous:
+                await self.users.store.update_user(
+                    previous, username_key(pool, previous.username), index_of(pool, previous)
+                )
+            raise
         return sent
 
     @staticmethod
@@ -159,8 +195,11 @@ class Account:
         check_writable(client, dict.fromkeys(names, ""), pool)
         await self.users.delete_attributes(pool, user, names)
 
-    async def attribute_code(self, access_token: str, attribute: str) -> dict[str, str]:
-        pool, user, _ = await self._owner(access_token)
+    async def attribute_code(
+        self, access_token: str, attribute: str, ctx: RequestContext | None = None
+    ) -> dict[str, str]:
+        pool, user, claims = await self._owner(access_token)
+        _, client = await self.flows.client_of(str(claims["client_id"]))
         if attribute not in ("email", "phone_number"):
             raise InvalidParameterException(
                 f"{attribute} cannot be verified: only email and phone_number can."
@@ -168,7 +207,16 @@ class Account:
         pending = await self._pending(pool, user, attribute)  # a new address waiting for its code
         if not user.attributes.get(attribute) and pending is None:
             raise InvalidParameterException(f"The user has no {attribute} to verify.")
-        return await self.codes.send(pool, user, "attribute", delivery_for(attribute), to=pending)
+        return await self.codes.send(
+            pool,
+            user,
+            "attribute",
+            delivery_for(attribute),
+            to=pending,
+            ctx=ctx,
+            source="CustomMessage_VerifyUserAttribute",
+            client=client,
+        )
 
     async def verify_attribute(self, access_token: str, attribute: str, code: str) -> None:
         pool, user, _ = await self._owner(access_token)
@@ -193,7 +241,12 @@ class Account:
         self, ctx: RequestContext, client_id: str, req: dict[str, Any]
     ) -> dict[str, Any]:
         pool, client = await self.flows.client_of(client_id)
-        user = await self.signups.known_user(pool, client, req["Username"])
+        typed = req["Username"]
+        user = await self.users.find(pool, typed)
+        if user is None:  # a user the pool's UserMigration function may know
+            user = await self.migration.migrate(ctx, pool, client, FORGOT_PASSWORD, typed, None)
+        if user is None:
+            user = await self.signups.known_user(pool, client, typed)
         if user is None:  # PreventUserExistenceErrors: looks, counts and takes as a real one
             details = await self.codes.simulate(ctx, pool, "reset", req["Username"], likely_recovery(pool))
             return {"CodeDeliveryDetails": details}  # nothing is sent
@@ -202,7 +255,10 @@ class Account:
         delivery = recovery_delivery(pool, user)
         if delivery is None:
             raise InvalidParameterException(NO_RECOVERY)
-        return {"CodeDeliveryDetails": await self.codes.send(pool, user, "reset", delivery, ctx=ctx)}
+        sent = await self.codes.send(
+            pool, user, "reset", delivery, ctx=ctx, source="CustomMessage_ForgotPassword", client=client
+        )
+        return {"CodeDeliveryDetails": sent}
 
     async def confirm_forgot_password(self, ctx: RequestContext, client_id: str, req: dict[str, Any]) -> None:
         pool, client = await self.flows.client_of(client_id)
@@ -213,8 +269,13 @@ class Account:
         if user is None:  # PreventUserExistenceErrors: a wrong code, counted as a real one
             await self.codes.redeem_unknown(pool, "reset", req["Username"])
             return
+        status = user.status if user.status == UserStatus.UNCONFIRMED else UserStatus.CONFIRMED
         try:
-            await self.codes.redeem(pool, user, "reset", str(req["ConfirmationCode"]))
+            # A failing PostConfirmation function gives the code back (codes.redeeming).
+            async with self.codes.redeeming(pool, user, "reset", str(req["ConfirmationCode"])):
+                await self.signups.post_confirmation(
+                    ctx, pool, client, "PostConfirmation_ConfirmForgotPassword", replace(user, status=status)
+                )
         except ExpiredCodeException:
             if client.doc.get("PreventUserExistenceErrors") == "ENABLED":
                 # No code outstanding is what an unknown user also has: the same answer.
@@ -225,7 +286,7 @@ class Account:
             user = replace(user, status=UserStatus.CONFIRMED)
             await self.users.store.update_user(user, username_key(pool, user.username))
 
-    async def admin_reset_password(self, pool: Pool, user: User) -> None:
+    async def admin_reset_password(self, pool: Pool, user: User, ctx: RequestContext | None = None) -> None:
         """The user must set a new password with a code before signing in again.
 
         A user who never set a password (FORCE_CHANGE_PASSWORD) has none to reset:
@@ -235,6 +296,13 @@ class Account:
             raise NotAuthorizedException("User password cannot be reset in the current state.")
         delivery = recovery_delivery(pool, user) or auto_verified_delivery(pool, user)
         reset = replace(user, status=UserStatus.RESET_REQUIRED, modified=self.flows.clock.now())
+        if delivery is not None:  # the message first: a failing CustomMessage changes nothing
+            await self.codes.send(
+                pool,
+                reset,
+                "reset",
+                delivery,
+                ctx=ctx or admin_context(),
+                source="CustomMessage_ForgotPassword",
+            )
         await self.users.store.update_user(reset, username_key(pool, user.username))
-        if delivery is not None:
-            await self.codes.send(pool, reset, "reset", delivery, ctx=admin_context())

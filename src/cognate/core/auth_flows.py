@@ -19,9 +19,13 @@ from cognate.core.attribute_access import check_user_writes, readable
 from cognate.core.clients import SECRET_PURPOSE, Clients
 from cognate.core.clock import Clock
 from cognate.core.context import RequestContext
+from cognate.core.custom_auth import CUSTOM as CUSTOM_CHALLENGE
+from cognate.core.custom_auth import CustomAuth
 from cognate.core.entities import Client, Pool, User, UserStatus
 from cognate.core.lockout import Lockout
 from cognate.core.mfa import SMS, TOTP, Mfa, Preference
+from cognate.core.migration import AUTHENTICATION as MIGRATE_ON_SIGN_IN
+from cognate.core.migration import Migration
 from cognate.core.outcome import Authenticated, Challenge, SignInStep, names_of
 from cognate.core.pools import Pools
 from cognate.core.sessions import Sessions
@@ -108,6 +112,8 @@ class AuthFlows:
         self.srp = SrpSignIn(self, secret_seed)
         self.mfa = mfa
         self.triggers = tokens.triggers
+        self.custom = CustomAuth(self)
+        self.migration = Migration(users, self.triggers)
 
     # --- entry points ------------------------------------------------------------
 
@@ -152,6 +158,8 @@ class AuthFlows:
             second = "SRP_A" if flow == "USER_SRP_AUTH" else "PASSWORD"
             if not params.get(second):
                 raise InvalidParameterException(f"Missing required parameter {second}")
+        if flow == "CUSTOM_AUTH" and not params.get("USERNAME"):
+            raise InvalidParameterException("Missing required parameter USERNAME")
 
     async def initiate(
         self,
@@ -171,6 +179,8 @@ class AuthFlows:
             return await self.refresh(ctx, pool, client, params["REFRESH_TOKEN"])
         if flow == "USER_SRP_AUTH":
             return await self.srp.start(ctx, pool, client, params["USERNAME"], params["SRP_A"])
+        if flow == "CUSTOM_AUTH":
+            return await self.custom.start(ctx, pool, client, params)
         raise InvalidParameterException(f"{flow} flow is not supported yet by this server")
 
     async def user_by_sub(self, pool: Pool, sub: str) -> User | None:
@@ -187,6 +197,8 @@ class AuthFlows:
         if not password:
             raise InvalidParameterException("Missing required parameter PASSWORD")
         user = await self.users.find(pool, username)
+        if user is None:  # a user the pool's UserMigration function may bring (migration.py)
+            user = await self.migration.migrate(ctx, pool, client, MIGRATE_ON_SIGN_IN, username, password)
         found = user
         user = await self.sign_in_first_factor(
             ctx, pool, client, username, user, lambda: self.users.check_password(found, password)
@@ -216,9 +228,15 @@ class AuthFlows:
         hears of an unknown user only under PreventUserExistenceErrors, as Cognito's
         ``userNotFound`` flag documents; otherwise the unknown user is refused as before.
         """
+        await self.pre_authentication(ctx, pool, client, typed, user)
+        return await self.verify_first_factor(pool, client, typed, user, check)
+
+    async def pre_authentication(
+        self, ctx: RequestContext, pool: Pool, client: Client, typed: str, user: User | None
+    ) -> None:
+        """The pool's PreAuthentication function (password, SRP and custom sign-ins)."""
         if user is not None or client.doc.get("PreventUserExistenceErrors") == "ENABLED":
             await self.triggers.pre_authentication(ctx, pool, client, typed, user)
-        return await self.verify_first_factor(pool, client, typed, user, check)
 
     async def verify_first_factor(
         self,
@@ -300,10 +318,10 @@ class AuthFlows:
         """Signed in, or the MFA challenge the pool and the user call for (SMS code sent now)."""
         challenge = self.mfa.challenge_for(pool, user)
         if challenge is None:
-            return await self._authenticated(ctx, pool, client, user, amr)
+            return await self.authenticated(ctx, pool, client, user, amr)
         parameters: dict[str, str] = {}
         if challenge == SMS:
-            sent = await self.mfa.send_sms_code(pool, user)
+            sent = await self.mfa.send_sms_code(pool, user, ctx, client)
             parameters = {
                 "CODE_DELIVERY_DELIVERY_MEDIUM": "SMS",
                 "CODE_DELIVERY_DESTINATION": sent["Destination"],
@@ -313,7 +331,7 @@ class AuthFlows:
         session = await self._session(pool, client, user, challenge, amr)
         return Challenge(challenge, session, parameters)
 
-    async def _authenticated(
+    async def authenticated(
         self, ctx: RequestContext, pool: Pool, client: Client, user: User, amr: tuple[str, ...]
     ) -> Authenticated:
         """The end of every interactive sign-in: the pool's PostAuthentication function, then
@@ -337,6 +355,8 @@ class AuthFlows:
         pool, client = await self.client_of(client_id, admin_pool_id)
         if challenge == "PASSWORD_VERIFIER":  # its state travels in SECRET_BLOCK, not in a Session
             return await self.srp.verify(ctx, pool, client, responses)
+        if challenge == CUSTOM_CHALLENGE:  # custom_auth.py (the user may be a hidden unknown one)
+            return await self.custom.answer(ctx, pool, client, responses, session)
         state = await self.sessions.peek(session)
         if state.get("client_id") != client.id or state.get("challenge") != challenge:
             raise NotAuthorizedException("Invalid session for the user, session is expired.")
@@ -386,7 +406,7 @@ class AuthFlows:
             user = await self.mfa.set_preference(pool, user, None, Preference(enabled=True, preferred=True))
         await self.sessions.redeem(session)
         method = {SMS: "sms", TOTP: "otp", "MFA_SETUP": "otp"}[challenge]
-        return await self._authenticated(ctx, pool, client, user, (*amr, method, "mfa"))
+        return await self.authenticated(ctx, pool, client, user, (*amr, method, "mfa"))
 
     async def mfa_setup_user(self, session: str) -> tuple[Pool, User]:
         """The user of an MFA_SETUP session (AssociateSoftwareToken / VerifySoftwareToken by Session)."""
@@ -437,7 +457,10 @@ class AuthFlows:
         if updates:
             user = await self.users.update_attributes(pool, user, updates, admin=False)
         user = await self.users.set_password(pool, user, new_password, permanent=True)
-        return await self.second_factor(ctx, pool, client, user, amr)
+        step = await self.second_factor(ctx, pool, client, user, amr)
+        if isinstance(step, Authenticated):
+            return replace(step, token_source="TokenGeneration_NewPasswordChallenge")
+        return step
 
     # --- refresh -------------------------------------------------------------------
 

@@ -3,8 +3,8 @@
 Each door checks the client before it calls a flow; the flows never see a secret.
 
 - AWS door, ``SECRET_HASH`` / ``SecretHash``: ``Base64(HMAC-SHA256(client_secret,
-  username + client_id))`` over the name the request's user goes by (REFERENCE.md 5e;
-  Cognito developer guide, "Computing secret hash values"). A client with a secret
+  username + client_id))`` over the name the request's user goes by
+  (Cognito developer guide, "Computing secret hash values"). A client with a secret
   must send it on every sign-in step, challenge answer and sign-up operation
   (API reference, InitiateAuth / RespondToAuthChallenge / SignUp ...).
 - AWS door, ``ClientSecret`` (GetTokensFromRefreshToken, RevokeToken) and the token
@@ -175,7 +175,7 @@ class ClientAuth:
             return pool, client
         typed = responses.get("USERNAME") or ""
         if challenge == "PASSWORD_VERIFIER":
-            # Computed with the internal username (USER_ID_FOR_SRP), REFERENCE.md 5d.
+            # Computed with the internal username (USER_ID_FOR_SRP), as the SRP clients do.
             user_id, user = await self.flows.srp.pending_user(pool, client, responses)
             verify_secret_hash(client, secret_hash, typed or user_id, *names_of(user))
             return pool, client

@@ -22,11 +22,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from cognate.core.clock import Clock
-from cognate.core.context import RequestContext
-from cognate.core.entities import Pool, User, UserStatus
+from cognate.core.context import RequestContext, admin_context
+from cognate.core.custom_messages import CustomMessages
+from cognate.core.entities import Client, Pool, User, UserStatus
 from cognate.core.lockout import Lockout
 from cognate.core.messages import Messenger
 from cognate.core.send_limits import SendLimits
+from cognate.core.triggers import Message, Triggers
 from cognate.core.users import render
 from cognate.crypto.sealing import Sealer
 from cognate.errors import (
@@ -54,6 +56,24 @@ VERIFY_MESSAGE = "Your verification code is {####}."
 LINK_SUBJECT = "Your verification link"
 LINK_MESSAGE = "Please click the link below to verify your email address. {##Verify Email##}"
 _LINK_TEXT = re.compile(r"\{##(.*?)##\}", re.S)
+
+
+CODE_PARAMETER = "{####}"
+
+
+def custom_texts(
+    custom: Message | None, medium: str, subject: str, body: str, *, link: bool = False
+) -> tuple[str, str]:
+    """A CustomMessage function's text, when it keeps the code's placeholder (or, for a
+    confirmation link, the link's ``{##text##}``); else the default text."""
+    if custom is None:
+        return subject, body
+    text = custom.email if medium == "EMAIL" else custom.sms
+    if text and (CODE_PARAMETER in text or (link and _LINK_TEXT.search(text))):
+        body = text
+    if medium == "EMAIL" and custom.subject:
+        subject = custom.subject
+    return subject, body
 
 
 def mask(medium: str, destination: str) -> str:
@@ -94,7 +114,9 @@ class Codes:
         messenger: Messenger,
         sealer: Sealer,
         public_url: str = "",
+        triggers: Triggers | None = None,
     ) -> None:
+        self.triggers = triggers
         self.store = store
         self.clock = clock
         self.lockout = lockout
@@ -119,6 +141,8 @@ class Codes:
         ctx: RequestContext | None = None,
         *,
         client_id: str | None = None,
+        source: str | None = None,
+        client: Client | None = None,
     ) -> dict[str, str]:
         """Make, store and send a code; the CodeDeliveryDetails to answer with.
 
@@ -128,11 +152,30 @@ class Codes:
         is not limited): LimitExceededException, and nothing is sent. A sign-up code of a
         pool that confirms by link (and of a known app client) goes as a link to
         ``/confirmUser?client_id=..&user_name=..&confirmation_code=..``, as Cognito's.
+        With ``source`` (``CustomMessage_SignUp``, ...), the pool's CustomMessage function
+        writes the text first; nothing is stored until it has answered.
         """
         destination = user.attributes[delivery.attribute] if to is None else to
         await self.limits.admit(ctx, pool.id, purpose, user.sub)
         code = f"{secrets.randbelow(10**6):06d}"
         ttl = LIFETIME_S[purpose]
+        client_id = client_id or (client.id if client else None)
+        subject, body = self._texts(pool, purpose, delivery.medium)
+        template = pool.doc.get("VerificationMessageTemplate") or {}
+        by_link = bool(
+            purpose == "signup"
+            and client_id
+            and delivery.medium == "EMAIL"
+            and template.get("DefaultEmailOption") == "CONFIRM_WITH_LINK"
+        )
+        if by_link:
+            subject = template.get("EmailSubjectByLink") or LINK_SUBJECT
+            body = template.get("EmailMessageByLink") or LINK_MESSAGE
+        if self.triggers is not None and source is not None:
+            custom = await CustomMessages(self.triggers).text(
+                ctx or admin_context(), pool, client, source, user
+            )
+            subject, body = custom_texts(custom, delivery.medium, subject, body, link=by_link)
         await self.store.put(
             KIND,
             f"{pool.id}:{user.sub}:{purpose}",
@@ -144,20 +187,11 @@ class Codes:
             },
             ttl,
         )
-        subject, body = self._texts(pool, purpose, delivery.medium)
         body = render(body, user.username, code)
-        template = pool.doc.get("VerificationMessageTemplate") or {}
-        if (
-            purpose == "signup"
-            and client_id
-            and delivery.medium == "EMAIL"
-            and template.get("DefaultEmailOption") == "CONFIRM_WITH_LINK"
-        ):
+        if by_link:
             query = urlencode({"client_id": client_id, "user_name": user.username, "confirmation_code": code})
             url = f"{self.public_url}/confirmUser?{query}"
-            subject = template.get("EmailSubjectByLink") or LINK_SUBJECT
-            message = render(template.get("EmailMessageByLink") or LINK_MESSAGE, user.username, code)
-            body = _LINK_TEXT.sub(lambda m: f'<a href="{url}">{m.group(1)}</a>', message)
+            body = _LINK_TEXT.sub(lambda m: f'<a href="{url}">{m.group(1)}</a>', body)
         await self.messenger.send(
             channel="email" if delivery.medium == "EMAIL" else "sms",
             to=destination,

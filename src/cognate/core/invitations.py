@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from cognate.core.entities import Pool, User
 from cognate.core.messages import Messenger
+from cognate.core.triggers import Message
 from cognate.errors import InvalidParameterException
 
 DEFAULT_INVITE_SUBJECT = "Your temporary password"
@@ -28,10 +29,25 @@ def deliverable(mediums: list[str], attrs: dict[str, str]) -> None:
 
 
 async def send_invitation(
-    messenger: Messenger, pool: Pool, user: User, temp: str, mediums: list[str]
+    messenger: Messenger,
+    pool: Pool,
+    user: User,
+    temp: str,
+    mediums: list[str],
+    custom: Message | None = None,
 ) -> None:
-    """Send the temporary password by each medium asked for that the user has an address for."""
-    tpl = (pool.doc.get("AdminCreateUserConfig") or {}).get("InviteMessageTemplate") or {}
+    """Send the temporary password by each medium asked for that the user has an address for.
+
+    ``custom`` is the pool's CustomMessage_AdminCreateUser answer: its text is used when it
+    keeps the password's ``{####}`` placeholder (else the template's or the default).
+    """
+    tpl = dict((pool.doc.get("AdminCreateUserConfig") or {}).get("InviteMessageTemplate") or {})
+    if custom is not None:
+        for key, text in (("EmailMessage", custom.email), ("SMSMessage", custom.sms)):
+            if text and "{####}" in text:
+                tpl[key] = text
+        if custom.subject:
+            tpl["EmailSubject"] = custom.subject
     sender = (pool.doc.get("EmailConfiguration") or {}).get("From")
     if "EMAIL" in mediums and user.attributes.get("email"):
         await messenger.send(

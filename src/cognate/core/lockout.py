@@ -1,6 +1,6 @@
 """Account lockout after failed sign-ins, as Cognito documents it.
 
-Developer guide, "Authentication flow" (REFERENCE.md 5i): after five failed
+Developer guide, "Authentication flow": after five failed
 attempts the user is locked out for one second, doubling with each further failure
 (2^(n-5) seconds) up to about 15 minutes; attempts during a lockout get
 ``Password attempts exceeded`` and don't count; 15 quiet minutes reset the count.
@@ -11,11 +11,11 @@ workers cannot have more than five passwords checked before the lockout starts.
 An attempt beyond that waits for one in flight to finish, so a user signing in
 from several places at once with the right password is served, not locked out.
 
-Waiting attempts of one process queue first come, first served: each finish hands its
-place to the oldest waiter alone (no herd of retries, and no waiter passed over time
+Waiting attempts of one process queue about first come, first served: each finish wakes
+the oldest waiter alone (no herd of retries, and no waiter passed over time
 after time, which is what made the tail latency of one busy account), and a newcomer
-queues behind those already waiting. Finishes in other processes are noticed by a
-slower poll of the store.
+queues behind those already waiting. Finishes in other processes are noticed by the
+oldest waiter polling the store.
 """
 
 from __future__ import annotations
@@ -93,6 +93,8 @@ class Lockout:
                 if turn.done():  # our turn; keep the head of the queue until admitted
                     turn = loop.create_future()
                     self._waiting.setdefault(key, deque()).appendleft(turn)
+                elif self._waiting[key][0] is not turn:
+                    continue  # only the oldest waiter polls (for finishes in other processes)
                 if await self._try(pool_id, user_key):
                     return
         except NotAuthorizedException:

@@ -1,6 +1,6 @@
 """Delivery of what Cognito would send: SMTP for email when configured, else the outbox.
 
-CONTRACT.md, "Messages": SMS, and email when no SMTP is set, are appended as one
+docs/messages.md: SMS, and email when no SMTP is set, are appended as one
 JSON line to ``<data-dir>/outbox.jsonl`` (mode 0600). Lines are written with one
 ``write`` on an ``O_APPEND`` descriptor under an exclusive ``flock``, so several
 workers never interleave a line.

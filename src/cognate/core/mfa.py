@@ -21,7 +21,8 @@ import pyotp
 
 from cognate.core.clock import Clock
 from cognate.core.codes import Codes, delivery_for
-from cognate.core.entities import Pool, User
+from cognate.core.context import RequestContext
+from cognate.core.entities import Client, Pool, User
 from cognate.core.pools import Pools
 from cognate.core.users import Users, username_key
 from cognate.crypto.sealing import Sealer
@@ -217,8 +218,18 @@ class Mfa:
             return str(preferred)
         return TOTP if TOTP in enabled else SMS
 
-    async def send_sms_code(self, pool: Pool, user: User) -> dict[str, str]:
-        return await self.codes.send(pool, user, "mfa", delivery_for("phone_number"))
+    async def send_sms_code(
+        self, pool: Pool, user: User, ctx: RequestContext | None = None, client: Client | None = None
+    ) -> dict[str, str]:
+        return await self.codes.send(
+            pool,
+            user,
+            "mfa",
+            delivery_for("phone_number"),
+            ctx=ctx,
+            source="CustomMessage_Authentication",
+            client=client,
+        )
 
     async def check_sms_code(self, pool: Pool, user: User, code: str) -> None:
         await self.codes.redeem(pool, user, "mfa", code)

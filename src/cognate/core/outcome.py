@@ -26,6 +26,9 @@ class Authenticated:
     scopes: tuple[str, ...] | None = None  # None: the client's default (the AWS door's admin scope)
     # Set when the proof was a refresh token: tokens are issued again within its family.
     refresh: RefreshToken | None = None
+    # PreTokenGeneration's triggerSource when it is not the door's default
+    # (TokenGeneration_NewPasswordChallenge after NEW_PASSWORD_REQUIRED).
+    token_source: str | None = None
 
 
 @dataclass(frozen=True)

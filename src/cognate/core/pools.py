@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import builtins
 import copy
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from cognate.core import attributes, ids, paging
 from cognate.core.clock import Clock
 from cognate.core.entities import Pool
 from cognate.core.password_policy import DEFAULT_POLICY
+from cognate.core.triggers import resolve
 from cognate.errors import (
     InvalidParameterException,
     ResourceNotFoundException,
@@ -95,11 +98,66 @@ def _normalise(fields: dict[str, Any]) -> dict[str, Any]:
     mfa = doc.get("MfaConfiguration", "OFF")
     if mfa not in ("OFF", "ON", "OPTIONAL"):
         raise InvalidParameterException(f"Invalid MfaConfiguration: {mfa}")
-    for key in ("LambdaConfig",):
-        for trigger, arn in (doc.get(key) or {}).items():
-            if isinstance(arn, str) and not arn.startswith("arn:"):
-                raise InvalidParameterException(f"{trigger} must be a Lambda function ARN")
     return doc
+
+
+# LambdaConfig members that name a Lambda function (CustomSMSSender/CustomEmailSender are
+# not run by Cognate: not part of issue 10).
+TRIGGERS = (
+    "PreSignUp",
+    "CustomMessage",
+    "PostConfirmation",
+    "PreAuthentication",
+    "PostAuthentication",
+    "DefineAuthChallenge",
+    "CreateAuthChallenge",
+    "VerifyAuthChallengeResponse",
+    "PreTokenGeneration",
+    "UserMigration",
+)
+_LAMBDA_ARN = re.compile(
+    r"^arn:[\w+=/,.@-]+:[\w+=/,.@-]+:([\w+=/,.@-]*)?:[0-9]+:[\w+=/,.@-]+(:[\w+=/,.@-]+)?(:[\w+=/,.@-]+)?$"
+)
+PRE_TOKEN_VERSIONS = ("V1_0", "V2_0", "V3_0")
+
+
+def _check_lambda_config(doc: dict[str, Any], functions: Mapping[str, str]) -> None:
+    """Every function LambdaConfig names is an ARN the functions file defines.
+
+    Cognito keeps PreTokenGeneration and PreTokenGenerationConfig.LambdaArn the same
+    function; setting one fills the other (version 1 by default).
+    """
+    config = doc.get("LambdaConfig") or {}
+    pre_token = config.get("PreTokenGenerationConfig")
+    if pre_token:
+        version = pre_token.get("LambdaVersion") or "V1_0"
+        if version not in PRE_TOKEN_VERSIONS:
+            raise InvalidParameterException(
+                f"PreTokenGenerationConfig.LambdaVersion must be one of {', '.join(PRE_TOKEN_VERSIONS)}"
+            )
+        arn = pre_token.get("LambdaArn") or config.get("PreTokenGeneration")
+        if config.get("PreTokenGeneration") and config["PreTokenGeneration"] != arn:
+            raise InvalidParameterException(
+                "PreTokenGeneration and PreTokenGenerationConfig.LambdaArn must name the same function."
+            )
+        config["PreTokenGenerationConfig"] = {"LambdaArn": arn, "LambdaVersion": version}
+        config["PreTokenGeneration"] = arn
+    elif config.get("PreTokenGeneration"):
+        config["PreTokenGenerationConfig"] = {
+            "LambdaArn": config["PreTokenGeneration"],
+            "LambdaVersion": "V1_0",
+        }
+    for trigger in TRIGGERS:
+        arn = config.get(trigger)
+        if arn is None:
+            continue
+        if not isinstance(arn, str) or not _LAMBDA_ARN.match(arn):
+            raise InvalidParameterException(f"{trigger} must be a Lambda function ARN")
+        if resolve(functions, arn) is None:
+            raise InvalidParameterException(
+                f"The Lambda function {arn} ({trigger}) does not exist: "
+                "the functions file (--functions) defines no handler for it."
+            )
 
 
 def _check_invitation(template: dict[str, Any]) -> None:
@@ -113,10 +171,13 @@ def _check_invitation(template: dict[str, Any]) -> None:
 
 
 class Pools:
-    def __init__(self, store: PoolStore, clock: Clock, region: str) -> None:
+    def __init__(
+        self, store: PoolStore, clock: Clock, region: str, functions: Mapping[str, str] | None = None
+    ) -> None:
         self.store = store
         self.clock = clock
         self.region = region
+        self.functions = functions if functions is not None else {}
 
     def arn(self, pool_id: str) -> str:
         return f"arn:aws:cognito-idp:{self.region}:{ACCOUNT_ID}:userpool/{pool_id}"
@@ -126,6 +187,7 @@ class Pools:
         name = fields.pop("PoolName")
         schema = attributes.build_schema(fields.pop("Schema", None))
         doc = _normalise(fields)
+        _check_lambda_config(doc, self.functions)
         doc["SchemaAttributes"] = schema
         now = self.clock.now()
         for _ in range(5):
@@ -154,6 +216,7 @@ class Pools:
         if "UserPoolTags" not in new_fields:
             new_fields["UserPoolTags"] = pool.doc.get("UserPoolTags", {})
         doc = _normalise({**kept, **new_fields})
+        _check_lambda_config(doc, self.functions)
         doc["SchemaAttributes"] = pool.doc["SchemaAttributes"]
         doc.update(internal)
         name = fields.get("PoolName") or pool.name

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cognate.core.account import Account
@@ -43,6 +44,8 @@ class CoreConfig:
     master_key: str
     smtp_url: str | None = None
     password_hash_cost: str = "default"
+    # The functions file: function name or ARN -> handler (what LambdaConfig may name).
+    functions: Mapping[str, str] = field(default_factory=dict)
 
 
 class Core:
@@ -63,12 +66,14 @@ class Core:
         host = urlsplit(config.public_url).hostname or "localhost"
         self.messenger = Messenger(config.data_dir, config.smtp_url, f"no-reply@{host}", self.clock.now)
         self.triggers = Triggers(invoker or NullInvoker(), config.region)
-        self.pools = Pools(store, self.clock, config.region)
+        self.pools = Pools(store, self.clock, config.region, config.functions)
         self.clients = Clients(store, self.clock, self.sealer)
         self.cpu = ThreadPoolExecutor(
             max_workers=len(os.sched_getaffinity(0)), thread_name_prefix="cognate-cpu"
         )
-        self.users = Users(store, self.clock, self.passwords, self.sealer, self.messenger, self.cpu)
+        self.users = Users(
+            store, self.clock, self.passwords, self.sealer, self.messenger, self.cpu, self.triggers
+        )
         self.groups = Groups(store, self.clock)
         self.ui_customizations = UiCustomizations(self.pools, store, self.clock)
         self.resources = Resources(store)
@@ -79,7 +84,9 @@ class Core:
         self.browser_sessions = BrowserSessions(store, self.clock)
         self.detours = Detours(store, self.clock)
         self.lockout = Lockout(store, self.clock)
-        self.codes = Codes(store, self.clock, self.lockout, self.messenger, self.sealer, config.public_url)
+        self.codes = Codes(
+            store, self.clock, self.lockout, self.messenger, self.sealer, config.public_url, self.triggers
+        )
         self.mfa = Mfa(self.pools, self.users, self.codes, self.sealer, self.clock)
         self.auth = AuthFlows(
             self.pools,
@@ -95,7 +102,7 @@ class Core:
         )
         self.client_auth = ClientAuth(self.auth)
 
-        self.signups = SignUps(self.auth, self.codes)
+        self.signups = SignUps(self.auth, self.codes, self.triggers)
         self.account = Account(self.auth, self.codes, self.signups)
 
     @property

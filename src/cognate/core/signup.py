@@ -8,12 +8,14 @@ attribute), "Managing error responses" (PreventUserExistenceErrors). Codes: code
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from cognate.core.attribute_access import check_user_writes
 from cognate.core.codes import Codes, Delivery, delivery_for
 from cognate.core.context import RequestContext
 from cognate.core.entities import Client, Pool, User, UserStatus
+from cognate.core.triggers import LAMBDA_ERRORS, Triggers
 from cognate.errors import (
     CodeMismatchException,
     InvalidParameterException,
@@ -37,10 +39,11 @@ def auto_verified_delivery(pool: Pool, user: User) -> Delivery | None:
 
 
 class SignUps:
-    def __init__(self, flows: AuthFlows, codes: Codes) -> None:
+    def __init__(self, flows: AuthFlows, codes: Codes, triggers: Triggers) -> None:
         self.flows = flows
         self.users = flows.users
         self.codes = codes
+        self.triggers = triggers
 
     async def sign_up(self, ctx: RequestContext, client_id: str, req: dict[str, Any]) -> dict[str, Any]:
         pool, client = await self.flows.client_of(client_id)
@@ -49,14 +52,30 @@ class SignUps:
             raise NotAuthorizedException("SignUp is not permitted for this user pool")
         attrs = {a["Name"]: a.get("Value", "") for a in req.get("UserAttributes") or []}
         check_writable(client, attrs, pool)
-        user = await self.users.create(pool, username, password, attrs, UserStatus.UNCONFIRMED, admin=False)
-        out: dict[str, Any] = {"UserConfirmed": False, "UserSub": user.sub}
+        validation = {a["Name"]: a.get("Value", "") for a in req.get("ValidationData") or []}
+        attrs, answer = await self.users.pre_sign_up(
+            ctx, pool, client, "PreSignUp_SignUp", username, attrs, validation
+        )
+        status = UserStatus.CONFIRMED if answer.auto_confirm else UserStatus.UNCONFIRMED
+        user = await self.users.create(pool, username, password, attrs, status, admin=False)
+        out: dict[str, Any] = {"UserConfirmed": answer.auto_confirm, "UserSub": user.sub}
         delivery = auto_verified_delivery(pool, user)
-        if delivery is not None:
-            out["CodeDeliveryDetails"] = await self.codes.send(
-                pool, user, "signup", delivery, ctx=ctx, client_id=client.id
-            )
+        if delivery is not None and not answer.auto_confirm:
+            try:
+                out["CodeDeliveryDetails"] = await self.codes.send(
+                    pool, user, "signup", delivery, ctx=ctx, source="CustomMessage_SignUp", client=client
+                )
+            except LAMBDA_ERRORS:
+                await self.users.delete(pool, user)  # the sign-up did not happen
+                raise
         return out
+
+    async def post_confirmation(
+        self, ctx: RequestContext, pool: Pool, client: Client, source: str, confirmed: User
+    ) -> None:
+        """The pool's PostConfirmation function, for ConfirmSignUp and ConfirmForgotPassword,
+        with the user as they will be stored once it has answered."""
+        await self.triggers.post_confirmation(ctx, pool, client, source, confirmed)
 
     async def known_user(self, pool: Pool, client: Client, typed: str) -> User | None:
         """The user a public operation names; None only when PreventUserExistenceErrors hides it."""
@@ -73,8 +92,13 @@ class SignUps:
         if user.status != UserStatus.UNCONFIRMED:
             raise NotAuthorizedException(f"User cannot be confirmed. Current status is {user.status}")
         force = bool(req.get("ForceAliasCreation"))
-        # A step that fails after the code (AliasExistsException) gives the code back.
+        # A step that fails after the code (AliasExistsException, the PostConfirmation
+        # function) gives the code back.
         async with self.codes.redeeming(pool, user, "signup", str(req["ConfirmationCode"])) as doc:
+            attribute = doc.get("attribute")
+            verified = {f"{attribute}_verified": "true"} if attribute else {}
+            confirmed = replace(user, attributes={**user.attributes, **verified}, status=UserStatus.CONFIRMED)
+            await self.post_confirmation(ctx, pool, client, "PostConfirmation_ConfirmSignUp", confirmed)
             await self.users.confirm_sign_up(pool, user, doc.get("attribute"), force_alias=force)
 
     async def resend(self, ctx: RequestContext, client_id: str, req: dict[str, Any]) -> dict[str, Any]:
@@ -95,11 +119,10 @@ class SignUps:
         delivery = auto_verified_delivery(pool, user)
         if delivery is None:
             raise InvalidParameterException("Auto verification not turned on.")
-        return {
-            "CodeDeliveryDetails": await self.codes.send(
-                pool, user, "signup", delivery, ctx=ctx, client_id=client.id
-            )
-        }
+        sent = await self.codes.send(
+            pool, user, "signup", delivery, ctx=ctx, source="CustomMessage_ResendCode", client=client
+        )
+        return {"CodeDeliveryDetails": sent}
 
 
 def check_writable(client: Client, attrs: dict[str, Any], pool: Pool | None = None) -> None:

@@ -1,4 +1,5 @@
-"""USER_SRP_AUTH: the password proven by SRP-6a without being sent (REFERENCE.md 5d).
+"""USER_SRP_AUTH: the password proven by SRP-6a without being sent (as amazon-cognito-identity-js
+computes it).
 
 InitiateAuth (or AdminInitiateAuth) with ``SRP_A`` answers ``PASSWORD_VERIFIER`` with
 ``SALT``, ``SRP_B``, ``SECRET_BLOCK`` and ``USER_ID_FOR_SRP``; RespondToAuthChallenge
@@ -69,8 +70,16 @@ class SrpSignIn:
         return await asyncio.get_running_loop().run_in_executor(self.flows.users.cpu, fn, *args)
 
     async def start(
-        self, ctx: RequestContext, pool: Pool, client: Client, typed: str, srp_a: str
+        self,
+        ctx: RequestContext,
+        pool: Pool,
+        client: Client,
+        typed: str,
+        srp_a: str,
+        *,
+        custom: dict[str, Any] | None = None,
     ) -> Challenge:
+        """PASSWORD_VERIFIER; ``custom`` is the state of a CUSTOM_AUTH sign-in this step is part of."""
         if not typed:
             raise InvalidParameterException("Missing required parameter USERNAME")
         if not srp_a:
@@ -98,12 +107,19 @@ class SrpSignIn:
                 "B": challenge.B_hex,
                 "A": challenge.A_hex,
                 "expires_at": self.flows.clock.now() + minutes * 60,
+                "custom": custom,
             },
             minutes * 60,
         )
+        session = None  # the state travels in SECRET_BLOCK
+        if custom is not None:  # as Cognito, a custom sign-in's every step carries a Session
+            session = await self.flows.sessions.start(
+                {"challenge": "PASSWORD_VERIFIER", "pool_id": pool.id, "client_id": client.id, "sub": None},
+                minutes,
+            )
         return Challenge(
             "PASSWORD_VERIFIER",
-            None,  # the state travels in SECRET_BLOCK
+            session,
             {
                 "SALT": salt,
                 "SRP_B": challenge.B_hex,
@@ -174,5 +190,9 @@ class SrpSignIn:
             )
             return ok
 
+        if state.get("custom") is not None:  # the password step of a CUSTOM_AUTH sign-in
+            # (PreAuthentication ran when the custom sign-in began)
+            user = await self.flows.verify_first_factor(pool, client, state["typed"], user, proof_holds)
+            return await self.flows.custom.after_password(ctx, pool, client, user, state["custom"])
         user = await self.flows.sign_in_first_factor(ctx, pool, client, state["typed"], user, proof_holds)
         return await self.flows.after_first_factor(ctx, pool, client, user, ("pwd",))

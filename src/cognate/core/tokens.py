@@ -4,7 +4,7 @@ Issuance is claims first (``build_claims`` -> ``TokenClaims``), then the pool's
 PreTokenGeneration function (``Triggers.pre_token_generation``, which may add, change
 or suppress claims), then ``sign``; client-credentials tokens (no user) take the same
 path. Claims follow the Cognito developer guide ("Understanding the ID token", "Understanding
-the access token"; REFERENCE.md 5a): the ID token carries ``sub``, ``iss``, ``aud``,
+the access token"; claims as the guide lists them): the ID token carries ``sub``, ``iss``, ``aud``,
 ``token_use=id``, ``auth_time``, ``iat``, ``exp``, ``jti``, ``origin_jti``, ``event_id``,
 ``cognito:username``, ``cognito:groups`` (when the user has groups) and the user's
 attributes the client may read; the access token carries ``client_id``, ``username``,
@@ -118,6 +118,7 @@ class Tokens:
             scopes=list(auth.scopes) if auth.scopes is not None else None,
             amr=auth.amr,
             ctx=ctx,
+            source=auth.token_source,
         )
 
     def _id_claims(self, pool: Pool, client: Client, user: User, groups: list[str]) -> dict[str, Any]:

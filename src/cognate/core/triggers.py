@@ -9,7 +9,7 @@ its triggers have answered, so a failing trigger leaves everything as it was.
 
 Event shapes: developer guide, "Customizing user pool workflows with Lambda triggers"
 and one page per trigger ("Pre sign-up Lambda trigger", ..., "Pre token generation
-Lambda trigger" for versions 1, 2 and 3); REFERENCE.md 5k.
+Lambda trigger" for versions 1, 2 and 3); event shapes as the guide gives them.
 """
 
 from __future__ import annotations
@@ -21,11 +21,17 @@ from typing import Any, Protocol
 from cognate.core.context import RequestContext
 from cognate.core.entities import Client, Pool, User
 from cognate.core.token_overrides import TokenClaims, apply_v1, apply_v2
-from cognate.errors import InvalidLambdaResponseException
+from cognate.errors import (
+    InvalidLambdaResponseException,
+    UnexpectedLambdaException,
+    UserLambdaValidationException,
+)
 
 NOT_APPLICABLE = "CLIENT_ID_NOT_APPLICABLE"
 SDK_VERSION = "aws-sdk-unknown-unknown"
 UNRECOGNIZABLE = "Unrecognizable lambda output"
+# What a failing function raises: a flow that stored something before calling it undoes it.
+LAMBDA_ERRORS = (UserLambdaValidationException, UnexpectedLambdaException, InvalidLambdaResponseException)
 
 
 def function_name(arn: str) -> str:
@@ -36,7 +42,7 @@ def function_name(arn: str) -> str:
 
 def resolve(functions: Mapping[str, str], arn: str) -> str | None:
     """The functions file's handler for ``arn``: by whole ARN, by name (with, then without,
-    its qualifier). CONTRACT.md, "Lambda triggers"."""
+    its qualifier). docs/triggers.md."""
     name = function_name(arn)
     for key in (arn, name, name.split(":", 1)[0]):
         if key in functions:

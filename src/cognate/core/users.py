@@ -28,7 +28,9 @@ from typing import Any
 
 from cognate.core import attributes, ids, list_filter, paging, password_policy, usernames
 from cognate.core.clock import Clock
-from cognate.core.entities import Pool, User, UserStatus
+from cognate.core.context import RequestContext, admin_context
+from cognate.core.custom_messages import CustomMessages
+from cognate.core.entities import Client, Pool, User, UserStatus
 from cognate.core.invitations import deliverable, send_invitation
 from cognate.core.invitations import render as render  # re-exported
 from cognate.core.messages import Messenger
@@ -43,6 +45,7 @@ from cognate.core.sign_in_names import (
 )
 from cognate.core.sign_in_names import indexed_values as indexed_values  # re-exported
 from cognate.core.sign_in_names import username_key as username_key  # re-exported
+from cognate.core.triggers import Message, PreSignUpAnswer, Triggers
 from cognate.crypto import srp
 from cognate.crypto.passwords import Passwords
 from cognate.crypto.sealing import Sealer
@@ -70,7 +73,9 @@ class Users:
         sealer: Sealer,
         messenger: Messenger,
         cpu: Executor | None = None,
+        triggers: Triggers | None = None,
     ) -> None:
+        self.triggers = triggers
         self.store = store
         self.clock = clock
         self.passwords = passwords
@@ -168,12 +173,13 @@ class Users:
 
     # --- AdminCreateUser ----------------------------------------------------------
 
-    async def admin_create(self, pool: Pool, req: dict[str, Any]) -> User:
+    async def admin_create(self, pool: Pool, req: dict[str, Any], ctx: RequestContext | None = None) -> User:
+        ctx = ctx or admin_context()
         username: str = req["Username"]
         attrs = {a["Name"]: a.get("Value", "") for a in req.get("UserAttributes") or []}
         action = req.get("MessageAction")
         if action == "RESEND":
-            return await self._resend_invitation(pool, username, req)
+            return await self._resend_invitation(ctx, pool, username, req)
         username, attrs = self._apply_username_attributes(pool, username, attrs)
         attributes.check_writes(pool.doc["SchemaAttributes"], attrs, creating=True)
         attrs = attributes.canonical(pool.doc["SchemaAttributes"], attrs)
@@ -187,6 +193,10 @@ class Users:
         mediums = req.get("DesiredDeliveryMediums") or ["SMS"]
         if action != "SUPPRESS":
             deliverable(mediums, attrs)
+        validation = {a["Name"]: a.get("Value", "") for a in req.get("ValidationData") or []}
+        attrs, _ = await self.pre_sign_up(
+            ctx, pool, None, "PreSignUp_AdminCreateUser", username, attrs, validation
+        )
         now = self.clock.now()
         sub = self._new_sub(pool, username)
         attrs = {"sub": sub, **attrs}
@@ -203,12 +213,43 @@ class Users:
             password_expires=now + self._temp_validity(pool),
             **creds,
         )
+        custom = await self._invitation_text(ctx, pool, user) if action != "SUPPRESS" else None
         await self._insert(
             pool, user, "User account already exists", force=bool(req.get("ForceAliasCreation"))
         )
         if action != "SUPPRESS":
-            await send_invitation(self.messenger, pool, user, temp, mediums)
+            await send_invitation(self.messenger, pool, user, temp, mediums, custom)
         return user
+
+    async def pre_sign_up(
+        self,
+        ctx: RequestContext,
+        pool: Pool,
+        client: Client | None,
+        source: str,
+        username: str,
+        attrs: dict[str, str],
+        validation: dict[str, str],
+    ) -> tuple[dict[str, str], PreSignUpAnswer]:
+        """The pool's PreSignUp function (SignUp, AdminCreateUser): its answer, and the
+        attributes with the addresses it marked verified (autoVerifyEmail / autoVerifyPhone)."""
+        if self.triggers is None:
+            return dict(attrs), PreSignUpAnswer()
+        answer = await self.triggers.pre_sign_up(ctx, pool, client, source, username, attrs, validation)
+        out = dict(attrs)
+        if answer.auto_verify_email and out.get("email"):
+            out["email_verified"] = "true"
+        if answer.auto_verify_phone and out.get("phone_number"):
+            out["phone_number_verified"] = "true"
+        return out, answer
+
+    async def _invitation_text(self, ctx: RequestContext, pool: Pool, user: User) -> Message | None:
+        """CustomMessage_AdminCreateUser: the function's invitation (before anything is stored)."""
+        if self.triggers is None:
+            return None
+        return await CustomMessages(self.triggers).text(
+            ctx, pool, None, "CustomMessage_AdminCreateUser", user, "{username}"
+        )
 
     def _apply_username_attributes(
         self, pool: Pool, username: str, attrs: dict[str, str]
@@ -304,7 +345,9 @@ class Users:
                 moved, username_key(pool, other.username), index_of(pool, moved), tx=tx
             )
 
-    async def _resend_invitation(self, pool: Pool, username: str, req: dict[str, Any]) -> User:
+    async def _resend_invitation(
+        self, ctx: RequestContext, pool: Pool, username: str, req: dict[str, Any]
+    ) -> User:
         user = await self.get(pool, username)
         if user.status != UserStatus.FORCE_CHANGE_PASSWORD:
             raise UnsupportedUserStateException(
@@ -315,8 +358,9 @@ class Users:
         password_policy.check(policy, temp)
         mediums = req.get("DesiredDeliveryMediums") or ["SMS"]
         deliverable(mediums, user.attributes)
+        custom = await self._invitation_text(ctx, pool, user)
         updated = await self.set_password(pool, user, temp, permanent=False)
-        await send_invitation(self.messenger, pool, updated, temp, mediums)
+        await send_invitation(self.messenger, pool, updated, temp, mediums, custom)
         return updated
 
     # --- seed: confirmed users with a permanent password ----------------------------
@@ -335,6 +379,7 @@ class Users:
         *,
         required: bool = True,
         admin: bool = True,
+        force_alias: bool = False,
     ) -> User:
         """A user with a permanent password in ``status`` (seed: CONFIRMED; SignUp: UNCONFIRMED)."""
         username, attrs = self._apply_username_attributes(pool, username, attrs)
@@ -356,7 +401,7 @@ class Users:
             modified=now,
             **(await self.credentials(pool, username, password)),
         )
-        await self._insert(pool, user, "User already exists")
+        await self._insert(pool, user, "User already exists", force=force_alias)
         return user
 
     # --- attribute updates -------------------------------------------------------

@@ -23,6 +23,7 @@ from cognate.core.entities import Client, Pool
 from cognate.core.outcome import Authenticated
 from cognate.core.service import Core
 from cognate.errors import CognateError
+from cognate.forwarded import request_source
 from cognate.hosted_ui import detour, security
 
 log = logging.getLogger("cognate.hosted_ui")
@@ -69,7 +70,7 @@ class Visit:
         """The RequestContext of the hosted door (source IP, user agent) for the core."""
         return RequestContext(
             Door.HOSTED,
-            source_ip=self.request.client.host if self.request.client else None,
+            source_ip=request_source(self.request),
             user_agent=(self.request.headers.get("user-agent") or "")[:512] or None,
         )
 

@@ -1,8 +1,8 @@
 """What the core needs from storage: typed interfaces, one per thing kept, and the store's errors.
 
-The core depends on these Protocols only (DESIGN.md, "Where the doors join the
-core": ``store: engine + transaction(); repositories by aggregate behind Protocols
-in store/base.py``); ``cognate.store.sql.Store`` (SQLite and PostgreSQL behind
+The core depends on these Protocols only (docs/architecture.md: the store is an engine with
+transactions and repositories by aggregate behind Protocols in store/base.py);
+``cognate.store.sql.Store`` (SQLite and PostgreSQL behind
 SQLAlchemy Core) and its caching subclass implement all of them, and only the
 composition root (``cognate.app``, the commands) names the concrete classes.
 
@@ -17,7 +17,7 @@ alias (``UserIndex.aliases``) belong to one user, enforced by unique indexes; a
 write that would break one raises ``Conflict`` (``AliasConflict`` for an alias).
 Short-lived records (codes, challenge sessions, authorization codes, browser
 sessions) go through the TTL store, whose ``consume`` is one ``DELETE ...
-RETURNING``, so that two nodes never redeem one record (DESIGN.md, convention 4).
+RETURNING``, so that two nodes never redeem one record (docs/architecture.md, "state lives in the store").
 """
 
 from __future__ import annotations

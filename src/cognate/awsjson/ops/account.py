@@ -20,7 +20,7 @@ async def change_password(core: Core, p: Params) -> dict[str, Any]:
 
 @operation("UpdateUserAttributes", auth=Auth.PUBLIC)
 async def update_user_attributes(core: Core, p: Params) -> dict[str, Any]:
-    sent = await core.account.update_attributes(p.str("AccessToken"), p.list("UserAttributes"))
+    sent = await core.account.update_attributes(p.str("AccessToken"), p.list("UserAttributes"), p.ctx)
     return {"CodeDeliveryDetailsList": sent}
 
 
@@ -33,7 +33,9 @@ async def delete_user_attributes(core: Core, p: Params) -> dict[str, Any]:
 @operation("GetUserAttributeVerificationCode", auth=Auth.PUBLIC)
 async def get_user_attribute_verification_code(core: Core, p: Params) -> dict[str, Any]:
     return {
-        "CodeDeliveryDetails": await core.account.attribute_code(p.str("AccessToken"), p.str("AttributeName"))
+        "CodeDeliveryDetails": await core.account.attribute_code(
+            p.str("AccessToken"), p.str("AttributeName"), p.ctx
+        )
     }
 
 
@@ -64,5 +66,5 @@ async def confirm_forgot_password(core: Core, p: Params) -> dict[str, Any]:
 async def admin_reset_user_password(core: Core, p: Params) -> dict[str, Any]:
     pool = await core.pools.get(p.str("UserPoolId"))
     user = await core.users.get(pool, p.str("Username"))
-    await core.account.admin_reset_password(pool, user)
+    await core.account.admin_reset_password(pool, user, p.ctx)
     return {}

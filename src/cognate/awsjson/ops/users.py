@@ -19,7 +19,7 @@ async def _pool_user(core: Core, p: Params) -> tuple[Pool, User]:
 @operation("AdminCreateUser", auth=Auth.IAM)
 async def admin_create_user(core: Core, p: Params) -> dict[str, Any]:
     pool = await core.pools.get(p.str("UserPoolId"))
-    user = await core.users.admin_create(pool, p.body)
+    user = await core.users.admin_create(pool, p.body, p.ctx)
     return {"User": wire.user(user)}
 
 
