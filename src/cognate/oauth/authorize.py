@@ -44,7 +44,7 @@ from cognate.errors import (
     UnauthorizedClientError,
     UnsupportedResponseTypeError,
 )
-from cognate.oauth import pkce, request_context, responses, scopes
+from cognate.oauth import form, pkce, request_context, responses, scopes
 from cognate.oauth.responses import Endpoint
 
 log = logging.getLogger("cognate.oauth")
@@ -309,10 +309,8 @@ class Authorizer:
             for key, value in request.query_params.multi_items():
                 params.setdefault(key, []).append(value)
             if request.method == "POST":
-                form = await request.form(max_files=0, max_fields=100)
-                for key, item in form.multi_items():
-                    if isinstance(item, str):
-                        params.setdefault(key, []).append(item)
+                for key, item in await form.browser_fields(request, max_fields=100):
+                    params.setdefault(key, []).append(item)
             checked = await self.check(params)
         except Refused as refused:
             return responses.redirect(refused.location)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from cognate.errors import InvalidRequestError
+from cognate.errors import InvalidAuthorizationRequest, InvalidRequestError
 
 MAX_BODY = 64 * 1024
 MAX_FIELDS = 64
@@ -42,3 +43,14 @@ async def read(request: Request) -> dict[str, str]:
         if value:  # "Parameters sent without a value MUST be treated as if they were omitted" (3.1)
             fields[name] = value
     return fields
+
+
+async def browser_fields(request: Request, *, max_fields: int) -> list[tuple[str, str]]:
+    """The text fields a browser posted to a front-channel endpoint (/oauth2/authorize,
+    /logout), in any form encoding Starlette reads; a malformed body (say a multipart
+    without its boundary) is the caller's ``InvalidAuthorizationRequest``, never a fault."""
+    try:
+        form = await request.form(max_files=0, max_fields=max_fields)
+    except HTTPException:  # Starlette's answer to a body it cannot parse
+        raise InvalidAuthorizationRequest("The request body is not a valid form.") from None
+    return [(key, item) for key, item in form.multi_items() if isinstance(item, str)]

@@ -19,7 +19,7 @@ from cognate.core import browser_sessions, redirects
 from cognate.core.entities import Client
 from cognate.core.service import Core
 from cognate.errors import CognateError, InvalidAuthorizationRequest, ResourceNotFoundException
-from cognate.oauth import responses
+from cognate.oauth import form, responses
 from cognate.oauth.responses import Endpoint
 
 MAX_PARAM = 4096
@@ -34,8 +34,7 @@ class Logout:
         try:
             pairs = list(request.query_params.multi_items())
             if request.method == "POST":
-                form = await request.form(max_files=0, max_fields=50)
-                pairs += [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+                pairs += await form.browser_fields(request, max_fields=50)
             for key, value in pairs:
                 if key in params or len(value) > MAX_PARAM:
                     raise InvalidAuthorizationRequest(f"The {key} parameter is repeated or too long.")
