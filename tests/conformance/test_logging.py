@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,20 @@ def exercise(srv: Server) -> dict[str, str]:
     }
 
 
+def log_once_written(srv: Any, needle: str, timeout: float = 10.0) -> str:
+    """The server's log once ``needle`` is in it and its last line is whole.
+
+    The request line is written when the response has been sent, so a test that reads the
+    log right after its response can be a moment early.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        log = str(srv.log())
+        if (needle in log and log.endswith("\n")) or time.monotonic() > deadline:
+            return log
+        time.sleep(0.02)
+
+
 def request_lines_of(log: str, parse: Any) -> list[dict[str, Any]]:
     return [
         d for d in (parse(line) for line in log.splitlines()) if d and d.get("logger") == "cognate.request"
@@ -80,7 +95,7 @@ def test_one_text_line_per_request_in_one_format(tmp_path: Path) -> None:
         secrets = exercise(srv)
         bad = raw_post(srv, "NoSuchOperation", {})
         assert bad.status_code == 400
-        log = srv.log()
+        log = log_once_written(srv, bad.headers["x-amzn-requestid"])
     lines = [line for line in log.splitlines() if line.strip()]
     logged = [
         line for line in lines if not line.startswith(("  export", "Generated", "For boto3", "and give"))
@@ -111,7 +126,7 @@ def test_json_lines_for_machines(tmp_path: Path) -> None:
     with running_server("--log-format", "json", data_dir=tmp_path / "d") as srv:
         secrets = exercise(srv)
         response = raw_post(srv, "InitiateAuth", {"ClientId": "nope", "AuthFlow": "USER_PASSWORD_AUTH"})
-        log = srv.log()
+        log = log_once_written(srv, response.headers["x-amzn-requestid"])
     docs = [json.loads(line) for line in log.splitlines() if line.strip()]  # every line is JSON
     assert {"time", "level", "logger", "message"} <= set(docs[0])
     assert any(d["logger"].startswith("uvicorn") for d in docs)

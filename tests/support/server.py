@@ -79,7 +79,7 @@ class Server:
 
 
 def wait_healthy(
-    url: str, proc: subprocess.Popen[bytes], log_path: Path, timeout: float = 30, ca_file: str | None = None
+    url: str, proc: subprocess.Popen[bytes], log_path: Path, timeout: float = 60, ca_file: str | None = None
 ) -> None:
     verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_file) if ca_file else True
     deadline = time.time() + timeout
