@@ -94,10 +94,16 @@ class Lockout:
                 if remaining <= 0:
                     raise NotAuthorizedException(EXCEEDED)
                 await asyncio.wait([turn], timeout=min(POLL_S, remaining))
-                if turn.done():  # our turn; keep the head of the queue until admitted
+                if turn.done():
+                    # Our turn. Out of the queue while we ask the store, so a place freed
+                    # meanwhile wakes the next waiter, not us twice; back at the head if
+                    # another attempt took the place first.
+                    if await self._try(pool_id, user_key):
+                        return
                     turn = loop.create_future()
                     self._waiting.setdefault(key, deque()).appendleft(turn)
-                elif self._waiting[key][0] is not turn:
+                    continue
+                if self._waiting[key][0] is not turn:
                     continue  # only the oldest waiter polls (for finishes in other processes)
                 if await self._try(pool_id, user_key):
                     return
