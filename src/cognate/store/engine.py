@@ -268,17 +268,21 @@ class Database:
             return sqlite_insert(table)
         return pg_insert(table)
 
-    def _prefix(self, col: sa.ColumnElement[str], prefix: str) -> sa.ColumnElement[bool]:
-        """``col`` starts with ``prefix``, case-sensitively, wildcards taken literally.
+    @staticmethod
+    def _prefix(col: Any, prefix: str) -> Any:
+        """``col`` starts with ``prefix``, code point by code point: the range from ``prefix``
+        up to (not including) the first string after every string that starts with it.
 
-        SQLite compares text byte-wise (BINARY), so a range up to ``prefix`` + U+10FFFF is
-        exact and uses the index; its LIKE ignores case. On PostgreSQL that range would
-        follow the database collation (under ICU or en_US, "ABc" sorts between "ab" and
-        "ab" + U+10FFFF), so it gets LIKE, which is case-sensitive there.
+        The compared columns sort by code point on both backends (SQLite's BINARY, and the
+        "C" collation migration 0006 gives them on PostgreSQL; UTF-8's byte order is the
+        code points' order), so the range is exact and read from an index. LIKE would
+        not do: SQLite's ignores case, and under a linguistic collation PostgreSQL's
+        cannot use an index.
         """
-        if self.is_sqlite:
-            return sa.and_(col >= prefix, col < prefix + "\U0010ffff")
-        return col.startswith(prefix, autoescape=True)
+        if not prefix:
+            return sa.true()
+        upper = _successor(prefix)
+        return col >= prefix if upper is None else sa.and_(col >= prefix, col < upper)
 
     # --- migrations -------------------------------------------------------------
 
@@ -312,6 +316,18 @@ class Database:
 
         async with self.write() as conn:
             await conn.run_sync(run)
+
+
+def _successor(prefix: str) -> str | None:
+    """The least string greater than every string that starts with ``prefix`` (None: no such
+    string, the prefix being all U+10FFFF): its last code point below U+10FFFF, plus one."""
+    head = prefix.rstrip("\U0010ffff")
+    if not head:
+        return None
+    nxt = ord(head[-1]) + 1
+    if 0xD800 <= nxt <= 0xDFFF:  # surrogates are not text: the next code point is U+E000
+        nxt = 0xE000
+    return head[:-1] + chr(nxt)
 
 
 def _conn_of(tx: Tx) -> Any:

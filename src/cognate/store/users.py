@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from cognate.core.entities import Group, User, UserStatus
 from cognate.store import schema as t
-from cognate.store.base import AliasConflict, Conflict, Tx, UserIndex
+from cognate.store.base import AliasConflict, Conflict, Tx, UserFilter, UserIndex
 from cognate.store.engine import Database
 
 # The lookups of the sign-in paths, built once (building a statement costs more than
@@ -100,7 +100,7 @@ class UserRows(Database):
         }
 
     @staticmethod
-    async def _index(conn: Any, user: User, index: UserIndex, *, fresh: bool) -> None:
+    async def _index(conn: Any, user: User, username_key: str, index: UserIndex, *, fresh: bool) -> None:
         """Rewrite the attribute index; claim the new aliases and release the dropped ones.
 
         Aliases the user keeps are left as they are (a row moved to it by ``take_alias``
@@ -109,7 +109,8 @@ class UserRows(Database):
         if not fresh:
             await conn.execute(t.user_attrs.delete().where(t.user_attrs.c.sub == user.sub))
         rows = [
-            {"pool_id": user.pool_id, "name": n, "value": v, "sub": user.sub} for n, v in index.attributes
+            {"pool_id": user.pool_id, "name": n, "value": v, "username_key": username_key, "sub": user.sub}
+            for n, v in index.attributes
         ]
         if rows:
             await conn.execute(t.user_attrs.insert(), rows)
@@ -144,7 +145,7 @@ class UserRows(Database):
                 await conn.execute(t.users.insert().values(**self._user_values(user, username_key)))
             except IntegrityError as exc:
                 raise Conflict(user.username) from exc
-            await self._index(conn, user, index, fresh=True)
+            await self._index(conn, user, username_key, index, fresh=True)
 
     async def update_user(
         self, user: User, username_key: str, index: UserIndex | None = None, *, tx: Tx | None = None
@@ -158,7 +159,7 @@ class UserRows(Database):
             except IntegrityError as exc:
                 raise Conflict(user.username) from exc
             if index is not None:
-                await self._index(conn, user, index, fresh=False)
+                await self._index(conn, user, username_key, index, fresh=False)
 
     async def get_user(self, pool_id: str, username_key: str, *, tx: Tx | None = None) -> User | None:
         async with self.read(tx) as conn:
@@ -203,40 +204,49 @@ class UserRows(Database):
             await conn.execute(t.users.delete().where(t.users.c.sub == sub))
 
     async def list_users(
-        self,
-        pool_id: str,
-        limit: int,
-        after: str | None,
-        attr: tuple[str, str, str] | None = None,
-        column: tuple[str, str, str] | None = None,
+        self, pool_id: str, limit: int, after: tuple[str, ...] | None = None, flt: UserFilter | None = None
     ) -> list[User]:
-        """Users in username order after ``after``.
+        """Users in the order ``flt`` lists them (store/base.py), after the position ``after``.
 
-        ``attr`` = (name, op, value) filters through the attribute index; ``column``
-        filters on a users column (username, status) -- both indexed or pool-bounded.
-        ``op`` is ``=`` or ``^=`` (prefix), as Cognito's ListUsers Filter allows.
+        Each filter reads its own index in list order and stops after ``limit`` entries:
+        an attribute the ``user_attrs`` primary key (pool, name, value, username key),
+        ``status`` and ``enabled`` an index of ``users`` ending in the username key, and
+        ``username_key`` the pool's username index. So a page costs the same in a pool
+        of a thousand users as in one of a million.
         """
-        q = t.users.select().where(t.users.c.pool_id == pool_id)
-        if attr is not None:
-            name, op, value = attr
-            cond = [t.user_attrs.c.pool_id == pool_id, t.user_attrs.c.name == name]
-            if op == "=":
-                cond.append(t.user_attrs.c.value == value)
+        u = t.users.c
+        q = t.users.select()
+        if flt is None or flt.on in ("username_key", "enabled", "status"):
+            q = q.where(u.pool_id == pool_id)
+            if flt is not None:
+                q = q.where(self._matches(u[flt.on], flt))
+            order: tuple[Any, ...] = (u.status, u.username_key) if flt and flt.by_value else (u.username_key,)
+        else:
+            a = t.user_attrs.c
+            q = q.select_from(t.user_attrs.join(t.users, u.sub == a.sub)).where(
+                a.pool_id == pool_id, a.name == flt.on, self._matches(a.value, flt), u.pool_id == pool_id
+            )
+            order = (a.value, a.username_key)
+        if after is not None:
+            if len(after) != len(order):
+                raise ValueError(f"a position of {len(order)} values is expected, not {after!r}")
+            if len(order) == 1 or (flt is not None and flt.op == "="):
+                # one value: its users in username order (a row-value comparison here would
+                # make SQLite's planner read the value's users from the start)
+                q = q.where(order[-1] > after[-1])
             else:
-                cond.append(self._prefix(t.user_attrs.c.value, value))
-            q = q.where(t.users.c.sub.in_(sa.select(t.user_attrs.c.sub).where(*cond)))
-        if column is not None:
-            name, op, value = column
-            col = t.users.c[name]
-            if op == "=":
-                q = q.where(col == value)
-            else:
-                q = q.where(self._prefix(col, value))
-        if after:
-            q = q.where(t.users.c.username_key > after)
-        q = q.order_by(t.users.c.username_key).limit(limit)
+                q = q.where(sa.tuple_(*order) > sa.tuple_(*after))
+        q = q.order_by(*order).limit(limit)
         async with self.read() as conn:
             return [self._user(r) for r in await conn.execute(q)]
+
+    @classmethod
+    def _matches(cls, col: Any, flt: UserFilter) -> Any:
+        if flt.op == "=":
+            return col == flt.value
+        if flt.op != "^=" or not isinstance(flt.value, str):
+            raise ValueError(f"not a filter the store runs: {flt!r}")
+        return cls._prefix(col, flt.value)
 
     # --- groups -----------------------------------------------------------------
 
