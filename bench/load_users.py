@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,16 @@ def username(i: int) -> str:
 
 
 GIVEN_NAMES = 100  # given_name is one of this many values: an "=" filter with many matches
+
+
+def sub_of(pool_id: str, i: int) -> str:
+    """User i's sub: a UUID4 the bench can compute again (for ``sub`` filters)."""
+    return str(uuid.UUID(bytes=hashlib.sha256(f"{pool_id}/{i}".encode()).digest()[:16], version=4))
+
+
+def srp_indexes(n_users: int, k: int) -> list[int]:
+    """The K users (spread over the pool) that get an SRP verifier of their own."""
+    return sorted({j * n_users // k for j in range(k)}) if k else []
 
 
 def attributes(i: int, sub: str) -> dict[str, str]:
@@ -58,13 +70,13 @@ async def load(
     database_url: str | None = None,
     srp_users: int = 0,
 ) -> dict[str, Any]:
-    """``srp_users``: the first K users get an SRP verifier of their own (one is bound to a
-    username), so that K users sign in by SRP; the others share user 0's."""
+    """``srp_users``: K users spread over the pool (``srp_indexes``) get an SRP verifier of
+    their own (one is bound to a username), so that they sign in by SRP; the others share
+    user 0's."""
     if os.environ.get("COGNATE_TEST_PASSWORD_HASH_COST"):
         raise SystemExit("COGNATE_TEST_PASSWORD_HASH_COST must not be set for the benchmark")
     from cognate import bootstrap, config
     from cognate.app import core_config
-    from cognate.core import ids
     from cognate.core.entities import User, UserStatus
     from cognate.core.service import Core
     from cognate.core.users import indexed_values, username_key
@@ -83,10 +95,10 @@ async def load(
         t0 = time.perf_counter()
         # One argon2id hash (default cost) and one sealed SRP verifier, with the real master key.
         creds = await core.users.credentials(pool, username(0), password)
-        own_srp = [
-            (await core.users.credentials(pool, username(i), password))["srp_secret"]
-            for i in range(1, min(srp_users, n_users))
-        ]
+        own_srp = {
+            i: (await core.users.credentials(pool, username(i), password))["srp_secret"]
+            for i in srp_indexes(n_users, srp_users)
+        }
         t_creds = time.perf_counter() - t0
 
         t1 = time.perf_counter()
@@ -95,7 +107,7 @@ async def load(
         while done < n_users:
             users, attrs = [], []
             for i in range(done, min(n_users, done + batch)):
-                sub = ids.sub()
+                sub = sub_of(pool.id, i)
                 user = User(
                     sub=sub,
                     pool_id=pool.id,
@@ -106,7 +118,7 @@ async def load(
                     created=now,
                     modified=now,
                     password_hash=creds["password_hash"],
-                    srp_secret=own_srp[i - 1] if 0 < i <= len(own_srp) else creds["srp_secret"],
+                    srp_secret=own_srp.get(i, creds["srp_secret"]),
                 )
                 key = username_key(pool, user.username)
                 users.append(Store._user_values(user, key))
@@ -127,6 +139,7 @@ async def load(
         "client_id": client.id,
         "users": count,
         "password": password,
+        "srp_usernames": [username(i) for i in srp_indexes(n_users, srp_users)],
         "hash_and_verifier_s": round(t_creds, 3),
         "insert_s": round(t_insert, 3),
     }
