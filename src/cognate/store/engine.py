@@ -268,22 +268,6 @@ class Database:
             return sqlite_insert(table)
         return pg_insert(table)
 
-    @staticmethod
-    def _prefix(col: Any, prefix: str) -> Any:
-        """``col`` starts with ``prefix``, code point by code point: the range from ``prefix``
-        up to (not including) the first string after every string that starts with it.
-
-        The compared columns sort by code point on both backends (SQLite's BINARY, and the
-        "C" collation migration 0006 gives them on PostgreSQL; UTF-8's byte order is the
-        code points' order), so the range is exact and read from an index. LIKE would
-        not do: SQLite's ignores case, and under a linguistic collation PostgreSQL's
-        cannot use an index.
-        """
-        if not prefix:
-            return sa.true()
-        upper = _successor(prefix)
-        return col >= prefix if upper is None else sa.and_(col >= prefix, col < upper)
-
     # --- migrations -------------------------------------------------------------
 
     async def schema_version(self) -> str | None:
@@ -318,16 +302,26 @@ class Database:
             await conn.run_sync(run)
 
 
-def _successor(prefix: str) -> str | None:
-    """The least string greater than every string that starts with ``prefix`` (None: no such
-    string, the prefix being all U+10FFFF): its last code point below U+10FFFF, plus one."""
+def prefix_range(prefix: str) -> tuple[str | None, str | None]:
+    """The strings that start with ``prefix``, as a range [low, high) of code-point order.
+
+    ``high`` is the least string after every string that starts with ``prefix``: its last
+    code point below U+10FFFF, plus one (None when there is none, or no bound at all for
+    the empty prefix). The compared columns sort by code point on both backends (SQLite's
+    BINARY, and the "C" collation migration 0006 gives them on PostgreSQL; UTF-8's byte
+    order is the code points' order), so the range is exact and read from an index. LIKE
+    would not do: SQLite's ignores case, and under a linguistic collation PostgreSQL's
+    cannot use an index.
+    """
+    if not prefix:
+        return None, None
     head = prefix.rstrip("\U0010ffff")
     if not head:
-        return None
+        return prefix, None
     nxt = ord(head[-1]) + 1
     if 0xD800 <= nxt <= 0xDFFF:  # surrogates are not text: the next code point is U+E000
         nxt = 0xE000
-    return head[:-1] + chr(nxt)
+    return prefix, head[:-1] + chr(nxt)
 
 
 def _conn_of(tx: Tx) -> Any:

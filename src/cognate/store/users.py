@@ -9,6 +9,7 @@ requests on two workers or nodes can never give one alias to two users.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from cognate.core.entities import Group, User, UserStatus
 from cognate.store import schema as t
 from cognate.store.base import AliasConflict, Conflict, Tx, UserFilter, UserIndex
-from cognate.store.engine import Database
+from cognate.store.engine import Database, prefix_range
 
 # The lookups of the sign-in paths, built once (building a statement costs more than
 # running it on SQLite).
@@ -52,6 +53,41 @@ _GROUPS_OF_USER = (
     )
     .where(t.user_groups.c.sub == sa.bindparam("b_sub"), t.groups.c.pool_id == sa.bindparam("b_pool_id"))
 )
+
+
+@functools.lru_cache(maxsize=128)
+def _listing(shape: str | None, op: str | None, lo: bool, hi: bool, resume: int) -> Any:
+    """The statement of one kind of ListUsers page, built once (see ``UserRows.list_users``).
+
+    ``shape``: None (no filter), a users column, or "attr" (the attribute index); ``lo``,
+    ``hi``: which bounds a prefix has; ``resume``: 0 from the start, 1 after a username
+    key, 2 after a (value, username key) pair. Values are bound when it runs.
+    """
+    u = t.users.c
+    q = t.users.select()
+    col: Any
+    order: tuple[Any, ...]
+    if shape == "attr":
+        a = t.user_attrs.c
+        q = q.select_from(t.user_attrs.join(t.users, u.sub == a.sub)).where(
+            a.pool_id == sa.bindparam("b_pool_id"), a.name == sa.bindparam("b_name"), u.pool_id == a.pool_id
+        )
+        col, order = a.value, (a.value, a.username_key)
+    else:
+        q = q.where(u.pool_id == sa.bindparam("b_pool_id"))
+        col = u[shape] if shape else None
+        order = (u.status, u.username_key) if shape == "status" else (u.username_key,)
+    if col is not None and op == "=":
+        q = q.where(col == sa.bindparam("b_value"))
+    if col is not None and lo:
+        q = q.where(col >= sa.bindparam("b_lo"))
+    if col is not None and hi:
+        q = q.where(col < sa.bindparam("b_hi"))
+    if resume == 1:
+        q = q.where(order[-1] > sa.bindparam("b_after_key"))
+    elif resume == 2:
+        q = q.where(sa.tuple_(*order) > sa.tuple_(sa.bindparam("b_after_value"), sa.bindparam("b_after_key")))
+    return q.order_by(*order).limit(sa.bindparam("b_limit"))
 
 
 class UserRows(Database):
@@ -214,39 +250,31 @@ class UserRows(Database):
         ``username_key`` the pool's username index. So a page costs the same in a pool
         of a thousand users as in one of a million.
         """
-        u = t.users.c
-        q = t.users.select()
-        if flt is None or flt.on in ("username_key", "enabled", "status"):
-            q = q.where(u.pool_id == pool_id)
-            if flt is not None:
-                q = q.where(self._matches(u[flt.on], flt))
-            order: tuple[Any, ...] = (u.status, u.username_key) if flt and flt.by_value else (u.username_key,)
-        else:
-            a = t.user_attrs.c
-            q = q.select_from(t.user_attrs.join(t.users, u.sub == a.sub)).where(
-                a.pool_id == pool_id, a.name == flt.on, self._matches(a.value, flt), u.pool_id == pool_id
-            )
-            order = (a.value, a.username_key)
-        if after is not None:
-            if len(after) != len(order):
-                raise ValueError(f"a position of {len(order)} values is expected, not {after!r}")
-            if len(order) == 1 or (flt is not None and flt.op == "="):
-                # one value: its users in username order (a row-value comparison here would
-                # make SQLite's planner read the value's users from the start)
-                q = q.where(order[-1] > after[-1])
+        params: dict[str, Any] = {"b_pool_id": pool_id, "b_limit": limit}
+        shape: str | None = None
+        lo = hi = False
+        if flt is not None:
+            shape = flt.on if flt.on in ("username_key", "enabled", "status") else "attr"
+            params["b_name"] = flt.on
+            if flt.op == "=":
+                params["b_value"] = flt.value
+            elif flt.op == "^=" and isinstance(flt.value, str):
+                bounds = prefix_range(flt.value)
+                lo, hi = bounds[0] is not None, bounds[1] is not None
+                params.update(b_lo=bounds[0], b_hi=bounds[1])
             else:
-                q = q.where(sa.tuple_(*order) > sa.tuple_(*after))
-        q = q.order_by(*order).limit(limit)
+                raise ValueError(f"not a filter the store runs: {flt!r}")
+        width = 2 if flt is not None and flt.by_value else 1
+        if after is not None:
+            if len(after) != width:
+                raise ValueError(f"a position of {width} values is expected, not {after!r}")
+            params.update(b_after_value=after[0], b_after_key=after[-1])
+        # one value (=): its users in username order; a row-value comparison there would
+        # make SQLite's planner read the value's users from the start
+        resume = 0 if after is None else 1 if width == 1 or (flt is not None and flt.op == "=") else 2
+        q = _listing(shape, flt.op if flt else None, lo, hi, resume)
         async with self.read() as conn:
-            return [self._user(r) for r in await conn.execute(q)]
-
-    @classmethod
-    def _matches(cls, col: Any, flt: UserFilter) -> Any:
-        if flt.op == "=":
-            return col == flt.value
-        if flt.op != "^=" or not isinstance(flt.value, str):
-            raise ValueError(f"not a filter the store runs: {flt!r}")
-        return cls._prefix(col, flt.value)
+            return [self._user(r) for r in await conn.execute(q, params)]
 
     # --- groups -----------------------------------------------------------------
 
