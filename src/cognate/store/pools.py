@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from cognate.core.entities import Client, Domain, Pool, ResourceServer
@@ -33,6 +34,11 @@ POOL_TABLES = (
 )
 
 
+# Read by every administrative request: built once (building a statement costs more than
+# running it on SQLite).
+_POOL_BY_ID = t.pools.select().where(t.pools.c.id == sa.bindparam("b_id"))
+
+
 class PoolRows(Database):
     # --- pools ------------------------------------------------------------------
 
@@ -53,7 +59,7 @@ class PoolRows(Database):
 
     async def get_pool(self, pool_id: str) -> Pool | None:
         async with self.read() as conn:
-            row = (await conn.execute(t.pools.select().where(t.pools.c.id == pool_id))).first()
+            row = (await conn.execute(_POOL_BY_ID, {"b_id": pool_id})).first()
         return self._pool(row) if row else None
 
     async def update_pool(self, pool: Pool) -> None:
