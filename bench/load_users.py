@@ -127,6 +127,8 @@ async def load(
                     for k, v in indexed_values(user)
                 ]
             async with store.write() as conn:
+                if store.is_sqlite:  # random inserts into the sub indexes: keep their pages in memory
+                    await conn.exec_driver_sql("PRAGMA cache_size=-262144")
                 await conn.execute(t.users.insert(), users)
                 await conn.execute(t.user_attrs.insert(), attrs)
             done += len(users)
