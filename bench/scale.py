@@ -269,16 +269,27 @@ def with_database(url: str, name: str) -> str:
     return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
-def start_pool(
-    database: str, size: int, work: Path, cores: list[int], args: argparse.Namespace, pg_url: str | None
-) -> Pool:
-    data = work / f"{database}-{size}"
+def loaded_pool(data: Path, size: int, pg_url: str | None = None) -> dict[str, Any]:
+    """Bulk-load a pool into ``data`` (and ``pg_url``), or reuse the one an earlier run loaded there."""
+    done = data / "bench-load.json"
+    if done.exists():
+        log(f"{size} users already loaded in {data}")
+        return dict(json.loads(done.read_text()))
     t0 = time.perf_counter()
     loaded = asyncio.run(load(data, size, database_url=pg_url, srp_users=SRP_USERS))
     seconds = time.perf_counter() - t0
     loaded["load_s"] = round(seconds, 1)
     loaded["users_per_s"] = round(size / seconds, 1)
-    log(f"{database}: {size} users loaded in {seconds:.1f}s")
+    done.write_text(json.dumps(loaded))
+    log(f"{size} users loaded in {data} in {seconds:.1f}s")
+    return loaded
+
+
+def start_pool(
+    database: str, size: int, work: Path, cores: list[int], args: argparse.Namespace, pg_url: str | None
+) -> Pool:
+    data = work / f"{database}-{size}"
+    loaded = loaded_pool(data, size, pg_url)
     env = {"COGNATE_DATABASE_URL": pg_url} if pg_url else None
     server = servers.start_cognate(
         data, cores, 1, work / f"{database}-{size}.log", args.server_log_level, env
@@ -412,8 +423,8 @@ def run_workers(work: Path, args: argparse.Namespace, emit: Callable[[dict[str, 
         emit({"figure": "workers", "unmeasured": "one core"})
         return
     size = min(args.sizes)
-    data = work / "workers"
-    loaded = asyncio.run(load(data, size))
+    data = work / f"sqlite-{size}"
+    loaded = loaded_pool(data, size)
     pool_ids = (loaded["pool_id"], loaded["client_id"])
     one = servers.start_cognate(data, [cores[-1]], 1, work / "workers-1.log", args.server_log_level)
     two = servers.start_cognate(data, cores[-2:], 2, work / "workers-2.log", args.server_log_level)
@@ -484,6 +495,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--server-log-level", help="cognate serve --log-level (default: the server's)")
     p.add_argument("--json-out", type=Path, help="also write the JSON lines to this file")
     p.add_argument("--keep", action="store_true", help="keep the temporary data dirs (and databases)")
+    p.add_argument(
+        "--work",
+        type=Path,
+        help="keep the loaded pools in this folder (and PostgreSQL databases cognate_scale_N) and reuse them",
+    )
     args = p.parse_args(argv)
     args.sizes = sorted(int(s) for s in args.sizes.split(","))
     args.workloads = [w.strip() for w in args.only.split(",") if w.strip()]
@@ -499,7 +515,9 @@ def main(argv: list[str] | None = None) -> int:
     cores = sorted(os.sched_getaffinity(0))
     server_cores = [1] if 1 in cores and len(cores) > 1 else [cores[-1]]
     client_cores = [c for c in cores if c not in server_cores] or cores
-    work = Path(tempfile.mkdtemp(prefix="cognate-scale-"))
+    work = args.work or Path(tempfile.mkdtemp(prefix="cognate-scale-"))
+    work.mkdir(parents=True, exist_ok=True)
+    keep = args.keep or args.work is not None
     out_file = args.json_out.open("w") if args.json_out else None
 
     def emit(line: dict[str, Any]) -> None:
@@ -520,8 +538,12 @@ def main(argv: list[str] | None = None) -> int:
                 for db in databases:
                     url = None
                     if db == "postgresql":
-                        name = f"cognate_scale_{uuid.uuid4().hex[:10]}"
-                        asyncio.run(_pg(args.postgres, f'CREATE DATABASE "{name}"'))
+                        name = (
+                            f"cognate_scale_{size}" if args.work else f"cognate_scale_{uuid.uuid4().hex[:10]}"
+                        )
+                        if not (work / f"{db}-{size}" / "bench-load.json").exists():
+                            asyncio.run(_pg(args.postgres, f'DROP DATABASE IF EXISTS "{name}"'))
+                            asyncio.run(_pg(args.postgres, f'CREATE DATABASE "{name}"'))
                         pg_dbs.append(name)
                         url = with_database(args.postgres, name)
                     pool = start_pool(db, size, work, server_cores, args, url)
@@ -557,7 +579,7 @@ def main(argv: list[str] | None = None) -> int:
             pool.server.stop()
         if out_file:
             out_file.close()
-        if args.keep:
+        if keep:
             log(f"kept {work} (and PostgreSQL databases {pg_dbs})")
         else:
             shutil.rmtree(work, ignore_errors=True)
