@@ -69,17 +69,23 @@ class State:
 
 
 class Front:
-    """``/`` goes straight to the AWS JSON door and a pool's JWKS to its prepared bytes
-    (plain ASGI, the hot paths); the rest to Starlette."""
+    """``/`` goes straight to the AWS JSON door, ``POST /oauth2/token`` to the token
+    endpoint and a pool's JWKS to its prepared bytes (plain ASGI, the hot paths); the rest
+    to Starlette."""
 
-    def __init__(self, door: AwsJsonDoor, app: Starlette, well_known: WellKnown) -> None:
+    def __init__(
+        self, door: AwsJsonDoor, app: Starlette, well_known: WellKnown, token: TokenEndpoint
+    ) -> None:
         self.door = door
         self.app = app
         self.well_known = well_known
+        self.token = token
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"] == "/":
             await self.door(scope, receive, send)
+        elif scope["type"] == "http" and scope["path"] == "/oauth2/token" and scope["method"] == "POST":
+            await self.token(scope, receive, send)
         elif scope["type"] == "http" and is_jwks_request(scope):
             await self.well_known.jwks_asgi(scope, receive, send)
         else:
@@ -139,14 +145,14 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
 
     well_known = WellKnown(get_core)
     authorizer = Authorizer(get_core)
-    token = TokenEndpoint(get_core)
+    token = TokenEndpoint(get_core, settings.trusted_networks())
     userinfo = UserInfo(get_core)
     logout = Logout(get_core)
     routes: list[Any] = [
         # OAuth 2.0 / OIDC (issue 8): no CORS on authorize and logout (RFC 9700 2.6).
         Route("/oauth2/authorize", authorizer.endpoint, methods=["GET", "POST"]),
         Route("/authorize", authorizer.endpoint, methods=["GET", "POST"]),
-        Route("/oauth2/token", token.endpoint, methods=["POST"]),
+        Route("/oauth2/token", token, methods=["POST"]),
         Route("/oauth2/userInfo", userinfo.endpoint, methods=["GET", "POST"]),
         Route("/oauth2/revoke", Revocation(get_core).endpoint, methods=["POST"]),
         Route("/oauth2/introspect", Introspection(get_core).endpoint, methods=["POST"]),
@@ -165,7 +171,7 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
     ]
     web = Starlette(routes=routes, lifespan=lifespan)
     web.state.trusted_proxies = settings.trusted_networks()  # the OAuth door and the pages read it
-    front: Any = Front(door, web, well_known)
+    front: Any = Front(door, web, well_known, token)
     if metrics is not None:
         metrics.routes = tuple((route.path_regex, route.path) for route in routes if isinstance(route, Route))
         front = MetricsMiddleware(front, metrics)

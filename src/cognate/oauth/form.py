@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.types import Receive
 
 from cognate.errors import InvalidAuthorizationRequest, InvalidRequestError
 
@@ -20,22 +21,44 @@ MAX_FIELDS = 64
 
 async def read(request: Request) -> dict[str, str]:
     """The form's fields; ``invalid_request`` for another content type, a repeat, or excess."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != "application/x-www-form-urlencoded":
-        raise InvalidRequestError("The body must be application/x-www-form-urlencoded.")
+    content_type = request.headers.get("content-type", "")
     body = b""
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_BODY:
             raise InvalidRequestError("The request body is too large.")
+    return parse(content_type, body)
+
+
+async def receive_body(receive: Receive) -> bytes | None:
+    """A plain ASGI request's whole body, bounded by ``MAX_BODY``; None if the client left."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise InvalidRequestError("The request body is too large.")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def parse(content_type: str, body: bytes) -> dict[str, str]:
+    """The fields of a form body sent with ``content_type`` (see ``read``)."""
+    if content_type.split(";")[0].strip().lower() != "application/x-www-form-urlencoded":
+        raise InvalidRequestError("The body must be application/x-www-form-urlencoded.")
     try:
         pairs = parse_qsl(
             body.decode("utf-8"), keep_blank_values=True, strict_parsing=False, max_num_fields=MAX_FIELDS
         )
     except (UnicodeDecodeError, ValueError):
         raise InvalidRequestError("The request body is not a valid form.") from None
-    seen: set[str] = set()
     fields: dict[str, str] = {}
+    seen: set[str] = set()
     for name, value in pairs:
         if name in seen:
             raise InvalidRequestError(f"The {name} parameter is repeated.")
