@@ -40,7 +40,7 @@ def source_address(peer: str | None, forwarded_for: str | None, trusted: Sequenc
     """The request's source address (see the module's docstring)."""
     if not peer:
         return None
-    if not trusted or not forwarded_for:
+    if not trusted or not forwarded_for:  # the usual case, decided without parsing anything
         return peer
     current = _parse(peer)
     if current is None:

@@ -13,7 +13,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-import botocore.session
+import botocore.loaders
 import regex
 from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
 
@@ -22,7 +22,10 @@ from cognate.errors import InvalidParameterException
 
 @lru_cache(maxsize=1)
 def service_model() -> ServiceModel:
-    return botocore.session.get_session().get_service_model("cognito-idp")
+    # The model read as botocore's session would read it, without importing the session
+    # (its client machinery is a tenth of a start-up).
+    loader = botocore.loaders.create_loader()
+    return ServiceModel(loader.load_service_model("cognito-idp", "service-2"), service_name="cognito-idp")
 
 
 @lru_cache(maxsize=512)
