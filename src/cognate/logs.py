@@ -14,6 +14,7 @@ codes, tokens and secrets travel only there.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import logging
 import os
@@ -127,12 +128,45 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(doc, default=str).decode()
 
 
+class RoundFlushingHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler that, in the event loop, flushes once the loop's current round is done.
+
+    Each line is written whole at once; the stream is flushed (one system call for all the
+    lines written meanwhile) by a callback the loop runs after the callbacks already due,
+    instead of once per line. Outside a running loop (start-up, other threads) every line
+    is flushed at once, as ``logging.StreamHandler`` does; ``logging.shutdown`` flushes
+    what is left at exit.
+    """
+
+    def __init__(self, stream: Any = None) -> None:
+        super().__init__(stream)
+        self._pending: set[asyncio.AbstractEventLoop] = set()  # loops with a flush to come
+
+    def flush(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            super().flush()
+            return
+        if loop not in self._pending:
+            self._pending.add(loop)
+            loop.call_soon(self._flush_now, loop)
+
+    def _flush_now(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._pending.discard(loop)
+        super().flush()
+
+
 def config(fmt: str = "text", level: str = "info") -> dict[str, Any]:
     """A ``logging.config.dictConfig`` document for Cognate and uvicorn (also uvicorn's ``log_config``)."""
     if fmt not in FORMATS:
         raise ValueError(f"log format must be one of {', '.join(FORMATS)}")
     formatter = "cognate.logs.JsonFormatter" if fmt == "json" else "cognate.logs.TextFormatter"
-    handler = {"class": "logging.StreamHandler", "formatter": "cognate", "stream": "ext://sys.stderr"}
+    handler = {
+        "class": "cognate.logs.RoundFlushingHandler",
+        "formatter": "cognate",
+        "stream": "ext://sys.stderr",
+    }
     lvl = level.upper()
     return {
         "version": 1,
