@@ -18,6 +18,7 @@ The repositories (pools.py, users.py, tokens.py, ttl.py, attempts.py) extend
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import sqlite3
@@ -29,6 +30,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -90,6 +92,8 @@ def _sqlite_engine(url: str, begin: str, busy_ms: int) -> sa.Engine:
         pool_size=4,
         max_overflow=-1,
         connect_args={"check_same_thread": False},
+        json_serializer=_json_text,
+        json_deserializer=_json_value,
     )
 
     @sa.event.listens_for(engine, "connect")
@@ -109,6 +113,23 @@ def _sqlite_engine(url: str, begin: str, busy_ms: int) -> sa.Engine:
             _driver_do(conn, begin)
 
     return engine
+
+
+def _json_text(value: Any) -> str:
+    """JSON columns written by orjson (several times faster than ``json``); what it
+    refuses (integers beyond 64 bits, non-string keys) as ``json`` writes it."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
+def _json_value(text: str | bytes) -> Any:
+    """JSON columns read by orjson; what it refuses (``NaN``, integers beyond 64 bits) by ``json``."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def _driver_do(conn: sa.Connection, sql: str) -> None:
