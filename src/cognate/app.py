@@ -11,7 +11,7 @@ import contextlib
 import hmac
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -26,7 +26,6 @@ from cognate.core.service import Core, CoreConfig
 from cognate.hosted_ui.pages import HostedUI
 from cognate.lambdas.invoker import LambdaInvoker
 from cognate.logs import RequestLog
-from cognate.metrics import Metrics, MetricsMiddleware
 from cognate.oauth.authorize import Authorizer
 from cognate.oauth.discovery import WellKnown, is_jwks_request
 from cognate.oauth.introspection import Introspection
@@ -36,6 +35,9 @@ from cognate.oauth.revocation import Revocation
 from cognate.oauth.token_endpoint import TokenEndpoint
 from cognate.oauth.userinfo import UserInfo
 from cognate.store.cached import CachingStore
+
+if TYPE_CHECKING:
+    from cognate.metrics import Metrics
 
 log = logging.getLogger("cognate")
 
@@ -109,7 +111,11 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
         return None
 
     # /metrics exists only when the operator gave it a token (--metrics-token).
-    metrics = Metrics(settings.metrics_token, operations, ()) if settings.metrics_token else None
+    metrics: Metrics | None = None
+    if settings.metrics_token:  # prometheus-client is imported only then
+        from cognate.metrics import Metrics
+
+        metrics = Metrics(settings.metrics_token, operations, ())
     door = AwsJsonDoor(get_core, lookup_secret, settings.trusted_networks())
 
     async def purge_loop(core: Core) -> None:
@@ -174,6 +180,8 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
     front: Any = Front(door, web, well_known, token)
     if metrics is not None:
         metrics.routes = tuple((route.path_regex, route.path) for route in routes if isinstance(route, Route))
+        from cognate.metrics import MetricsMiddleware
+
         front = MetricsMiddleware(front, metrics)
     return RequestLog(front)
 

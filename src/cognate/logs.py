@@ -14,10 +14,10 @@ codes, tokens and secrets travel only there.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import logging
 import os
-import re
 import secrets
 import threading
 import time
@@ -68,15 +68,18 @@ def new_request_id() -> str:
 
 
 _SECOND: list[Any] = [None, ""]  # the last second formatted, and its text (one per second, not per line)
-_NEEDS_QUOTES = re.compile(r'[ "=]')
 
 
-def _time(record: logging.LogRecord) -> str:
-    second = int(record.created)
+def _stamp(created: float, msecs: float) -> str:
+    second = int(created)
     if _SECOND[0] != second:
         stamp = datetime.datetime.fromtimestamp(second, datetime.UTC)
         _SECOND[:] = [second, stamp.strftime("%Y-%m-%dT%H:%M:%S.")]
-    return f"{_SECOND[1]}{int(record.msecs):03d}Z"
+    return f"{_SECOND[1]}{int(msecs):03d}Z"
+
+
+def _time(record: logging.LogRecord) -> str:
+    return _stamp(record.created, record.msecs)
 
 
 def _fields(record: logging.LogRecord) -> dict[str, Any]:
@@ -86,7 +89,7 @@ def _fields(record: logging.LogRecord) -> dict[str, Any]:
 
 def _text_value(value: Any) -> str:
     text = str(value)
-    if not text or _NEEDS_QUOTES.search(text):
+    if not text or " " in text or '"' in text or "=" in text:  # (three scans beat one regex search)
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return text
 
@@ -95,8 +98,16 @@ class TextFormatter(logging.Formatter):
     """``2026-01-02T03:04:05.678Z INFO cognate.request: POST InitiateAuth status=200 ...``."""
 
     def format(self, record: logging.LogRecord) -> str:
-        line = f"{_time(record)} {record.levelname} {record.name}: {record.getMessage()}"
         extra = getattr(record, "fields", None)
+        line = self.line(_time(record), record.levelname, record.name, record.getMessage(), extra)
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line.replace("\r", " ")
+
+    @staticmethod
+    def line(stamp: str, level: str, logger: str, message: str, extra: Any) -> str:
+        """The line without an exception's traceback (which ``format`` adds)."""
+        line = f"{stamp} {level} {logger}: {message}"
         if isinstance(extra, dict) and extra:
             parts = [line]
             for k, v in extra.items():
@@ -106,25 +117,79 @@ class TextFormatter(logging.Formatter):
                 # numbers never need quotes (the common fields: status, duration_ms)
                 parts.append(f"{k}={v}" if kind is int or kind is float else f"{k}={_text_value(v)}")
             line = " ".join(parts)
-        if record.exc_info:
-            line += "\n" + self.formatException(record.exc_info)
-        return line.replace("\r", " ")
+        return line
 
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per line."""
 
     def format(self, record: logging.LogRecord) -> str:
-        doc: dict[str, Any] = {
-            "time": _time(record),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        doc.update((k, v) for k, v in _fields(record).items() if v is not None)
+        doc = self.document(
+            _time(record), record.levelname, record.name, record.getMessage(), _fields(record)
+        )
         if record.exc_info:
             doc["exception"] = self.formatException(record.exc_info)
         return orjson.dumps(doc, default=str).decode()
+
+    @staticmethod
+    def document(stamp: str, level: str, logger: str, message: str, extra: dict[str, Any]) -> dict[str, Any]:
+        doc: dict[str, Any] = {"time": stamp, "level": level, "logger": logger, "message": message}
+        doc.update((k, v) for k, v in extra.items() if v is not None)
+        return doc
+
+
+class RoundFlushingHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler that, in the event loop, flushes once the loop's current round is done.
+
+    Each line is written whole at once; the stream is flushed (one system call for all the
+    lines written meanwhile) by a callback the loop runs after the callbacks already due,
+    instead of once per line. Outside a running loop (start-up, other threads) every line
+    is flushed at once, as ``logging.StreamHandler`` does; ``logging.shutdown`` flushes
+    what is left at exit.
+    """
+
+    def __init__(self, stream: Any = None) -> None:
+        super().__init__(stream)
+        self._pending: set[asyncio.AbstractEventLoop] = set()  # loops with a flush to come
+
+    def flush(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            super().flush()
+            return
+        if loop not in self._pending:
+            self._pending.add(loop)
+            loop.call_soon(self._flush_now, loop)
+
+    def _flush_now(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._pending.discard(loop)
+        super().flush()
+
+    def write_request(self, fields: dict[str, Any]) -> bool:
+        """Write an INFO request line straight from its fields, in this handler's format, as
+        ``format`` would write its record (a LogRecord and the handler chain cost more than
+        the line); False when the formatter is not one of Cognate's."""
+        formatter = self.formatter
+        kind = type(formatter)
+        if kind is not TextFormatter and kind is not JsonFormatter:
+            return False
+        now_ns = time.time_ns()
+        stamp = _stamp(now_ns / 1e9, (now_ns % 1_000_000_000) // 1_000_000)
+        if kind is TextFormatter:
+            text = TextFormatter.line(stamp, "INFO", REQUEST_LOGGER, "request", fields).replace("\r", " ")
+        else:
+            doc = JsonFormatter.document(stamp, "INFO", REQUEST_LOGGER, "request", fields)
+            text = orjson.dumps(doc, default=str).decode()
+        self.acquire()
+        try:
+            self.stream.write(text + self.terminator)
+            self.flush()
+        except Exception:  # as Handler.emit: reported, never raised into the request
+            self.handleError(_record(logging.INFO, fields))
+        finally:
+            self.release()
+        return True
 
 
 def config(fmt: str = "text", level: str = "info") -> dict[str, Any]:
@@ -132,7 +197,11 @@ def config(fmt: str = "text", level: str = "info") -> dict[str, Any]:
     if fmt not in FORMATS:
         raise ValueError(f"log format must be one of {', '.join(FORMATS)}")
     formatter = "cognate.logs.JsonFormatter" if fmt == "json" else "cognate.logs.TextFormatter"
-    handler = {"class": "logging.StreamHandler", "formatter": "cognate", "stream": "ext://sys.stderr"}
+    handler = {
+        "class": "cognate.logs.RoundFlushingHandler",
+        "formatter": "cognate",
+        "stream": "ext://sys.stderr",
+    }
     lvl = level.upper()
     return {
         "version": 1,
@@ -253,9 +322,27 @@ def _write(scope: Scope, state: dict[str, Any], started: float) -> None:
         "client": client[0] if client else None,
     }
     level = logging.ERROR if status >= 500 else logging.INFO
-    if log.isEnabledFor(level):
-        # The record made directly: Logger.log would walk the stack for a caller no format shows.
-        log.handle(_record(level, fields))
+    if not log.isEnabledFor(level):
+        return
+    handler = _direct_handler() if level == logging.INFO else None
+    if handler is not None and handler.write_request(fields):
+        return
+    # The record made directly: Logger.log would walk the stack for a caller no format shows.
+    log.handle(_record(level, fields))
+
+
+def _direct_handler() -> RoundFlushingHandler | None:
+    """Cognate's own handler when it alone is to see the request line (as ``config`` sets
+    up logging), so the line can be written without a LogRecord; else None."""
+    if log.disabled or log.handlers or log.filters or not log.propagate:
+        return None
+    parent = log.parent
+    if parent is None or parent.propagate or parent.filters or len(parent.handlers) != 1:
+        return None
+    handler = parent.handlers[0]
+    if type(handler) is not RoundFlushingHandler or handler.filters or handler.level > logging.INFO:
+        return None
+    return handler
 
 
 _SHARED: dict[str, Any] = {}  # what every request record of this process has in common

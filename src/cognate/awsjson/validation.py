@@ -174,16 +174,15 @@ def _join(path: str, member: str) -> str:
 
 
 def _length(meta: dict[str, Any], n: int, value: Any, path: str, errors: list[str], what: str) -> None:
-    shown = _show(value)
     if "min" in meta and n < meta["min"]:
         errors.append(
-            f"Value {shown} at '{path}' failed to satisfy constraint: "
+            f"Value {_show(value)} at '{path}' failed to satisfy constraint: "
             f"Member must have {what} greater than or equal to {meta['min']}"
         )
     if "max" in meta and n > meta["max"]:
         errors.append(
-            f"Value {shown} at '{path}' failed to satisfy constraint: Member must have {what} less than or "
-            f"equal to {meta['max']}"
+            f"Value {_show(value)} at '{path}' failed to satisfy constraint: "
+            f"Member must have {what} less than or equal to {meta['max']}"
         )
 
 

@@ -18,6 +18,7 @@ The repositories (pools.py, users.py, tokens.py, ttl.py, attempts.py) extend
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import sqlite3
@@ -29,6 +30,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -90,6 +92,8 @@ def _sqlite_engine(url: str, begin: str, busy_ms: int) -> sa.Engine:
         pool_size=4,
         max_overflow=-1,
         connect_args={"check_same_thread": False},
+        json_serializer=_json_text,
+        json_deserializer=_json_value,
     )
 
     @sa.event.listens_for(engine, "connect")
@@ -104,13 +108,48 @@ def _sqlite_engine(url: str, begin: str, busy_ms: int) -> sa.Engine:
 
     @sa.event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        # Straight to the driver: SQLAlchemy's execution path costs several times the BEGIN.
-        try:
-            conn.connection.driver_connection.execute(begin)
-        except sqlite3.Error as exc:  # raised as SQLAlchemy raises the driver's errors
-            raise sa.exc.DBAPIError.instance(begin, None, exc, sqlite3.Error) from exc
+        # Database.read and .write begin at the driver; SQLAlchemy then joins that transaction.
+        if not conn.connection.driver_connection.in_transaction:
+            _driver_do(conn, begin)
 
     return engine
+
+
+def _json_text(value: Any) -> str:
+    """JSON columns written by orjson (several times faster than ``json``); what it
+    refuses (integers beyond 64 bits, non-string keys) as ``json`` writes it."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
+def _json_value(text: str | bytes) -> Any:
+    """JSON columns read by orjson; what it refuses (``NaN``, integers beyond 64 bits) by ``json``."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
+def _driver_do(conn: sa.Connection, sql: str) -> None:
+    """``BEGIN``/``COMMIT``/``ROLLBACK`` straight to the driver (SQLAlchemy's transaction
+    machinery costs several times the statement), its errors raised as SQLAlchemy's."""
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    try:
+        driver.execute(sql)
+    except sqlite3.Error as exc:
+        raise sa.exc.DBAPIError.instance(sql, None, exc, sqlite3.Error) from exc
+
+
+def _end(conn: sa.Connection, *, commit: bool) -> None:
+    """End the transaction begun at the driver (through SQLAlchemy if a statement it ran
+    made it take part)."""
+    if conn.in_transaction():
+        conn.commit() if commit else conn.rollback()
+    elif conn.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+        _driver_do(conn, "COMMIT" if commit else "ROLLBACK")
 
 
 def _is_busy(exc: sa.exc.OperationalError) -> bool:
@@ -304,16 +343,21 @@ class Database:
             return
         idle = self._idle_readers
         reader = idle.pop() if idle else self._sqlite_reader.connect()
-        reusable = False
+        ended = False
         try:
-            with reader.begin():
-                yield LoopConnection(reader, self._compiled)
-            reusable = True
+            _driver_do(reader, "BEGIN")
+            yield LoopConnection(reader, self._compiled)
+            _end(reader, commit=True)
+            ended = True
         finally:
-            if reusable and len(idle) < SQLITE_IDLE_READERS:
+            if ended and len(idle) < SQLITE_IDLE_READERS:
                 idle.append(reader)
             else:
-                reader.close()
+                try:
+                    if not ended:
+                        _end(reader, commit=False)
+                finally:
+                    reader.close()
 
     @asynccontextmanager
     async def write(self, tx: Tx | None = None) -> AsyncIterator[Any]:
@@ -333,12 +377,12 @@ class Database:
             sync_conn = await self._begin_sqlite_write()
             try:
                 yield LoopConnection(sync_conn, self._compiled)
-                sync_conn.commit()
+                _end(sync_conn, commit=True)
             except BaseException:
                 # Rolled back and given up: the next write starts on a fresh connection.
                 self._write_conn = None
                 try:
-                    sync_conn.rollback()
+                    _end(sync_conn, commit=False)
                 finally:
                     sync_conn.close()
                 raise
@@ -372,7 +416,7 @@ class Database:
             if conn is None or conn.closed or conn.invalidated:
                 conn = self._write_conn = self._sqlite_writer.connect()
             try:
-                conn.begin()
+                _driver_do(conn, "BEGIN IMMEDIATE")
                 return conn
             except sa.exc.OperationalError as exc:
                 self._write_conn = None

@@ -9,7 +9,7 @@ never both rotate one token. Signing keys are stored sealed with the master key.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict, fields, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,6 +28,7 @@ REVOCATION_HORIZON_S = 86400.0
 RETIRED_KEY_HORIZON_S = 2 * 86400.0
 
 _RT = t.refresh_tokens.c
+_REFRESH_FIELDS = fields(RefreshToken)
 _REFRESH_BY_HASH = prepared(t.refresh_tokens.select().where(_RT.token_hash == sa.bindparam("b_hash")))
 _INSERT_REFRESH = prepared(
     t.refresh_tokens.insert().values(
@@ -82,7 +83,9 @@ class TokenRows(Database):
 
     async def insert_refresh_token(self, rt: RefreshToken) -> None:
         async with self.write() as conn:
-            await conn.execute(_INSERT_REFRESH, {f"b_{k}": v for k, v in asdict(rt).items()})
+            # The fields as they are (asdict would deep-copy the document, then it is serialised anyway).
+            params = {f"b_{f.name}": getattr(rt, f.name) for f in _REFRESH_FIELDS}
+            await conn.execute(_INSERT_REFRESH, params)
 
     async def get_refresh_token(self, token_hash: str) -> RefreshToken | None:
         async with self.read() as conn:
