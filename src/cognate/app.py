@@ -11,7 +11,7 @@ import contextlib
 import hmac
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -26,7 +26,6 @@ from cognate.core.service import Core, CoreConfig
 from cognate.hosted_ui.pages import HostedUI
 from cognate.lambdas.invoker import LambdaInvoker
 from cognate.logs import RequestLog
-from cognate.metrics import Metrics, MetricsMiddleware
 from cognate.oauth.authorize import Authorizer
 from cognate.oauth.discovery import WellKnown, is_jwks_request
 from cognate.oauth.introspection import Introspection
@@ -36,6 +35,9 @@ from cognate.oauth.revocation import Revocation
 from cognate.oauth.token_endpoint import TokenEndpoint
 from cognate.oauth.userinfo import UserInfo
 from cognate.store.cached import CachingStore
+
+if TYPE_CHECKING:
+    from cognate.metrics import Metrics
 
 log = logging.getLogger("cognate")
 
@@ -69,17 +71,23 @@ class State:
 
 
 class Front:
-    """``/`` goes straight to the AWS JSON door and a pool's JWKS to its prepared bytes
-    (plain ASGI, the hot paths); the rest to Starlette."""
+    """``/`` goes straight to the AWS JSON door, ``POST /oauth2/token`` to the token
+    endpoint and a pool's JWKS to its prepared bytes (plain ASGI, the hot paths); the rest
+    to Starlette."""
 
-    def __init__(self, door: AwsJsonDoor, app: Starlette, well_known: WellKnown) -> None:
+    def __init__(
+        self, door: AwsJsonDoor, app: Starlette, well_known: WellKnown, token: TokenEndpoint
+    ) -> None:
         self.door = door
         self.app = app
         self.well_known = well_known
+        self.token = token
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"] == "/":
             await self.door(scope, receive, send)
+        elif scope["type"] == "http" and scope["path"] == "/oauth2/token" and scope["method"] == "POST":
+            await self.token(scope, receive, send)
         elif scope["type"] == "http" and is_jwks_request(scope):
             await self.well_known.jwks_asgi(scope, receive, send)
         else:
@@ -103,7 +111,11 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
         return None
 
     # /metrics exists only when the operator gave it a token (--metrics-token).
-    metrics = Metrics(settings.metrics_token, operations, ()) if settings.metrics_token else None
+    metrics: Metrics | None = None
+    if settings.metrics_token:  # prometheus-client is imported only then
+        from cognate.metrics import Metrics
+
+        metrics = Metrics(settings.metrics_token, operations, ())
     door = AwsJsonDoor(get_core, lookup_secret, settings.trusted_networks())
 
     async def purge_loop(core: Core) -> None:
@@ -139,14 +151,14 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
 
     well_known = WellKnown(get_core)
     authorizer = Authorizer(get_core)
-    token = TokenEndpoint(get_core)
+    token = TokenEndpoint(get_core, settings.trusted_networks())
     userinfo = UserInfo(get_core)
     logout = Logout(get_core)
     routes: list[Any] = [
         # OAuth 2.0 / OIDC (issue 8): no CORS on authorize and logout (RFC 9700 2.6).
         Route("/oauth2/authorize", authorizer.endpoint, methods=["GET", "POST"]),
         Route("/authorize", authorizer.endpoint, methods=["GET", "POST"]),
-        Route("/oauth2/token", token.endpoint, methods=["POST"]),
+        Route("/oauth2/token", token, methods=["POST"]),
         Route("/oauth2/userInfo", userinfo.endpoint, methods=["GET", "POST"]),
         Route("/oauth2/revoke", Revocation(get_core).endpoint, methods=["POST"]),
         Route("/oauth2/introspect", Introspection(get_core).endpoint, methods=["POST"]),
@@ -165,9 +177,11 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
     ]
     web = Starlette(routes=routes, lifespan=lifespan)
     web.state.trusted_proxies = settings.trusted_networks()  # the OAuth door and the pages read it
-    front: Any = Front(door, web, well_known)
+    front: Any = Front(door, web, well_known, token)
     if metrics is not None:
         metrics.routes = tuple((route.path_regex, route.path) for route in routes if isinstance(route, Route))
+        from cognate.metrics import MetricsMiddleware
+
         front = MetricsMiddleware(front, metrics)
     return RequestLog(front)
 

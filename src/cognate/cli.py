@@ -195,6 +195,7 @@ def _run_uvicorn(settings: config.Settings, sock: socket.socket) -> int:
         access_log=False,  # logs.RequestLog writes one line per request instead
         timeout_graceful_shutdown=5,
         server_header=False,
+        ws="none",  # no WebSocket endpoints (and no websockets import at start-up)
         # Cognate builds every link from --public-url; X-Forwarded-For is read by the doors,
         # and only from the proxies of --trusted-proxies (forwarded.py).
         proxy_headers=False,

@@ -13,7 +13,6 @@ front of the Starlette app for ``/`` only, as measured in bench/.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -31,6 +30,7 @@ from cognate.errors import (
     UnknownOperationException,
 )
 from cognate.forwarded import Network, source_address
+from cognate.logs import new_request_id
 
 log = logging.getLogger("cognate.awsjson")
 
@@ -155,7 +155,7 @@ class AwsJsonDoor:
         if method == "OPTIONS":
             await self._preflight(scope, send)
             return
-        request_id = str(uuid.uuid4())
+        request_id = new_request_id()
         headers = _headers(scope)
         if method != "POST":
             exc = UnknownOperationException(f"{method} is not supported on /; use POST")

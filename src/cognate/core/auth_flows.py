@@ -47,6 +47,8 @@ from cognate.errors import (
 )
 
 INCORRECT = "Incorrect username or password."
+# Clients whose unsealed secret a process keeps beside the entity cache (then it starts over).
+UNSEALED_CLIENTS_KEPT = 4096
 
 # Which ExplicitAuthFlows values allow a flow (the ALLOW_ names and the legacy ones).
 FLOW_ALLOWED_BY = {
@@ -131,6 +133,7 @@ class AuthFlows:
     ) -> None:
         self.pools = pools
         self.clients = clients
+        self._unsealed_clients: dict[str, tuple[Client, Client]] = {}
         self.users = users
         self.tokens = tokens
         self.sessions = sessions
@@ -152,11 +155,23 @@ class AuthFlows:
             raise ResourceNotFoundException(f"User pool client {client_id} does not exist.")
         client, sealed = found
         if sealed:
-            client = replace(client, secret=self.clients.sealer.unseal(sealed, SECRET_PURPOSE))
+            client = self._unsealed(client, sealed)
         pool = await store.cached_pool(client.pool_id)
         if pool is None:
             raise ResourceNotFoundException(f"User pool {client.pool_id} does not exist.")
         return pool, client
+
+    def _unsealed(self, client: Client, sealed: str) -> Client:
+        """The client with its secret unsealed, kept while the cache returns the same entity
+        (an update to the client is a new entity, unsealed afresh)."""
+        memo = self._unsealed_clients.get(client.id)
+        if memo is not None and memo[0] is client:
+            return memo[1]
+        opened = replace(client, secret=self.clients.sealer.unseal(sealed, SECRET_PURPOSE))
+        if len(self._unsealed_clients) >= UNSEALED_CLIENTS_KEPT:
+            self._unsealed_clients.clear()
+        self._unsealed_clients[client.id] = (client, opened)
+        return opened
 
     def admit(self, client: Client, flow: str, params: Mapping[str, str], *, admin: bool) -> None:
         """The flow is one this entry point serves and the client allows, with its parameters."""

@@ -9,9 +9,10 @@ kept alive between calls (one ``httpx.AsyncClient`` per server process).
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:  # imported when a handler is first called: start-up does not pay for it
+    import httpx
 
 MAX_ERROR_TEXT = 500
 
@@ -38,12 +39,17 @@ class HttpHandlers:
 
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
+            import httpx
+
             self._client = httpx.AsyncClient(follow_redirects=False, trust_env=False)
         return self._client
 
     async def invoke(self, url: str, body: bytes, request_id: str, timeout_s: float) -> Any:
+        client = self.client()
+        import httpx
+
         try:
-            response = await self.client().post(
+            response = await client.post(
                 url,
                 content=body,
                 headers={"content-type": "application/json", "x-amz-request-id": request_id},
