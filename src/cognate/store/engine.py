@@ -61,6 +61,10 @@ _OPEN: ContextVar[SqlTx | None] = ContextVar("cognate_open_transaction", default
 SQLITE_WRITE_WAIT_S = 15.0
 # A reader waits (rarely: only while another process recovers the WAL) this long, in SQLite.
 SQLITE_READ_BUSY_MS = 1000
+# How long opening a PostgreSQL connection may take (asyncpg waits 60 s by default): a
+# server that accepts the TCP connection and never answers (stopped, partitioned away)
+# fails the request with InternalErrorException after this, instead of holding it.
+PG_CONNECT_TIMEOUT_S = 5.0
 
 
 def async_url(url: str) -> str:
@@ -169,7 +173,16 @@ class Database:
             # The writers of this process take turns here, in the event loop.
             self._write_lock = asyncio.Lock()
         else:
-            self._pg = create_async_engine(self.url, pool_size=8, max_overflow=8, pool_pre_ping=False)
+            # No pre-ping: a connection PostgreSQL closed (restart, failover) is noticed by
+            # asyncpg, and the first statement that meets one invalidates the whole pool
+            # (tests/faults/test_postgres_outage.py: a restart under load or while idle).
+            self._pg = create_async_engine(
+                self.url,
+                pool_size=8,
+                max_overflow=8,
+                pool_pre_ping=False,
+                connect_args={"timeout": PG_CONNECT_TIMEOUT_S},
+            )
 
     @property
     def _writer(self) -> sa.Engine:
