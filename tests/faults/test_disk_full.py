@@ -1,7 +1,8 @@
 """The disk full under SQLite (issue 14).
 
 The database lives on a small tmpfs the test mounts (root only; otherwise the test skips,
-saying why). A filler file takes the rest of the space; writes then fail with a clean
+saying why, and the in-process test below, which makes every SQLite COMMIT fail as a full
+disk does, still runs). A filler file takes the rest of the space; writes then fail with a clean
 ``InternalErrorException`` (HTTP 500), reads still answer, and once the filler is gone
 writes succeed again without a restart. Afterwards ``PRAGMA integrity_check`` is ``ok``,
 every acknowledged write is there and the store's invariants hold.
@@ -19,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from botocore.exceptions import ClientError
 
 from tests.faults.load import boto
+from tests.support.inprocess import inprocess_api
 from tests.support.invariants import check_invariants
 from tests.support.server import running_server
 
@@ -122,3 +125,57 @@ def test_a_full_disk_gives_clean_errors_and_writes_resume_once_space_is_freed(tm
         " (InternalErrorException),"
         f" {len(acked)} acknowledged writes checked, integrity_check ok"
     )
+
+
+# --- the same, injected: runs without root --------------------------------------------------
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@contextmanager
+def disk_full_midway() -> Iterator[list[int]]:
+    """While the list holds a 1, SQLite refuses the attribute index's rows as a full disk
+    does (SQLITE_FULL from the statement): the user's own row before them went in, so
+    only a rollback of the whole transaction leaves nothing half-written."""
+    switch: list[int] = []
+
+    def execute(conn: sa.Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+        if switch and conn.engine.dialect.name == "sqlite" and statement.startswith("INSERT INTO user_attrs"):
+            raise sqlite3.OperationalError("database or disk is full")
+
+    sa.event.listen(sa.Engine, "before_cursor_execute", execute)
+    try:
+        yield switch
+    finally:
+        sa.event.remove(sa.Engine, "before_cursor_execute", execute)
+
+
+@pytest.mark.anyio
+async def test_an_injected_disk_full_error_stores_nothing_and_answers_internal_error(tmp_path: Path) -> None:
+    async with inprocess_api(tmp_path) as api:
+        pool = {"PoolName": "full", "AliasAttributes": ["email"]}
+        pool_id = (await api.admin("CreateUserPool", pool))["UserPool"]["Id"]
+        with disk_full_midway() as full:
+            full.append(1)
+            for n in range(3):
+                body = {
+                    "UserPoolId": pool_id,
+                    "Username": f"u{n}",
+                    "MessageAction": "SUPPRESS",
+                    "UserAttributes": [{"Name": "email", "Value": f"u{n}@example.com"}],
+                }
+                answer = await api.call("AdminCreateUser", body, signed=True)
+                assert answer.status_code == 500, answer.text
+                assert answer.json()["__type"] == "InternalErrorException"
+                assert "Traceback" not in answer.text
+            listed = await api.admin("ListUsers", {"UserPoolId": pool_id})
+            assert listed["Users"] == []  # nothing of the refused writes
+            full.clear()
+            await api.admin(
+                "AdminCreateUser", {"UserPoolId": pool_id, "Username": "u0", "MessageAction": "SUPPRESS"}
+            )
+        url = f"sqlite:///{api.data_dir / 'cognate.db'}"
+    assert check_invariants(url) == []
