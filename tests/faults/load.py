@@ -86,7 +86,7 @@ class Load:
 
 
 def oauth_call(client: httpx.Client, url: str, form: dict[str, str]) -> dict[str, Any]:
-    """POST a form to an OAuth endpoint; an error answer raises a ClientError-like outcome."""
+    """POST a form to an OAuth endpoint; an error answer raises a ClientError (``<status> <error>``)."""
     response = client.post(url, data=form, timeout=CLIENT_TIMEOUT_S)
     if response.status_code != 200:
         body = response.json()  # never a traceback page: the endpoint answers JSON

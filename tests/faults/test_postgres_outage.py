@@ -2,7 +2,7 @@
 
 The test runs a PostgreSQL server of its own (``initdb`` + ``pg_ctl`` in a temporary
 directory, tests/faults/pg_instance.py) and a real ``cognate serve`` on it, and keeps it
-busy with sign-ups, administrator writes, sign-ins and OAuth refreshes. Then:
+busy with sign-ups, administrator writes, sign-ins, GetUser and OAuth refreshes. Then:
 
 - ``pg_ctl stop`` (fast: sessions ended, as a restart or a failover does): while it is
   down every call answers at once with a clean ``InternalErrorException`` (HTTP 500,
@@ -41,7 +41,7 @@ CLEAN = {"ok", "500 InternalErrorException", "500 server_error"}
 BOUND_S = 8.0
 # ... and the server must serve every kind of call again within this after the database is back.
 RECOVERY_S = 20.0
-KINDS = ("sign-up", "admin-create", "sign-in", "oauth-refresh")
+KINDS = ("sign-up", "admin-create", "sign-in", "get-user", "oauth-refresh")
 
 
 def test_postgres_stopped_and_started_under_load(tmp_path: Path) -> None:
@@ -121,9 +121,10 @@ def _start_load(server: Any) -> tuple[Load, dict[str, list[str]], dict[str, str]
     admin.admin_create_user(UserPoolId=pool_id, Username="steady", MessageAction="SUPPRESS")
     admin.admin_set_user_password(UserPoolId=pool_id, Username="steady", Password=PASSWORD, Permanent=True)
     sign_in = {"USERNAME": "steady", "PASSWORD": PASSWORD}
-    refresh = public.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters=sign_in)[
+    tokens = public.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters=sign_in)[
         "AuthenticationResult"
-    ]["RefreshToken"]
+    ]
+    refresh = tokens["RefreshToken"]
     ids = {"pool": pool_id, "client": client_id}
     acked: dict[str, list[str]] = {"sign-up": [], "admin-create": []}
     lock = threading.Lock()
@@ -170,6 +171,7 @@ def _start_load(server: Any) -> tuple[Load, dict[str, list[str]], dict[str, str]
             {"grant_type": "refresh_token", "client_id": client_id, "refresh_token": refresh},
         ),
     )
+    load.run("get-user", lambda n: public.get_user(AccessToken=tokens["AccessToken"]))
     return load, acked, ids
 
 
