@@ -27,7 +27,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from cognate.store.engine import PG_CONNECT_TIMEOUT_S
+from cognate.store.engine import PG_CONNECT_TIMEOUT_S, PG_IDLE_PING_S
 from cognate.store.sql import Store
 from tests.faults.backends import wait_until
 from tests.faults.load import Load, Outcome, boto, oauth_call
@@ -209,3 +209,24 @@ def test_a_database_that_never_answers_fails_a_call_within_the_connect_timeout()
         took = asyncio.run(call())
     assert PG_CONNECT_TIMEOUT_S - 0.5 <= took <= PG_CONNECT_TIMEOUT_S + 5, took
     print(f"\nno answer from the database: the call failed after {took:.2f} s")
+
+
+def test_a_restart_while_idle_costs_no_call() -> None:
+    """PostgreSQL restarted while the store sat idle: its pooled connections are dead, and
+    the next calls must not pay for it (an idle connection is pinged before use)."""
+    with postgres_instance() as pg:
+
+        async def run() -> list[int]:
+            store = Store(pg.url)
+            try:
+                await store.migrate()
+                counts = [await store.count_users("p")]
+                await asyncio.sleep(PG_IDLE_PING_S)
+                pg.stop("fast")  # the loop is blocked meanwhile: it learns of nothing
+                pg.start()
+                counts += [await store.count_users("p") for _ in range(3)]
+                return counts
+            finally:
+                await store.close()
+
+        assert asyncio.run(run()) == [0, 0, 0, 0]
