@@ -21,12 +21,15 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from tests.faults.backends import BACKENDS, backend
 from tests.support.invariants import check_invariants, read_table
 from tests.support.server import Server, running_server
 
 PASSWORD = "Passw0rd!"
+# What a call meets when the server dies under it (a body cut short does not parse).
+GONE = (BotoCoreError, ClientError, OSError, ResponseParserError)
 ROTATORS = 2
 FLOWS = ["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 
@@ -132,7 +135,7 @@ def _sign_ups(server: Server, client_id: str, acked: Acked) -> None:
         name = f"s{n}"
         try:
             public.sign_up(ClientId=client_id, Username=name, Password=PASSWORD)
-        except (BotoCoreError, ClientError, OSError):
+        except GONE:
             return
         with acked.lock:
             acked.signups.append(name)
@@ -163,7 +166,7 @@ def _admin_writes(server: Server, pool_id: str, acked: Acked) -> None:
             with acked.lock:
                 acked.updated[name] = f"q-{name}"
                 del acked.created[name]
-        except (BotoCoreError, ClientError, OSError):
+        except GONE:
             return
 
 
@@ -172,7 +175,7 @@ def _rotations(server: Server, client_id: str, i: int, acked: Acked) -> None:
     while True:
         try:
             result = public.get_tokens_from_refresh_token(RefreshToken=acked.refresh[i], ClientId=client_id)
-        except (BotoCoreError, ClientError, OSError):
+        except GONE:
             return
         with acked.lock:
             acked.refresh[i] = result["AuthenticationResult"]["RefreshToken"]
