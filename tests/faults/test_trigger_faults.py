@@ -115,10 +115,16 @@ class _Faulty(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # the faults break connections on purpose
+
+
 @pytest.fixture(scope="module")
 def faulty() -> Iterator[Any]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Faulty)
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", 0), _Faulty)
     server.calls = {}  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
