@@ -149,12 +149,14 @@ def serve(settings: config.Settings) -> int:
         seed_doc = seed.load(settings.seed)  # the whole file, before anything is written
         seed.check_whole(seed_doc, settings.region, settings.seed)
     sock = startup.bind(settings)
+    metrics_port = None
     try:
         bootstrap.check_data_dir(settings.data_dir)
-        if settings.metrics_token:  # before prometheus-client is imported: workers share their figures
+        if settings.metrics:  # before prometheus-client is imported: workers share their figures
             from cognate.metrics_files import prepare_multiprocess
 
             prepare_multiprocess(settings.data_dir)
+            metrics_port = _metrics_port(settings)
         if _is_postgres(settings):
             asyncio.run(startup.wait_for_database(settings.database_url, settings.database_wait, _say))
         secrets = bootstrap.ensure(settings)
@@ -164,6 +166,24 @@ def serve(settings: config.Settings) -> int:
         return _run_uvicorn(settings, sock)
     finally:
         sock.close()
+        if metrics_port is not None:
+            metrics_port.close()
+
+
+def _metrics_port(settings: config.Settings) -> Any:
+    """``--metrics-port``: /metrics served by this process on a port of its own."""
+    if settings.metrics_port is None:
+        return None
+    from cognate.metrics_port import MetricsPort
+
+    try:
+        served = MetricsPort(settings.host, settings.metrics_port, settings.metrics_token).start()
+    except OSError as exc:
+        raise config.ConfigError(
+            f"cannot listen on {settings.host}:{settings.metrics_port} (--metrics-port): {exc.strerror}"
+        ) from exc
+    log.info("metrics on http://%s:%s/metrics", settings.host, settings.metrics_port)
+    return served
 
 
 class _Stopped(Exception):
