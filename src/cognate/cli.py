@@ -1,4 +1,4 @@
-"""The ``cognate`` command: ``serve``, ``keys rotate POOL_ID`` and ``backup DEST``.
+"""The ``cognate`` command: ``serve``, ``keys rotate POOL_ID``, ``backup DEST`` and ``audit``.
 
 ``serve`` checks what it can before it creates anything (options, the seed and
 functions files, the port, the data dir, the database), then prepares everything once
@@ -83,6 +83,23 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument("dest", metavar="DEST", help="the file to create, such as backup-2026-01-01.db")
     for name in ("data_dir", "database_url", "log_format"):
         _add(backup, by_name[name])
+    audit = sub.add_parser(
+        "audit",
+        help="print the audit log of administrative changes",
+        description="Print the audit log of administrative changes (IAM-signed writes, operator "
+        "commands) as JSON lines, oldest first: who (actor), what (operation, target, the names of "
+        "the fields set, never their values), when (time), from where (source_ip), and the result.",
+        epilog=EPILOG,
+    )
+    audit.add_argument(
+        "--since",
+        metavar="WHEN",
+        help="only entries from WHEN on: an ISO 8601 date or time (UTC unless it says), or a span back "
+        "from now such as 30m, 12h, 7d (default: every entry kept)",
+    )
+    audit.add_argument("--pool", metavar="POOL_ID", help="only the entries of this pool")
+    for name in ("data_dir", "database_url", "log_format"):
+        _add(audit, by_name[name])
     return parser
 
 
@@ -261,6 +278,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from cognate.backup_cli import backup
 
             return backup(settings, args.dest)
+        if args.command == "audit":
+            from cognate.audit_cli import audit
+
+            return audit(settings, args.since, args.pool)
     except (SeedError, config.ConfigError) as exc:
         return _failure(str(exc))
     except Exception as exc:  # one line, not a traceback; the details at debug level

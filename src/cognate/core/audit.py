@@ -22,11 +22,11 @@ reads it and the purge removes it after ``--audit-retention-days``.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from cognate.core import ids
 from cognate.core.clock import Clock
 from cognate.core.context import RequestContext
 from cognate.core.entities import AuditEntry
@@ -77,7 +77,7 @@ class Audit:
             "source_ip": ctx.source_ip,
         }
         entry = AuditEntry(
-            id=str(uuid.uuid4()),
+            id=ids.ordered_id(now),
             at=now,
             expires=now + self.retention_s,
             pool_id=target.get("UserPoolId"),

@@ -36,13 +36,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
+import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
-from cognate.core import paging
+from cognate.core import ids, paging
 from cognate.core.clock import Clock
 from cognate.core.context import RequestContext
 from cognate.core.entities import AuthEvent, Pool, User
@@ -105,7 +105,7 @@ def event_id_for_session() -> str | None:
     if trail is None:
         return None
     if trail.event_id is None:
-        trail.event_id = str(uuid.uuid4())
+        trail.event_id = ids.ordered_id(time.time())
     return trail.event_id
 
 
@@ -155,11 +155,11 @@ class AuthEvents:
         """Store the event in a task of its own (after an earlier write of the same event)."""
         if trail.pool is None or trail.user is None:
             return  # no user: nothing to attach the event to
+        now = self.clock.now()  # when the flow ended, not when the task runs
         if trail.event_id is None:
-            trail.event_id = str(uuid.uuid4())
+            trail.event_id = ids.ordered_id(now)
         key = trail.event_id
         earlier = self._pending.get(key)
-        now = self.clock.now()  # when the flow ended, not when the task runs
 
         async def write() -> None:
             if earlier is not None:
@@ -198,7 +198,7 @@ class AuthEvents:
         if ctx.user_agent:
             context["DeviceName"] = ctx.user_agent[:DEVICE_NAME_MAX]
         return AuthEvent(
-            id=trail.event_id or str(uuid.uuid4()),  # set by _write
+            id=trail.event_id or ids.ordered_id(now),  # set by _write
             pool_id=pool.id,
             sub=user.sub,
             event_type=event_type,
