@@ -92,6 +92,48 @@ async def test_sign_ins_newest_first_with_their_context(api: InProcessApi) -> No
     assert failed["EventId"] != passed["EventId"]
 
 
+async def test_admin_sign_in_takes_the_end_users_context(api: InProcessApi) -> None:
+    """AdminInitiateAuth's ContextData: the address and User-Agent the signed server saw."""
+    pool_id, client_id = await setup(api)
+    await api.admin(
+        "UpdateUserPoolClient",
+        {
+            "UserPoolId": pool_id,
+            "ClientId": client_id,
+            "ExplicitAuthFlows": ["ALLOW_ADMIN_USER_PASSWORD_AUTH"],
+        },
+    )
+    await add_user(api, pool_id)
+    await api.admin(
+        "AdminInitiateAuth",
+        {
+            "UserPoolId": pool_id,
+            "ClientId": client_id,
+            "AuthFlow": "ADMIN_USER_PASSWORD_AUTH",
+            "AuthParameters": {"USERNAME": "ann", "PASSWORD": PASSWORD},
+            "ContextData": {
+                "IpAddress": "198.51.100.7",
+                "ServerName": "app.example.com",
+                "ServerPath": "/login",
+                "HttpHeaders": [{"headerName": "User-Agent", "headerValue": AGENT}],
+            },
+        },
+    )
+    api.clock.advance(1)
+    await api.admin(
+        "AdminInitiateAuth",
+        {
+            "UserPoolId": pool_id,
+            "ClientId": client_id,
+            "AuthFlow": "ADMIN_USER_PASSWORD_AUTH",
+            "AuthParameters": {"USERNAME": "ann", "PASSWORD": PASSWORD},
+        },
+    )
+    without, given = await events(api, pool_id)
+    assert given["EventContextData"] == {"IpAddress": "198.51.100.7", "DeviceName": AGENT}
+    assert without["EventContextData"]["IpAddress"] == "192.0.2.10"  # the caller's own
+
+
 async def test_a_refresh_is_no_sign_in(api: InProcessApi) -> None:
     pool_id, client_id = await setup(api)
     await add_user(api, pool_id)
