@@ -17,6 +17,8 @@ import pyotp
 import pytest
 
 from cognate import app
+from cognate.core.service import Core
+from tests.api import hosted_helpers as hosted
 from tests.support.inprocess import InProcessApi, inprocess_api
 
 pytestmark = pytest.mark.anyio
@@ -374,3 +376,22 @@ async def test_events_past_their_retention_are_purged(
                 break
             await asyncio.sleep(0.01)
         assert len(await events(api, pool_id)) == 1
+
+
+async def test_the_hosted_login_is_a_sign_in_event(core: Core) -> None:
+    """The hosted login page's password step is observed as any other sign-in step."""
+    pool, client = await hosted.setup(core)
+    await hosted.add_user(core, pool)
+    async with hosted.browser(core, hosted.Completions()) as b:
+        f = await hosted.open_form(b, "/login", hosted.authorize_params(client))
+        wrong = await hosted.submit(b, f, username="alice", password="Wrong-passw0rd")
+        assert wrong.status_code == 400  # the page again, with Cognito's message
+        r = await hosted.submit(b, f, username="alice", password=hosted.PASSWORD)
+        assert r.status_code == 302
+    user = await core.users.get(pool, "alice")
+    listed, _ = await core.auth_events.page(pool, user, None, None)
+    assert sorted((e.event_type, e.doc["EventResponse"]) for e in listed) == [
+        ("SignIn", "Fail"),
+        ("SignIn", "Pass"),
+    ]
+    assert all(e.doc["EventContextData"]["IpAddress"] == "127.0.0.1" for e in listed)
