@@ -175,11 +175,15 @@ def test_trigger_calls_and_a_port_of_its_own(tmp_path: Path) -> None:
         assert grown(before, after, "cognate_requests_total", endpoint="SignUp", status="2xx") == 1
 
 
-def test_a_port_of_its_own_without_a_token() -> None:
+def test_a_port_of_its_own_without_a_token_sums_the_workers() -> None:
     port = free_port()
-    with running_server("--metrics-port", str(port)) as srv:
-        srv.boto().list_user_pools(MaxResults=1)
+    with running_server("--metrics-port", str(port), "--workers", "2") as srv:
+        idp = srv.boto()
+        for _ in range(30):  # spread over both workers; the serve process answers for them all
+            idp.list_user_pools(MaxResults=1)
         reply = httpx.get(f"http://127.0.0.1:{port}/metrics")
         assert reply.status_code == 200
-        assert 'cognate_requests_total{endpoint="ListUserPools",status="2xx"}' in reply.text
+        assert 'cognate_requests_total{endpoint="ListUserPools",status="2xx"} 30.0' in reply.text
         assert httpx.get(f"{srv.url}/metrics").status_code == 404
+        assert httpx.head(f"http://127.0.0.1:{port}/metrics").text == ""
+        assert httpx.post(f"http://127.0.0.1:{port}/metrics").status_code == 405
