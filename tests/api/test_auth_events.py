@@ -10,6 +10,7 @@ as its context; never an event for a refresh or for a name that is no user.
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,12 @@ import pyotp
 import pytest
 
 from cognate import app
+from cognate.core.context import Door, RequestContext
+from cognate.core.mfa import Preference
+from cognate.core.outcome import Challenge
 from cognate.core.service import Core
 from tests.api import hosted_helpers as hosted
+from tests.api.conftest import MakeCore
 from tests.support.inprocess import InProcessApi, inprocess_api
 
 pytestmark = pytest.mark.anyio
@@ -395,3 +400,37 @@ async def test_the_hosted_login_is_a_sign_in_event(core: Core) -> None:
         ("SignIn", "Pass"),
     ]
     assert all(e.doc["EventContextData"]["IpAddress"] == "127.0.0.1" for e in listed)
+
+
+async def test_one_event_when_the_mfa_step_reaches_another_node(make_core: MakeCore) -> None:
+    """Two cores over one database (two nodes): the password step on one, the code on the
+    other; the session carries the event, the store holds it."""
+    first, second = await make_core(), await make_core()
+    pool, client = await hosted.setup(first, ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"])
+    await first.mfa.set_pool_config(pool.id, mode="OPTIONAL", software_token={"Enabled": True})
+    pool = await first.pools.get(pool.id)
+    user = await hosted.add_user(first, pool)
+    secret = await first.mfa.associate(pool, user)
+    user = await first.users.get(pool, "alice")
+    user = await first.mfa.verify_software_token(pool, user, pyotp.TOTP(secret).now(), None)
+    await first.mfa.set_preference(pool, user, None, Preference(enabled=True, preferred=True))
+    ctx = RequestContext(Door.AWS, source_ip="203.0.113.5")
+    auth = {"USERNAME": "alice", "PASSWORD": hosted.PASSWORD}
+    step = await first.auth.initiate(ctx, client.id, "USER_PASSWORD_AUTH", auth)
+    assert isinstance(step, Challenge) and step.name == "SOFTWARE_TOKEN_MFA"
+    await first.auth_events.settle()
+    code = pyotp.TOTP(secret).at(time.time() + 30)  # the next step's code: not used by the setup
+    answer = {"USERNAME": "alice", "SOFTWARE_TOKEN_MFA_CODE": code}
+    done = await second.auth.respond(ctx, client.id, "SOFTWARE_TOKEN_MFA", answer, step.session)
+    assert not isinstance(done, Challenge)
+    user = await second.users.get(pool, "alice")
+    listed, _ = await second.auth_events.page(pool, user, None, None)
+    assert [(e.doc["EventResponse"], e.doc["ChallengeResponses"]) for e in listed] == [
+        (
+            "Pass",
+            [
+                {"ChallengeName": "Password", "ChallengeResponse": "Success"},
+                {"ChallengeName": "Mfa", "ChallengeResponse": "Success"},
+            ],
+        )
+    ]

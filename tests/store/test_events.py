@@ -58,6 +58,11 @@ async def test_put_replaces_the_event_with_its_id(store: Store) -> None:
     assert await store.get_auth_event("us-east-1_Pool1", "sub-a", "ev-sub-a-001") == later
     assert await store.get_auth_event("us-east-1_Pool1", "sub-b", "ev-sub-a-001") is None  # not theirs
     assert len(await store.list_auth_events("us-east-1_Pool1", "sub-a", 10)) == 1
+    # A first step written late (another node) never overwrites what a later step wrote.
+    await store.put_auth_event(event(1), replace=False)
+    assert await store.get_auth_event("us-east-1_Pool1", "sub-a", "ev-sub-a-001") == later
+    await store.put_auth_event(event(2), replace=False)  # new: stored
+    assert await store.get_auth_event("us-east-1_Pool1", "sub-a", "ev-sub-a-002") == event(2)
 
 
 async def test_audit_entries_oldest_first_by_time_and_pool(store: Store) -> None:

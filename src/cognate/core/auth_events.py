@@ -165,7 +165,10 @@ class AuthEvents:
             if earlier is not None:
                 await asyncio.gather(earlier, return_exceptions=True)
             try:
-                await self.store.put_auth_event(await self._event(ctx, event_type, trail, outcome, now))
+                event, continuing = await self._event(ctx, event_type, trail, outcome, now)
+                # A sign-in's first step never overwrites its event: on another node, its
+                # next step may have been written first.
+                await self.store.put_auth_event(event, replace=continuing)
             except Exception:  # the flow's answer matters more than its history
                 log.exception("recording a %s event failed", event_type)
 
@@ -182,7 +185,8 @@ class AuthEvents:
 
     async def _event(
         self, ctx: RequestContext, event_type: str, trail: Trail, outcome: str, now: float
-    ) -> AuthEvent:
+    ) -> tuple[AuthEvent, bool]:
+        """The event to write, and whether it continues one (it then replaces what is stored)."""
         assert trail.pool is not None and trail.user is not None
         pool, user = trail.pool, trail.user
         if trail.continued and trail.event_id:
@@ -191,13 +195,13 @@ class AuthEvents:
                 doc = dict(earlier.doc)
                 doc["EventResponse"] = outcome
                 doc["ChallengeResponses"] = [*doc.get("ChallengeResponses", []), *trail.challenges]
-                return replace(earlier, doc=doc)
+                return replace(earlier, doc=doc), True
         context: dict[str, Any] = {}
         if ctx.source_ip:
             context["IpAddress"] = ctx.source_ip
         if ctx.user_agent:
             context["DeviceName"] = ctx.user_agent[:DEVICE_NAME_MAX]
-        return AuthEvent(
+        event = AuthEvent(
             id=trail.event_id or ids.ordered_id(now),  # set by _write
             pool_id=pool.id,
             sub=user.sub,
@@ -210,6 +214,7 @@ class AuthEvents:
                 "EventContextData": context,
             },
         )
+        return event, trail.continued
 
     # --- reading and feedback ---------------------------------------------------------
 

@@ -262,8 +262,9 @@ class AttemptStore(Protocol):
 class EventStore(Protocol):
     """A user's sign-in history and the audit log; rows go when their ``expires`` passes."""
 
-    async def put_auth_event(self, event: AuthEvent) -> None:
-        """Insert, or replace the event with the same id (a sign-in's later steps)."""
+    async def put_auth_event(self, event: AuthEvent, *, replace: bool = True) -> None:
+        """Insert, or replace the event with the same id (a sign-in's later steps); with
+        ``replace=False``, keep the one already there."""
         ...
 
     async def get_auth_event(self, pool_id: str, sub: str, event_id: str) -> AuthEvent | None: ...

@@ -39,8 +39,9 @@ def _entry(row: Any) -> AuditEntry:
 class EventRows(Database):
     # --- sign-in history ------------------------------------------------------------
 
-    async def put_auth_event(self, event: AuthEvent) -> None:
-        """Store ``event``, or replace the one with its id (a sign-in's later steps)."""
+    async def put_auth_event(self, event: AuthEvent, *, replace: bool = True) -> None:
+        """Store ``event``, or replace the one with its id (a sign-in's later steps); with
+        ``replace=False`` an event already there is kept (a later step was written first)."""
         stmt = self._insert(t.auth_events).values(
             id=event.id,
             pool_id=event.pool_id,
@@ -50,9 +51,12 @@ class EventRows(Database):
             expires=event.expires,
             doc=event.doc,
         )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[_E.id], set_={"doc": stmt.excluded.doc, "expires": stmt.excluded.expires}
-        )
+        if replace:
+            stmt = stmt.on_conflict_do_update(
+                index_elements=[_E.id], set_={"doc": stmt.excluded.doc, "expires": stmt.excluded.expires}
+            )
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=[_E.id])
         async with self.write() as conn:
             await conn.execute(stmt)
 
