@@ -22,6 +22,8 @@ from cognate.core.context import Door, RequestContext
 from cognate.core.mfa import Preference
 from cognate.core.outcome import Challenge
 from cognate.core.service import Core
+from cognate.core.triggers import RecordingInvoker
+from cognate.errors import NotAuthorizedException
 from tests.api import hosted_helpers as hosted
 from tests.api.conftest import MakeCore
 from tests.support.inprocess import InProcessApi, inprocess_api
@@ -434,3 +436,57 @@ async def test_one_event_when_the_mfa_step_reaches_another_node(make_core: MakeC
             ],
         )
     ]
+
+
+async def test_a_custom_authentication_is_one_event(make_core: MakeCore) -> None:
+    """CUSTOM_AUTH: its challenges continue one event, Pass when tokens are issued, Fail when
+    DefineAuthChallenge gives up (Cognito's ChallengeResponses name only Password and Mfa)."""
+
+    def answer(_arn: str, event: dict[str, Any]) -> dict[str, Any]:
+        source, request = event["triggerSource"], event["request"]
+        if source.startswith("Define"):
+            results = [s["challengeResult"] for s in request["session"]]
+            if results and results[-1]:
+                return {**event, "response": {"issueTokens": True, "failAuthentication": False}}
+            if len(results) >= 2:
+                return {**event, "response": {"issueTokens": False, "failAuthentication": True}}
+            return {**event, "response": {"challengeName": "CUSTOM_CHALLENGE"}}
+        if source.startswith("Create"):
+            return {
+                **event,
+                "response": {"publicChallengeParameters": {}, "privateChallengeParameters": {"a": "42"}},
+            }
+        ok = request["privateChallengeParameters"]["a"] == request["challengeAnswer"]
+        return {**event, "response": {"answerCorrect": ok}}
+
+    core = await make_core(RecordingInvoker(answer))
+    lambdas = {
+        k: "arn:aws:lambda:us-east-1:123456789012:function:t"
+        for k in ("DefineAuthChallenge", "CreateAuthChallenge", "VerifyAuthChallengeResponse")
+    }
+    pool = await core.pools.create({"PoolName": "p", "LambdaConfig": lambdas})
+    client = await core.clients.create(pool, {"ClientName": "c", "ExplicitAuthFlows": ["ALLOW_CUSTOM_AUTH"]})
+    user = await core.users.create_confirmed(pool, "ann", "Passw0rd!", {})
+    ctx = RequestContext(Door.AWS, source_ip="203.0.113.9")
+
+    async def attempt(*answers: str) -> str:
+        step = await core.auth.initiate(ctx, client.id, "CUSTOM_AUTH", {"USERNAME": "ann"})
+        for given in answers:
+            assert isinstance(step, Challenge)
+            try:
+                step = await core.auth.respond(
+                    ctx, client.id, "CUSTOM_CHALLENGE", {"ANSWER": given}, step.session
+                )
+            except NotAuthorizedException:
+                return "refused"
+        return "challenge" if isinstance(step, Challenge) else "signed in"
+
+    assert await attempt("7", "42") == "signed in"
+    await core.auth_events.settle()
+    assert [e.doc["EventResponse"] for e in (await core.auth_events.page(pool, user, None, None))[0]] == [
+        "Pass"
+    ]
+    assert await attempt("1", "2") == "refused"
+    listed, _ = await core.auth_events.page(pool, user, None, None)
+    assert sorted(e.doc["EventResponse"] for e in listed) == ["Fail", "Pass"]
+    assert all(e.event_type == "SignIn" and e.doc["ChallengeResponses"] == [] for e in listed)
