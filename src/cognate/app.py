@@ -63,6 +63,8 @@ def core_config(settings: config.Settings, secrets: bootstrap.Secrets) -> CoreCo
         master_key=secrets.master_key,
         smtp_url=settings.smtp_url,
         password_hash_cost=settings.password_hash_cost,
+        auth_event_retention_days=settings.auth_event_retention_days,
+        audit_retention_days=settings.audit_retention_days,
     )
 
 
@@ -110,12 +112,13 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
             return secrets.secret_access_key
         return None
 
-    # /metrics exists only when the operator gave it a token (--metrics-token).
+    # /metrics exists only when the operator asked for it: on this port behind --metrics-token,
+    # or on --metrics-port (served by `cognate serve` itself); requests are counted either way.
     metrics: Metrics | None = None
-    if settings.metrics_token:  # prometheus-client is imported only then
+    if settings.metrics:  # prometheus-client is imported only then
         from cognate.metrics import Metrics
 
-        metrics = Metrics(settings.metrics_token, operations, ())
+        metrics = Metrics(settings.metrics_token, operations, (), served_here=settings.metrics_port is None)
     door = AwsJsonDoor(get_core, lookup_secret, settings.trusted_networks())
 
     async def purge_loop(core: Core) -> None:
@@ -140,6 +143,7 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            await state.core.auth_events.settle()  # sign-in events still being written
             await invoker.close()
             await store.close()
 

@@ -1,4 +1,4 @@
-"""The ``cognate`` command: ``serve``, ``keys rotate POOL_ID`` and ``backup DEST``.
+"""The ``cognate`` command: ``serve``, ``keys rotate POOL_ID``, ``backup DEST`` and ``audit``.
 
 ``serve`` checks what it can before it creates anything (options, the seed and
 functions files, the port, the data dir, the database), then prepares everything once
@@ -83,6 +83,23 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument("dest", metavar="DEST", help="the file to create, such as backup-2026-01-01.db")
     for name in ("data_dir", "database_url", "log_format"):
         _add(backup, by_name[name])
+    audit = sub.add_parser(
+        "audit",
+        help="print the audit log of administrative changes",
+        description="Print the audit log of administrative changes (IAM-signed writes, operator "
+        "commands) as JSON lines, oldest first: who (actor), what (operation, target, the names of "
+        "the fields set, never their values), when (time), from where (source_ip), and the result.",
+        epilog=EPILOG,
+    )
+    audit.add_argument(
+        "--since",
+        metavar="WHEN",
+        help="only entries from WHEN on: an ISO 8601 date or time (UTC unless it says), or a span back "
+        "from now such as 30m, 12h, 7d (default: every entry kept)",
+    )
+    audit.add_argument("--pool", metavar="POOL_ID", help="only the entries of this pool")
+    for name in ("data_dir", "database_url", "log_format"):
+        _add(audit, by_name[name])
     return parser
 
 
@@ -149,12 +166,14 @@ def serve(settings: config.Settings) -> int:
         seed_doc = seed.load(settings.seed)  # the whole file, before anything is written
         seed.check_whole(seed_doc, settings.region, settings.seed)
     sock = startup.bind(settings)
+    metrics_port = None
     try:
         bootstrap.check_data_dir(settings.data_dir)
-        if settings.metrics_token:  # before prometheus-client is imported: workers share their figures
+        if settings.metrics:  # before prometheus-client is imported: workers share their figures
             from cognate.metrics_files import prepare_multiprocess
 
             prepare_multiprocess(settings.data_dir)
+            metrics_port = _metrics_port(settings)
         if _is_postgres(settings):
             asyncio.run(startup.wait_for_database(settings.database_url, settings.database_wait, _say))
         secrets = bootstrap.ensure(settings)
@@ -164,6 +183,24 @@ def serve(settings: config.Settings) -> int:
         return _run_uvicorn(settings, sock)
     finally:
         sock.close()
+        if metrics_port is not None:
+            metrics_port.close()
+
+
+def _metrics_port(settings: config.Settings) -> Any:
+    """``--metrics-port``: /metrics served by this process on a port of its own."""
+    if settings.metrics_port is None:
+        return None
+    from cognate.metrics_port import MetricsPort
+
+    try:
+        served = MetricsPort(settings.host, settings.metrics_port, settings.metrics_token).start()
+    except OSError as exc:
+        raise config.ConfigError(
+            f"cannot listen on {settings.host}:{settings.metrics_port} (--metrics-port): {exc.strerror}"
+        ) from exc
+    log.info("metrics on http://%s:%s/metrics", settings.host, settings.metrics_port)
+    return served
 
 
 class _Stopped(Exception):
@@ -242,6 +279,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from cognate.backup_cli import backup
 
             return backup(settings, args.dest)
+        if args.command == "audit":
+            from cognate.audit_cli import audit
+
+            return audit(settings, args.since, args.pool)
     except (SeedError, config.ConfigError) as exc:
         return _failure(str(exc))
     except Exception as exc:  # one line, not a traceback; the details at debug level
