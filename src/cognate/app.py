@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -19,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from cognate import bootstrap, config, http_deadline
+from cognate.admin_keys import AdminKeys
 from cognate.awsjson.dispatch import AwsJsonDoor
 from cognate.awsjson.registry import load_all
 from cognate.core.clock import Clock
@@ -59,6 +59,7 @@ def core_config(settings: config.Settings, secrets: bootstrap.Secrets) -> CoreCo
         public_url=settings.public_url,
         issuer_style=settings.issuer_style,
         master_key=secrets.master_key,
+        accepted_master_keys=secrets.accepted_master_keys,
         smtp_url=settings.smtp_url,
         password_hash_cost=settings.password_hash_cost,
     )
@@ -97,10 +98,9 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
         assert state.core is not None, "the core is built at startup"
         return state.core
 
-    def lookup_secret(key_id: str) -> str | None:
-        if hmac.compare_digest(key_id.encode(), secrets.access_key_id.encode()):
-            return secrets.secret_access_key
-        return None
+    # The current admin pair and, during a rotation, the previous one until it expires.
+    admin = AdminKeys(secrets.admin_pairs, secrets.credentials_file, (clock or Clock()).now)
+    lookup_secret = admin.lookup
 
     # /metrics exists only when the operator gave it a token (--metrics-token).
     metrics = Metrics(settings.metrics_token, operations, ()) if settings.metrics_token else None

@@ -44,10 +44,11 @@ class HostedUI:
 
     def csrf(self, core: Core) -> security.Csrf:
         if self._csrf is None:
-            key = hmac.new(
-                core.config.master_key.encode(), b"cognate hosted-ui csrf", hashlib.sha256
-            ).digest()
-            self._csrf = security.Csrf(key)
+            keys = [
+                hmac.new(master.encode(), b"cognate hosted-ui csrf", hashlib.sha256).digest()
+                for master in (core.config.master_key, *core.config.accepted_master_keys)
+            ]
+            self._csrf = security.Csrf(*keys)
         return self._csrf
 
     async def open(self, request: Request, *, post: bool, link: bool = False) -> Visit:
