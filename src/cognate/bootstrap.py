@@ -58,7 +58,7 @@ def _create_exclusive(path: Path, content: str) -> bool:
     return True
 
 
-def _new_credentials() -> dict[str, str]:
+def new_credentials() -> dict[str, str]:
     upper = string.ascii_uppercase + "234567"
     alnum = string.ascii_letters + string.digits + "+/"
     return {
@@ -199,7 +199,7 @@ def _secrets(settings: Settings, data_dir: Path, create: bool) -> Secrets:
         path = data_dir / CREDENTIALS_FILE
         if not create and not path.exists():
             return Secrets(master, "", "", False, accepted)  # not needed by the commands that do not create
-        generated = _create_exclusive(path, json.dumps(_new_credentials()))
+        generated = _create_exclusive(path, json.dumps(new_credentials()))
         try:
             doc = json.loads(path.read_text())
         except ValueError as exc:
