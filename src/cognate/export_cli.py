@@ -88,12 +88,14 @@ def export(settings: config.Settings, dest: str) -> int:
 
 @contextlib.contextmanager
 def _writer(fd: int, compress: bool) -> Iterator[IO[str]]:
-    raw = os.fdopen(fd, "wb")
-    with raw:
-        binary = cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if compress else raw)
-        with binary, io.TextIOWrapper(binary, encoding="utf-8", newline="\n") as text:
-            yield text
-            text.flush()
+    with os.fdopen(fd, "wb") as raw:
+        gz = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if compress else None
+        text = io.TextIOWrapper(cast(IO[bytes], gz or raw), encoding="utf-8", newline="\n")
+        yield text
+        text.flush()
+        text.detach()  # leaves the file open
+        if gz is not None:
+            gz.close()  # the gzip trailer; the file stays open
         raw.flush()
         os.fsync(raw.fileno())
 
