@@ -7,7 +7,8 @@ ends in ``.gz``), written and read as a stream, so no installation is held in me
    "cognate": <version>, "exported_at": <ISO 8601>, "master_keys": [<key ids>],
    "tables": {<table>: [<column>, ...], ...}}``;
 2. one line per row: ``{"table": <table>, "row": {<column>: <value>, ...}}``, the tables
-   in a fixed order and each table's rows in byte order of their primary key;
+   in a fixed order and each table's rows in byte order of their primary key; binary
+   columns as base64 text;
 3. a trailer: ``{"end": true, "rows": {<table>: <count>, ...}}``: a file without it is
    truncated and is refused.
 
@@ -26,6 +27,7 @@ all rows or none.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import gzip
 import io
@@ -38,7 +40,7 @@ from typing import IO, Any, cast
 
 from cognate import __version__, bootstrap, config
 from cognate.crypto.sealing import Sealer
-from cognate.store.dump import BY_NAME, TABLES, columns
+from cognate.store.dump import BY_NAME, TABLES, binary_columns, columns
 from cognate.store.engine import db_file, head_revision
 from cognate.store.sql import Store
 
@@ -57,6 +59,22 @@ def _key_ids(settings: config.Settings) -> tuple[str, ...]:
 
 def _line(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False) + "\n"
+
+
+def encode_bytes(row: dict[str, Any], binary: list[str]) -> dict[str, Any]:
+    """``row`` with its ``binary`` columns as base64 text."""
+    for column in binary:
+        if row[column] is not None:
+            row[column] = base64.b64encode(row[column]).decode("ascii")
+    return row
+
+
+def decode_bytes(row: dict[str, Any], binary: list[str]) -> dict[str, Any]:
+    """The reverse of ``encode_bytes``; ValueError or TypeError for what is not base64."""
+    for column in binary:
+        if row[column] is not None:
+            row[column] = base64.b64decode(row[column], validate=True)
+    return row
 
 
 # --- export ---------------------------------------------------------------------------
@@ -121,8 +139,9 @@ async def _export(settings: config.Settings, key_ids: tuple[str, ...], out: IO[s
             )
         )
         counts = {table.name: 0 for table in TABLES}
+        binary = {table.name: binary_columns(table) for table in TABLES}
         async for name, row in store.dump():
-            out.write(_line({"table": name, "row": row}))
+            out.write(_line({"table": name, "row": encode_bytes(row, binary[name])}))
             counts[name] += 1
         out.write(_line({"end": True, "rows": counts}))
         return counts
@@ -236,6 +255,7 @@ async def _records(
 ) -> AsyncIterator[tuple[str, Any]]:
     tables = header["tables"]
     counts = dict.fromkeys(tables, 0)
+    binary = {table.name: binary_columns(table) for table in TABLES}
     number = 1
     for number, line in enumerate(lines, start=2):
         obj = _parse(line, path, number)
@@ -249,5 +269,9 @@ async def _records(
         if name not in BY_NAME or not isinstance(row, dict) or list(row) != tables[name]:
             raise DumpError(f"{path}, line {number}: not a row of a known table with its columns")
         counts[name] += 1
-        yield name, row
+        try:
+            decoded = decode_bytes(row, binary[name])
+        except (TypeError, ValueError):
+            raise DumpError(f"{path}, line {number}: a binary column is not base64") from None
+        yield name, decoded
     raise DumpError(f"{path} ends at line {number} without its trailer: truncated")

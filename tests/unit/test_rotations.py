@@ -89,3 +89,21 @@ def test_rotate_master_key_knows_every_purpose_a_value_is_sealed_for() -> None:
             found.add(getattr(__import__(module, fromlist=[name]), name))
     assert found and found <= set(rotate_cli.PURPOSES), found - set(rotate_cli.PURPOSES)
     assert len(found) == len(rotate_cli.PURPOSES)
+
+
+def test_binary_columns_travel_as_base64() -> None:
+    import sqlalchemy as sa
+
+    from cognate.export_cli import decode_bytes, encode_bytes
+    from cognate.store.dump import binary_columns
+
+    table = sa.Table(
+        "t", sa.MetaData(), sa.Column("id", sa.String, primary_key=True), sa.Column("body", sa.LargeBinary)
+    )
+    assert binary_columns(table) == ["body"]
+    row = encode_bytes({"id": "a", "body": b"\x00\xffcsv"}, ["body"])
+    assert json.loads(json.dumps(row)) == {"id": "a", "body": "AP9jc3Y="}
+    assert decode_bytes(row, ["body"]) == {"id": "a", "body": b"\x00\xffcsv"}
+    assert encode_bytes({"id": "b", "body": None}, ["body"]) == {"id": "b", "body": None}
+    with pytest.raises(ValueError):
+        decode_bytes({"id": "c", "body": "not base64!"}, ["body"])

@@ -34,6 +34,11 @@ def columns(table: sa.Table) -> list[str]:
     return [column.name for column in table.columns]
 
 
+def binary_columns(table: sa.Table) -> list[str]:
+    """The columns that hold bytes (an export writes them as base64)."""
+    return [column.name for column in table.columns if isinstance(column.type, sa.LargeBinary)]
+
+
 class DumpRows(Database):
     def _byte_order(self, table: sa.Table) -> list[Any]:
         order: list[Any] = []
