@@ -139,10 +139,15 @@ class AdminKeys:
 
 def write_credentials(path: Path, doc: dict[str, Any]) -> None:
     """Replace the credentials file at once (a reader sees the old file or the new, mode 0600)."""
+    replace_file(path, json.dumps(doc))
+
+
+def replace_file(path: Path, text: str) -> None:
+    """Replace a secret file at once: written beside it (mode 0600), synced, renamed over it."""
     partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
-        f.write(json.dumps(doc))
+        f.write(text)
         f.flush()
         os.fsync(f.fileno())
     os.replace(partial, path)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -73,12 +73,16 @@ class Front:
     """``/`` goes straight to the AWS JSON door and a pool's JWKS to its prepared bytes
     (plain ASGI, the hot paths); the rest to Starlette."""
 
-    def __init__(self, door: AwsJsonDoor, app: Starlette, well_known: WellKnown) -> None:
+    def __init__(
+        self, door: AwsJsonDoor, app: Starlette, well_known: WellKnown, on_request: Callable[[], None]
+    ) -> None:
         self.door = door
         self.app = app
         self.well_known = well_known
+        self.on_request = on_request
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        self.on_request()
         if scope["type"] == "http" and scope["path"] == "/":
             await self.door(scope, receive, send)
         elif scope["type"] == "http" and is_jwks_request(scope):
@@ -165,7 +169,15 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
     ]
     web = Starlette(routes=routes, lifespan=lifespan)
     web.state.trusted_proxies = settings.trusted_networks()  # the OAuth door and the pages read it
-    front: Any = Front(door, web, well_known)
+    key_file = bootstrap.KeyFile(settings, (secrets.master_key, secrets.accepted_master_keys))
+
+    def reload_master_keys() -> None:
+        """Before each request (a stat at most once a second): a changed master.key's ring."""
+        ring = key_file.changed()
+        if ring is not None and state.core is not None and state.core.sealer.replace(*ring):
+            log.info("master key ring read again: sealing with key %s", state.core.sealer.key_ids[0])
+
+    front: Any = Front(door, web, well_known, reload_master_keys)
     if metrics is not None:
         metrics.routes = tuple((route.path_regex, route.path) for route in routes if isinstance(route, Route))
         front = MetricsMiddleware(front, metrics)

@@ -15,15 +15,19 @@ Every failure here is a ``ConfigError`` whose text says what is wrong and what t
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import string
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from cognate.admin_keys import AdminKeys, Pair, pairs_of_document, previous_from_settings
 from cognate.config import ConfigError, Settings
 from cognate.crypto.sealing import Sealer, new_master_key
+
+log = logging.getLogger("cognate")
 
 MASTER_KEY_FILE = "master.key"
 CREDENTIALS_FILE = "credentials.json"
@@ -209,3 +213,47 @@ def _secrets(settings: Settings, data_dir: Path, create: bool) -> Secrets:
         pairs = pairs_of_document(doc, str(path))
         credentials_file = path
     return Secrets(master, pairs[0].key_id, pairs[0].secret, generated, accepted, pairs, credentials_file)
+
+
+class KeyFile:
+    """``<data-dir>/master.key`` read again when it changes (looked at no more than once a second),
+    so a server takes a rotation's key ring without a restart.
+
+    A key that leaves the file stays accepted until the server restarts: a file read half
+    written can only add keys or change the master key, never make the server forget a key
+    it may still need."""
+
+    RECHECK_S = 1.0
+
+    def __init__(self, settings: Settings, current: tuple[str, tuple[str, ...]]) -> None:
+        self._settings = settings
+        self._path = Path(settings.data_dir) / MASTER_KEY_FILE
+        self._stamp = self._read_stamp()
+        self._checked = time.monotonic()
+        self._known = [current[0], *current[1]]
+
+    def _read_stamp(self) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(self._path)
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def changed(self) -> tuple[str, tuple[str, ...]] | None:
+        """The new ring (master key, accepted keys) when the file changed since the last look."""
+        if self._settings.master_key or time.monotonic() - self._checked < self.RECHECK_S:
+            return None  # COGNATE_MASTER_KEY: fixed for the life of the process
+        self._checked = time.monotonic()
+        stamp = self._read_stamp()
+        if stamp is None or stamp == self._stamp:
+            return None
+        try:
+            master, accepted = master_keys(self._settings, Path(self._settings.data_dir), create=False)
+        except (ConfigError, OSError) as exc:
+            log.warning("%s changed but cannot be used (%s): the key ring stays as it was", self._path, exc)
+            return None
+        self._stamp = stamp
+        ring = [master, *accepted]
+        ring += [key for key in self._known if key not in ring]
+        self._known = ring
+        return master, tuple(ring[1:])

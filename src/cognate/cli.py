@@ -119,6 +119,12 @@ def _operations(sub: Any, by_name: dict[str, config.Option]) -> None:
         "key, until none is left. Run it once every server seals with the new key.",
         epilog=EPILOG + " COGNATE_MASTER_KEY and COGNATE_ACCEPTED_MASTER_KEYS are read too.",
     )
+    master.add_argument(
+        "--new-key",
+        action="store_true",
+        help="first make a new master key in <data-dir>/master.key, accepted then sealing, "
+        "which running servers take without a restart (default: off, re-seal only)",
+    )
     admin = sub.add_parser(
         "rotate-admin-key",
         help="make a new admin key pair; the old one stays valid for a grace period",
@@ -314,7 +320,7 @@ def _operate(settings: config.Settings, args: argparse.Namespace) -> int:
     from cognate import rotate_cli
 
     if args.command == "rotate-master-key":
-        return rotate_cli.rotate_master_key(settings)
+        return rotate_cli.rotate_master_key(settings, new_key=args.new_key)
     return rotate_cli.rotate_admin_key(settings, args.grace)
 
 

@@ -23,9 +23,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cognate import bootstrap, config
-from cognate.admin_keys import pairs_of_document, write_credentials
+from cognate.admin_keys import pairs_of_document, replace_file, write_credentials
 from cognate.core import clients, custom_auth, keys, mfa, srp_sign_in, users
-from cognate.crypto.sealing import Sealer
+from cognate.crypto.sealing import Sealer, key_id, new_master_key
 from cognate.hosted_ui import signin
 from cognate.store.engine import db_file, head_revision
 from cognate.store.sql import Store
@@ -43,8 +43,14 @@ PURPOSES = (
 MAX_PASSES = 5
 
 
-def rotate_master_key(settings: config.Settings) -> int:
+# How long --new-key waits between its steps: servers read master.key again within a second.
+STAGE_S = 3 * bootstrap.KeyFile.RECHECK_S
+
+
+def rotate_master_key(settings: config.Settings, *, new_key: bool = False) -> int:
     master, accepted = bootstrap.master_keys(settings, Path(settings.data_dir), create=False)
+    if new_key:
+        master, accepted = _stage_new_key(settings, master, accepted)
     if not accepted:
         raise config.ConfigError(
             "no accepted master key to re-seal from: give the new key as the master key and the old "
@@ -63,9 +69,31 @@ def rotate_master_key(settings: config.Settings) -> int:
         f"Re-sealed {sum(passes)} values under master key {ids[0]} "
         f"(by pass: {', '.join(str(n) for n in passes)}). Nothing is sealed under "
         f"{', '.join(ids[1:])} any more: remove it from COGNATE_ACCEPTED_MASTER_KEYS "
-        "(or <data-dir>/master.key) at the servers' next restart."
+        "(or <data-dir>/master.key); servers forget it at their next restart."
     )
     return 0
+
+
+def _stage_new_key(
+    settings: config.Settings, master: str, accepted: tuple[str, ...]
+) -> tuple[str, tuple[str, ...]]:
+    """A new master key through ``<data-dir>/master.key``, in two steps the running servers
+    follow without a restart: first accepted everywhere, then the one that seals."""
+    if settings.master_key:
+        raise config.ConfigError(
+            "--new-key rotates <data-dir>/master.key, but the master key comes from COGNATE_MASTER_KEY: "
+            "follow the steps of docs/operations.md with your configuration instead"
+        )
+    path = Path(settings.data_dir) / bootstrap.MASTER_KEY_FILE
+    new = new_master_key()
+    replace_file(path, "\n".join([master, *accepted, new]) + "\n")
+    print(f"1/3 {path}: new key {key_id(new)} accepted; waiting {STAGE_S:g} s for the servers", flush=True)
+    time.sleep(STAGE_S)
+    replace_file(path, "\n".join([new, master, *accepted]) + "\n")
+    print(f"2/3 {path}: new key {key_id(new)} seals; waiting {STAGE_S:g} s for the servers", flush=True)
+    time.sleep(STAGE_S)
+    print("3/3 re-sealing", flush=True)
+    return new, (master, *accepted)
 
 
 async def _reseal(settings: config.Settings, sealer: Sealer) -> list[int]:

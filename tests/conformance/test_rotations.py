@@ -1,10 +1,11 @@
 """Rotations without downtime (issue 13, "Operating it").
 
-The master key: a server seeded under the old key restarts with the new key as master and
-the old one accepted; ``cognate rotate-master-key`` re-seals everything while the server
-signs users in, in a loop (password with SECRET_HASH, SRP, the client secret read back):
-no request fails; then a server with the new key alone signs every user in (password,
-SRP, TOTP, a refresh token from before).
+The master key: ``cognate rotate-master-key --new-key`` makes a new key in master.key
+(accepted, then sealing: the running server with two workers takes each step without a
+restart) and re-seals everything, while the server signs users in, in a loop (password
+with SECRET_HASH, SRP, the client secret read back): no request fails; the server then
+signs every user in (password, SRP, TOTP, a refresh token from before), and so does a
+server restarted with the new key alone.
 
 The admin key pair: ``cognate rotate-admin-key`` on a running server: the new pair works
 within a second, the old one until the grace period ends, then it is refused."""
@@ -22,7 +23,6 @@ import pytest
 from botocore.config import Config
 from pycognito.aws_srp import AWSSRP
 
-from cognate.crypto.sealing import new_master_key
 from tests.conformance.test_export_import import PASSWORD, Seeded, _auth, cognate, seed, signs_in
 from tests.support.server import Server, running_server
 
@@ -58,13 +58,9 @@ def sign_in_loop(
 
 def test_master_key_rotation_while_the_server_signs_users_in(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    with running_server(data_dir=data) as first:
-        seeded = seed(first)  # sealed under the generated master key
-    old = (data / "master.key").read_text().strip()
-    new = new_master_key()
-    (data / "master.key").write_text(f"{new}\n{old}\n")  # the new key seals, the old one still opens
-
-    with running_server(data_dir=data) as serving:
+    with running_server("--workers", "2", data_dir=data) as serving:
+        seeded = seed(serving)  # sealed under the generated master key
+        old = (data / "master.key").read_text().strip()
         done: list[str] = []
         failed: list[str] = []
         stop = threading.Event()
@@ -74,19 +70,23 @@ def test_master_key_rotation_while_the_server_signs_users_in(tmp_path: Path) -> 
             while len(done) < 2 and not failed:
                 time.sleep(0.05)
             at_start = len(done)
-            rotated = cognate("rotate-master-key", "--data-dir", str(data))
+            rotated = cognate("rotate-master-key", "--new-key", "--data-dir", str(data))
             seen = len(done)
-            print(f"rounds during the rotation: {seen - at_start}; {rotated.stdout}")
             while len(done) < seen + 2 and not failed:  # and it keeps serving afterwards
                 time.sleep(0.05)
         finally:
             stop.set()
             loop.join()
+        print(f"rounds during the rotation: {seen - at_start}; {rotated.stdout}")
         assert rotated.returncode == 0, rotated.stderr
         assert failed == []
+        assert seen - at_start >= 5  # the rotation did overlap the sign-ins
         assert "Re-sealed" in rotated.stdout and "Re-sealed 0 " not in rotated.stdout
+        new, kept = (data / "master.key").read_text().split()
+        assert kept == old and new != old
         again = cognate("rotate-master-key", "--data-dir", str(data))
         assert again.returncode == 0 and "Re-sealed 0 values" in again.stdout
+        signs_in(serving, seeded)  # TOTP and the refresh token too, on the running server
 
     (data / "master.key").write_text(f"{new}\n")  # the old key is gone
     with running_server(data_dir=data) as after:

@@ -107,3 +107,27 @@ def test_binary_columns_travel_as_base64() -> None:
     assert encode_bytes({"id": "b", "body": None}, ["body"]) == {"id": "b", "body": None}
     with pytest.raises(ValueError):
         decode_bytes({"id": "c", "body": "not base64!"}, ["body"])
+
+
+def test_master_key_file_ring_and_its_live_reading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cognate import bootstrap
+    from cognate.crypto.sealing import new_master_key
+
+    monkeypatch.setattr(bootstrap.KeyFile, "RECHECK_S", 0.0)
+    old, new, other = new_master_key(), new_master_key(), new_master_key()
+    path = tmp_path / "master.key"
+    path.write_text(f"{old}\n")
+    settings = load({"data_dir": str(tmp_path)}, {"COGNATE_ACCEPTED_MASTER_KEYS": other})
+    assert bootstrap.master_keys(settings, tmp_path, create=False) == (old, (other,))
+    watch = bootstrap.KeyFile(settings, (old, (other,)))
+    assert watch.changed() is None
+    path.write_text(f"{new}\n{old}\n")
+    assert watch.changed() == (new, (old, other))
+    assert watch.changed() is None
+    path.write_text(f"{new[:20]}\n")  # half written: refused, the ring stays
+    assert watch.changed() is None
+    path.write_text(f"{new}\n")  # a key leaving the file stays accepted until a restart
+    assert watch.changed() == (new, (other, old))
+    fixed = load({"data_dir": str(tmp_path)}, {"COGNATE_MASTER_KEY": new})
+    path.write_text(f"{old}\n")
+    assert bootstrap.KeyFile(fixed, (new, ())).changed() is None  # the variable wins, for good

@@ -63,6 +63,7 @@ def looks_sealed(value: str) -> bool:
 
 class _Key:
     def __init__(self, master_key: str) -> None:
+        self.text = master_key
         self.raw = _decode_key(master_key)
         self.aead = AESGCM(self.raw)
         self.id = key_id(master_key)
@@ -85,14 +86,32 @@ class _Key:
 class Sealer:
     def __init__(self, master_key: str, accepted: Sequence[str] = ()) -> None:
         """``master_key`` seals and digests; ``accepted`` keys only open and verify."""
-        self._primary = _Key(master_key)
-        seen = {self._primary.id}
-        self._ring = [self._primary]
+        self._primary, self._ring = self._keys(master_key, accepted)
+
+    @staticmethod
+    def _keys(master_key: str, accepted: Sequence[str]) -> tuple[_Key, list[_Key]]:
+        primary = _Key(master_key)
+        ring, seen = [primary], {primary.id}
         for other in accepted:
             key = _Key(other)
             if key.id not in seen:
                 seen.add(key.id)
-                self._ring.append(key)
+                ring.append(key)
+        return primary, ring
+
+    def replace(self, master_key: str, accepted: Sequence[str] = ()) -> bool:
+        """Use another key ring from now on (a server that read its key file again); whether it
+        differs. Every key is checked before anything changes."""
+        primary, ring = self._keys(master_key, accepted)
+        if [k.id for k in ring] == [k.id for k in self._ring]:
+            return False
+        self._primary, self._ring = primary, ring
+        return True
+
+    def derived_keys(self, label: bytes) -> list[bytes]:
+        """HMAC-SHA256(key, ``label``) for every key of the ring, the master key's first: keys of
+        other mechanisms (the hosted pages' CSRF tokens) that follow the ring."""
+        return [hmac.new(key.text.encode(), label, hashlib.sha256).digest() for key in self._ring]
 
     @property
     def key_ids(self) -> tuple[str, ...]:
