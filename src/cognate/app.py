@@ -173,8 +173,10 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
 
     def reload_master_keys() -> None:
         """Before each request (a stat at most once a second): a changed master.key's ring."""
+        if state.core is None:  # the lifespan's own event: the core is not built yet
+            return
         ring = key_file.changed()
-        if ring is not None and state.core is not None and state.core.sealer.replace(*ring):
+        if ring is not None and state.core.sealer.replace(*ring):
             log.info("master key ring read again: sealing with key %s", state.core.sealer.key_ids[0])
 
     front: Any = Front(door, web, well_known, reload_master_keys)
