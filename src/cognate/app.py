@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
@@ -19,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from cognate import bootstrap, config, http_deadline
+from cognate.admin_keys import AdminKeys
 from cognate.awsjson.dispatch import AwsJsonDoor
 from cognate.awsjson.registry import load_all
 from cognate.core.clock import Clock
@@ -61,6 +61,7 @@ def core_config(settings: config.Settings, secrets: bootstrap.Secrets) -> CoreCo
         public_url=settings.public_url,
         issuer_style=settings.issuer_style,
         master_key=secrets.master_key,
+        accepted_master_keys=secrets.accepted_master_keys,
         smtp_url=settings.smtp_url,
         password_hash_cost=settings.password_hash_cost,
         auth_event_retention_days=settings.auth_event_retention_days,
@@ -78,14 +79,21 @@ class Front:
     to Starlette."""
 
     def __init__(
-        self, door: AwsJsonDoor, app: Starlette, well_known: WellKnown, token: TokenEndpoint
+        self,
+        door: AwsJsonDoor,
+        app: Starlette,
+        well_known: WellKnown,
+        token: TokenEndpoint,
+        on_request: Callable[[], None],
     ) -> None:
         self.door = door
         self.app = app
         self.well_known = well_known
         self.token = token
+        self.on_request = on_request
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        self.on_request()
         if scope["type"] == "http" and scope["path"] == "/":
             await self.door(scope, receive, send)
         elif scope["type"] == "http" and scope["path"] == "/oauth2/token" and scope["method"] == "POST":
@@ -107,10 +115,9 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
         assert state.core is not None, "the core is built at startup"
         return state.core
 
-    def lookup_secret(key_id: str) -> str | None:
-        if hmac.compare_digest(key_id.encode(), secrets.access_key_id.encode()):
-            return secrets.secret_access_key
-        return None
+    # The current admin pair and, during a rotation, the previous one until it expires.
+    admin = AdminKeys(secrets.admin_pairs, secrets.credentials_file, (clock or Clock()).now)
+    lookup_secret = admin.lookup
 
     # /metrics exists only when the operator asked for it: on this port behind --metrics-token,
     # or on --metrics-port (served by `cognate serve` itself); requests are counted either way.
@@ -181,7 +188,17 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
     ]
     web = Starlette(routes=routes, lifespan=lifespan)
     web.state.trusted_proxies = settings.trusted_networks()  # the OAuth door and the pages read it
-    front: Any = Front(door, web, well_known, token)
+    key_file = bootstrap.KeyFile(settings, (secrets.master_key, secrets.accepted_master_keys))
+
+    def reload_master_keys() -> None:
+        """Before each request (a stat at most once a second): a changed master.key's ring."""
+        if state.core is None:  # the lifespan's own event: the core is not built yet
+            return
+        ring = key_file.changed()
+        if ring is not None and state.core.sealer.replace(*ring):
+            log.info("master key ring read again: sealing with key %s", state.core.sealer.key_ids[0])
+
+    front: Any = Front(door, web, well_known, token, reload_master_keys)
     if metrics is not None:
         metrics.routes = tuple((route.path_regex, route.path) for route in routes if isinstance(route, Route))
         from cognate.metrics import MetricsMiddleware

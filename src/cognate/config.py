@@ -109,6 +109,21 @@ OPTIONS: tuple[Option, ...] = (
     ),
     _o("secret_access_key", "generated", "the secret of the admin key pair", flag=False),
     _o(
+        "previous_access_key_id",
+        "none",
+        "during an admin key rotation: the previous key id, still accepted until "
+        "COGNATE_PREVIOUS_ACCESS_KEY_EXPIRES (with COGNATE_PREVIOUS_SECRET_ACCESS_KEY)",
+        flag=False,
+    ),
+    _o("previous_secret_access_key", "none", "the secret of the previous admin key pair", flag=False),
+    _o(
+        "previous_access_key_expires",
+        "none (required with a previous pair)",
+        "when the previous admin key pair stops being accepted: ISO 8601 time with a zone "
+        "(2026-01-31T12:00:00Z) or epoch seconds",
+        flag=False,
+    ),
+    _o(
         "read_timeout",
         "30",
         "seconds a request (line, headers and body) may take to arrive; slower connections are closed (408)",
@@ -147,7 +162,15 @@ OPTIONS: tuple[Option, ...] = (
     _o(
         "master_key",
         "generated into <data-dir>/master.key",
-        "base64 key that seals signing keys, client secrets and SRP verifiers at rest; same on every node",
+        "base64 key that seals signing keys, client secrets, TOTP secrets and SRP verifiers at rest; "
+        "same on every node",
+        flag=False,
+    ),
+    _o(
+        "accepted_master_keys",
+        "none",
+        "comma-separated master keys that still open what they sealed but never seal: "
+        "the previous key during a master-key rotation (see docs/operations.md)",
         flag=False,
     ),
 )
@@ -183,6 +206,10 @@ class Settings:
     access_key_id: str | None = None
     secret_access_key: str | None = None
     master_key: str | None = None
+    accepted_master_keys: str | None = None
+    previous_access_key_id: str | None = None
+    previous_secret_access_key: str | None = None
+    previous_access_key_expires: str | None = None
     # Test-only: "low" lowers argon2's cost so test suites run fast. Never a default.
     password_hash_cost: str = "default"
     # Test-only: shortens Cognito's 5-second wait for a trigger. Never a default.

@@ -48,6 +48,8 @@ class CoreConfig:
     public_url: str
     issuer_style: str
     master_key: str
+    # Master keys that still open what they sealed (a rotation in progress); they never seal.
+    accepted_master_keys: tuple[str, ...] = ()
     smtp_url: str | None = None
     password_hash_cost: str = "default"
     # The functions file: function name or ARN -> handler (what LambdaConfig may name).
@@ -74,7 +76,7 @@ class Core:
         self.store = store
         self.config = config
         self.clock = clock or Clock()
-        self.sealer = Sealer(config.master_key)
+        self.sealer = Sealer(config.master_key, config.accepted_master_keys)
         self.passwords = Passwords(config.password_hash_cost)
         host = urlsplit(config.public_url).hostname or "localhost"
         self.messenger = Messenger(config.data_dir, config.smtp_url, f"no-reply@{host}", self.clock.now)

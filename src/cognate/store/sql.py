@@ -11,6 +11,7 @@ implements every Protocol of base.py; cached.py adds the short-lived read caches
 from __future__ import annotations
 
 from cognate.store.attempts import AttemptRows
+from cognate.store.dump import DumpRows
 from cognate.store.engine import async_url, db_file
 from cognate.store.events import EventRows
 from cognate.store.pools import PoolRows
@@ -21,7 +22,7 @@ from cognate.store.users import UserRows
 __all__ = ["Store", "async_url", "db_file"]
 
 
-class Store(PoolRows, UserRows, TokenRows, TtlRows, AttemptRows, EventRows):
+class Store(PoolRows, UserRows, TokenRows, TtlRows, AttemptRows, EventRows, DumpRows):
     """All persistence. Every public method is one transaction, or part of the one given as ``tx=``."""
 
     async def purge_expired(self, now: float | None = None) -> int:
