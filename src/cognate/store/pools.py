@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from cognate.core.entities import Client, Domain, Pool, ResourceServer
 from cognate.store import schema as t
 from cognate.store.base import Conflict
-from cognate.store.engine import Database
+from cognate.store.engine import Database, prepared
 
 # Every table that holds rows of a pool (the pool's own row is deleted last).
 POOL_TABLES = (
@@ -31,12 +31,13 @@ POOL_TABLES = (
     t.refresh_tokens,
     t.signing_keys,
     t.lockouts,
+    t.auth_events,  # the audit log outlives the pool: it records the deletion too
 )
 
 
 # Read by every administrative request: built once (building a statement costs more than
 # running it on SQLite).
-_POOL_BY_ID = t.pools.select().where(t.pools.c.id == sa.bindparam("b_id"))
+_POOL_BY_ID = prepared(t.pools.select().where(t.pools.c.id == sa.bindparam("b_id")))
 
 
 class PoolRows(Database):
