@@ -254,6 +254,8 @@ class AuthFlows:
         user = await self.sign_in_first_factor(
             ctx, pool, client, username, user, lambda: self.users.check_password(found, password)
         )
+        # An imported hash is replaced by Cognate's own, and the SRP verifier added (docs/import.md).
+        user = await self.users.upgrade_credentials(pool, user, password)
         return await self.after_first_factor(ctx, pool, client, user, ("pwd",))
 
     async def verify_password(

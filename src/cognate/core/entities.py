@@ -121,3 +121,38 @@ class Lockout:
     failures: int
     locked_until: float
     last_failure: float
+
+
+class ImportJobStatus(StrEnum):
+    """``UserImportJobStatusType``."""
+
+    CREATED = "Created"
+    PENDING = "Pending"
+    IN_PROGRESS = "InProgress"
+    STOPPING = "Stopping"
+    STOPPED = "Stopped"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+    EXPIRED = "Expired"
+
+
+@dataclass(frozen=True)
+class ImportJob:
+    """A user import job (``UserImportJobType``); the CSV is kept apart until the job ends."""
+
+    job_id: str
+    pool_id: str
+    name: str
+    status: ImportJobStatus
+    created: float
+    role_arn: str
+    pre_signed_url: str
+    upload_expires: float  # the pre-signed URL's end (15 minutes, as Cognito's)
+    password_algorithm: str | None = None
+    started: float | None = None
+    completed: float | None = None
+    imported: int = 0
+    skipped: int = 0
+    failed: int = 0
+    completion_message: str | None = None
+    uploaded: bool = False

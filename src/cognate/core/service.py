@@ -19,6 +19,7 @@ from cognate.core.clock import Clock
 from cognate.core.codes import Codes
 from cognate.core.events import NULL_EVENTS, Events
 from cognate.core.groups import Groups
+from cognate.core.import_jobs import ImportJobs
 from cognate.core.keys import SigningKeys
 from cognate.core.lockout import Lockout
 from cognate.core.messages import Messenger
@@ -77,6 +78,7 @@ class Core:
             store, self.clock, self.passwords, self.sealer, self.messenger, self.cpu, self.triggers
         )
         self.groups = Groups(store, self.clock)
+        self.import_jobs = ImportJobs(store, self.clock, self.users, config.public_url)
         self.ui_customizations = UiCustomizations(self.pools, store, self.clock)
         self.resources = Resources(store)
         self.keys = SigningKeys(store, self.clock, self.sealer)

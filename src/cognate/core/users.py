@@ -151,6 +151,21 @@ class Users:
             self.cpu, self.passwords.verify, user.password_hash if user else None, password
         )
 
+    async def upgrade_credentials(self, pool: Pool, user: User, password: str) -> User:
+        """After a successful password sign-in: a user whose hash is not argon2id (an imported
+        bcrypt, scrypt or PBKDF2 hash), or who has no SRP verifier (every imported user), gets
+        Cognate's argon2id hash and the verifier of the password just proven, in one transaction."""
+        if user.srp_secret and (user.password_hash or "").startswith("$argon2id$"):
+            return user  # Cognate's own (whatever its cost: the cost is the operator's choice)
+        creds = await self.credentials(pool, user.username, password)
+        async with self.store.transaction() as tx:
+            current = await self.store.get_user_by_sub(pool.id, user.sub, tx=tx)
+            if current is None or current.password_hash != user.password_hash:
+                return current or user  # changed meanwhile: that change stands
+            updated = replace(current, **creds)
+            await self.store.update_user(updated, username_key(pool, current.username), tx=tx)
+        return updated
+
     async def set_password(self, pool: Pool, user: User, password: str, *, permanent: bool) -> User:
         password_policy.check(password_policy.policy_of(pool.doc), password)
         creds = await self.credentials(pool, user.username, password)
@@ -180,7 +195,7 @@ class Users:
         action = req.get("MessageAction")
         if action == "RESEND":
             return await self._resend_invitation(ctx, pool, username, req)
-        username, attrs = self._apply_username_attributes(pool, username, attrs)
+        username, attrs = self.apply_username_attributes(pool, username, attrs)
         attributes.check_writes(pool.doc["SchemaAttributes"], attrs, creating=True)
         attrs = attributes.canonical(pool.doc["SchemaAttributes"], attrs)
         attributes.check_required(pool.doc["SchemaAttributes"], attrs)
@@ -251,7 +266,7 @@ class Users:
             ctx, pool, None, "CustomMessage_AdminCreateUser", user, "{username}"
         )
 
-    def _apply_username_attributes(
+    def apply_username_attributes(
         self, pool: Pool, username: str, attrs: dict[str, str]
     ) -> tuple[str, dict[str, str]]:
         """With UsernameAttributes, the given name is an email or phone; the username is a UUID."""
@@ -382,7 +397,7 @@ class Users:
         force_alias: bool = False,
     ) -> User:
         """A user with a permanent password in ``status`` (seed: CONFIRMED; SignUp: UNCONFIRMED)."""
-        username, attrs = self._apply_username_attributes(pool, username, attrs)
+        username, attrs = self.apply_username_attributes(pool, username, attrs)
         attributes.check_writes(pool.doc["SchemaAttributes"], attrs, creating=True, admin=admin)
         attrs = attributes.canonical(pool.doc["SchemaAttributes"], attrs)
         if required:

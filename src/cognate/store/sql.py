@@ -3,6 +3,7 @@
 ``Store`` is the repositories put together over one ``Database`` (engine.py), each
 in the module named for what it keeps: pools.py (pools, clients, resource servers,
 domains), users.py (users, their attribute index and unique aliases, groups),
+imports.py (user import jobs and their files, the bulk insert of imported users),
 tokens.py (refresh tokens, signing keys), ttl.py (codes and sessions that expire),
 attempts.py (failed sign-in counters). It implements every Protocol of base.py;
 cached.py adds the short-lived read caches the server uses.
@@ -12,15 +13,15 @@ from __future__ import annotations
 
 from cognate.store.attempts import AttemptRows
 from cognate.store.engine import async_url, db_file
+from cognate.store.imports import BulkUserRows, ImportRows
 from cognate.store.pools import PoolRows
 from cognate.store.tokens import TokenRows
 from cognate.store.ttl import TtlRows
-from cognate.store.users import UserRows
 
 __all__ = ["Store", "async_url", "db_file"]
 
 
-class Store(PoolRows, UserRows, TokenRows, TtlRows, AttemptRows):
+class Store(PoolRows, BulkUserRows, ImportRows, TokenRows, TtlRows, AttemptRows):
     """All persistence. Every public method is one transaction, or part of the one given as ``tx=``."""
 
     async def purge_expired(self, now: float | None = None) -> int:

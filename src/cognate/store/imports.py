@@ -1,0 +1,216 @@
+"""User import jobs and their CSV files; the bulk insert of imported users.
+
+API reference: CreateUserImportJob, StartUserImportJob, StopUserImportJob,
+DescribeUserImportJob, ListUserImportJobs. A job's status changes by compare-and-set
+(``update_import_job(..., expect=...)``), so a stop and the end of the run, or two
+starts on two nodes, never both win. The pre-signed URL's secret is kept as its SHA-256.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from cognate.core.entities import ImportJob, ImportJobStatus
+from cognate.store import schema as t
+from cognate.store.base import ImportedUser, Tx
+from cognate.store.engine import Database
+from cognate.store.users import UserRows
+
+_J = t.user_import_jobs.c
+_U = t.users.c
+_A = t.user_aliases.c
+
+
+def _doc(job: ImportJob) -> dict[str, Any]:
+    return {
+        "name": job.name,
+        "role_arn": job.role_arn,
+        "pre_signed_url": job.pre_signed_url,
+        "password_algorithm": job.password_algorithm,
+        "started": job.started,
+        "completed": job.completed,
+        "imported": job.imported,
+        "skipped": job.skipped,
+        "failed": job.failed,
+        "completion_message": job.completion_message,
+    }
+
+
+def _job(row: Any) -> ImportJob:
+    d = row.doc
+    return ImportJob(
+        job_id=row.job_id,
+        pool_id=row.pool_id,
+        name=d["name"],
+        status=ImportJobStatus(row.status),
+        created=row.created,
+        role_arn=d["role_arn"],
+        pre_signed_url=d["pre_signed_url"],
+        upload_expires=row.upload_expires,
+        password_algorithm=d.get("password_algorithm"),
+        started=d.get("started"),
+        completed=d.get("completed"),
+        imported=d.get("imported", 0),
+        skipped=d.get("skipped", 0),
+        failed=d.get("failed", 0),
+        completion_message=d.get("completion_message"),
+        uploaded=row.uploaded,
+    )
+
+
+class ImportRows(Database):
+    async def insert_import_job(self, job: ImportJob, url_secret_hash: str) -> None:
+        async with self.write() as conn:
+            await conn.execute(
+                t.user_import_jobs.insert().values(
+                    job_id=job.job_id,
+                    pool_id=job.pool_id,
+                    status=str(job.status),
+                    created=job.created,
+                    url_secret_hash=url_secret_hash,
+                    upload_expires=job.upload_expires,
+                    uploaded=False,
+                    doc=_doc(job),
+                )
+            )
+
+    async def get_import_job(self, pool_id: str, job_id: str) -> ImportJob | None:
+        q = t.user_import_jobs.select().where(_J.job_id == job_id, _J.pool_id == pool_id)
+        async with self.read() as conn:
+            row = (await conn.execute(q)).first()
+        return _job(row) if row else None
+
+    async def import_upload_target(self, job_id: str) -> tuple[ImportJob, str] | None:
+        q = t.user_import_jobs.select().where(_J.job_id == job_id)
+        async with self.read() as conn:
+            row = (await conn.execute(q)).first()
+        return (_job(row), row.url_secret_hash) if row else None
+
+    async def list_import_jobs(
+        self, pool_id: str, limit: int, after: tuple[float, str] | None
+    ) -> list[ImportJob]:
+        q = t.user_import_jobs.select().where(_J.pool_id == pool_id)
+        if after is not None:
+            q = q.where(
+                sa.tuple_(_J.created, _J.job_id) > sa.tuple_(sa.literal(after[0]), sa.literal(after[1]))
+            )
+        q = q.order_by(_J.created, _J.job_id).limit(limit)
+        async with self.read() as conn:
+            return [_job(r) for r in await conn.execute(q)]
+
+    async def update_import_job(
+        self, job: ImportJob, *, expect: Sequence[ImportJobStatus] | None = None
+    ) -> bool:
+        """Rewrite the job; with ``expect``, only if its status is one of those (compare-and-set)."""
+        stmt = t.user_import_jobs.update().where(_J.job_id == job.job_id, _J.pool_id == job.pool_id)
+        if expect is not None:
+            stmt = stmt.where(_J.status.in_([str(s) for s in expect]))
+        async with self.write() as conn:
+            result = await conn.execute(stmt.values(status=str(job.status), doc=_doc(job)))
+            return bool(result.rowcount)
+
+    async def put_import_file(self, job: ImportJob, body: bytes) -> bool:
+        """Keep the CSV of a job still Created and not yet given one (its URL is used once)."""
+        async with self.write() as conn:
+            result = await conn.execute(
+                t.user_import_jobs.update()
+                .where(
+                    _J.job_id == job.job_id,
+                    _J.status == str(ImportJobStatus.CREATED),
+                    _J.uploaded == sa.false(),
+                )
+                .values(uploaded=True)
+            )
+            if not result.rowcount:
+                return False
+            await conn.execute(
+                t.user_import_files.insert().values(job_id=job.job_id, pool_id=job.pool_id, body=body)
+            )
+        return True
+
+    async def get_import_file(self, job_id: str) -> bytes | None:
+        q = sa.select(t.user_import_files.c.body).where(t.user_import_files.c.job_id == job_id)
+        async with self.read() as conn:
+            body = (await conn.execute(q)).scalar_one_or_none()
+        return bytes(body) if body is not None else None
+
+    async def delete_import_file(self, job_id: str) -> None:
+        async with self.write() as conn:
+            await conn.execute(t.user_import_files.delete().where(t.user_import_files.c.job_id == job_id))
+
+
+class BulkUserRows(UserRows):
+    async def import_users(
+        self, pool_id: str, rows: Sequence[ImportedUser], *, tx: Tx | None = None
+    ) -> list[str | None]:
+        """Insert a batch of new users in one transaction; per row, None when inserted, or
+        ``"username"`` / the alias attribute another user of the pool already holds.
+
+        The taken names are looked up first, in the transaction, so the rest goes in
+        by a few multi-row INSERTs; should another node take one in between, the
+        unique index refuses the batch and each row is tried again on its own.
+        """
+        async with self.write(tx) as conn:
+            try:
+                async with conn.begin_nested():
+                    return await self._bulk(conn, pool_id, rows)
+            except IntegrityError:
+                pass
+            out: list[str | None] = []
+            for row in rows:
+                try:
+                    async with conn.begin_nested():
+                        taken = await self._bulk(conn, pool_id, [row])
+                    out.append(taken[0])
+                except IntegrityError:
+                    out.append("username")
+            return out
+
+    async def _bulk(self, conn: Any, pool_id: str, rows: Sequence[ImportedUser]) -> list[str | None]:
+        keys = [r.username_key for r in rows]
+        taken_names: set[str] = set()
+        for chunk in _chunks(keys, 500):
+            q = sa.select(_U.username_key).where(_U.pool_id == pool_id, _U.username_key.in_(chunk))
+            taken_names.update(r.username_key for r in await conn.execute(q))
+        wanted = {alias for r in rows for alias in r.index.aliases}
+        taken_aliases: set[tuple[str, str]] = set()
+        for attribute in {a for a, _ in wanted}:
+            values = [v for a, v in wanted if a == attribute]
+            for chunk in _chunks(values, 500):
+                q = sa.select(_A.alias_key).where(
+                    _A.pool_id == pool_id, _A.attribute == attribute, _A.alias_key.in_(chunk)
+                )
+                taken_aliases.update((attribute, r.alias_key) for r in await conn.execute(q))
+        out: list[str | None] = []
+        users: list[dict[str, Any]] = []
+        attrs: list[dict[str, Any]] = []
+        aliases: list[dict[str, Any]] = []
+        for r in rows:
+            if r.username_key in taken_names:
+                out.append("username")
+                continue
+            clash = next((a for a in r.index.aliases if a in taken_aliases), None)
+            if clash is not None:
+                out.append(clash[0])
+                continue
+            out.append(None)
+            u = r.user
+            users.append(self._user_values(u, r.username_key))
+            attrs += [
+                {"pool_id": pool_id, "name": n, "value": v, "sub": u.sub} for n, v in r.index.attributes
+            ]
+            aliases += [
+                {"pool_id": pool_id, "attribute": a, "alias_key": k, "sub": u.sub} for a, k in r.index.aliases
+            ]
+        for table, new_rows in ((t.users, users), (t.user_attrs, attrs), (t.user_aliases, aliases)):
+            if new_rows:
+                await conn.execute(table.insert(), new_rows)
+        return out
+
+
+def _chunks(items: Sequence[str], size: int) -> list[Sequence[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
