@@ -169,6 +169,7 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
     ]
     web = Starlette(routes=routes, lifespan=lifespan)
     web.state.trusted_proxies = settings.trusted_networks()  # the OAuth door and the pages read it
+    web.state.get_core = get_core  # in-process tests reach the running core through it
     front: Any = Front(door, web, well_known)
     if metrics is not None:
         metrics.routes = tuple((route.path_regex, route.path) for route in routes if isinstance(route, Route))

@@ -314,6 +314,12 @@ class AuthFlows:
         if user.status == UserStatus.UNCONFIRMED:
             # Cognito says so even for a wrong password.
             raise UserNotConfirmedException("User is not confirmed.")
+        if user.status == UserStatus.RESET_REQUIRED and user.password_hash is None:
+            # An imported user has no password to check: Cognito asks for the reset whatever was
+            # typed (NotAuthorized under PreventUserExistenceErrors, developer guide).
+            if client.doc.get("PreventUserExistenceErrors") == "ENABLED":
+                raise NotAuthorizedException(INCORRECT)
+            raise PasswordResetRequiredException("Password reset required for the user")
         if not attempt.success:
             raise NotAuthorizedException(INCORRECT)
         if not user.enabled:
