@@ -7,10 +7,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from cognate.core.entities import ImportJob
+from cognate.core.service import Core
+from tests.api import hosted_helpers as hosted
 from tests.support import import_csv as ic
 from tests.support.inprocess import InProcessApi
 
@@ -450,3 +453,27 @@ async def test_unusable_hashes_fail_their_rows_and_never_reach_the_log(
     assert (done["ImportedUsers"], done["FailedUsers"]) == (1, 4)
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert "not a usable BCRYPT hash" in text and "plain-text-password" not in text and "$2b$20$" not in text
+
+
+async def test_an_imported_user_signs_in_on_the_hosted_login_with_the_old_password(core: Core) -> None:
+    pool, client = await hosted.setup(core, pool_fields={"AutoVerifiedAttributes": ["email"]})
+    jobs = core.import_jobs
+    job = await jobs.create(pool, "hosted", ic.ROLE, "SCRYPT")
+    secret = parse_qs(urlsplit(job.pre_signed_url).query)["X-Amz-Signature"][0]
+    body = ic.csv_text(
+        [*jobs.csv_header(pool), "cognito:password_hash"],
+        [{**row("alice"), "cognito:password_hash": ic.scrypt_hash(hosted.PASSWORD)}],
+    )
+    await jobs.upload(await jobs.upload_target(job.job_id, secret), body)
+    await jobs.start(pool, job.job_id)
+    await jobs.settle()
+    done = hosted.Completions()
+    async with hosted.browser(core, done) as b:
+        f = await hosted.open_form(b, "/login", hosted.authorize_params(client))
+        wrong = await hosted.submit(b, f, username="alice", password="not-the-Passw0rd")
+        assert wrong.status_code in (200, 400) and "<form" in wrong.text and not done.calls
+        f = await hosted.open_form(b, "/login", hosted.authorize_params(client))
+        r = await hosted.submit(b, f, username="alice", password=hosted.PASSWORD)
+        assert r.status_code == 302 and done.calls[0][1].user.username == "alice"
+    user = await core.users.get(pool, "alice")
+    assert user.srp_secret and (user.password_hash or "").startswith("$argon2id$")

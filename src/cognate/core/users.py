@@ -46,7 +46,7 @@ from cognate.core.sign_in_names import (
 from cognate.core.sign_in_names import indexed_values as indexed_values  # re-exported
 from cognate.core.sign_in_names import username_key as username_key  # re-exported
 from cognate.core.triggers import Message, PreSignUpAnswer, Triggers
-from cognate.crypto import srp
+from cognate.crypto import imported_hashes, srp
 from cognate.crypto.passwords import Passwords
 from cognate.crypto.sealing import Sealer
 from cognate.errors import (
@@ -147,9 +147,12 @@ class Users:
         return doc["salt"], doc["verifier"]
 
     async def check_password(self, user: User | None, password: str) -> bool:
-        return await asyncio.get_running_loop().run_in_executor(
-            self.cpu, self.passwords.verify, user.password_hash if user else None, password
-        )
+        stored = user.password_hash if user else None
+        loop = asyncio.get_running_loop()
+        if stored is not None and imported_hashes.algorithm_of(stored) not in (None, "ARGON2ID"):
+            # A hash an import job brought (bcrypt, scrypt, PBKDF2): its own library checks it.
+            return await loop.run_in_executor(self.cpu, imported_hashes.verify, stored, password)
+        return await loop.run_in_executor(self.cpu, self.passwords.verify, stored, password)
 
     async def upgrade_credentials(self, pool: Pool, user: User, password: str) -> User:
         """After a successful password sign-in: a user whose hash is not argon2id (an imported

@@ -11,8 +11,6 @@ from __future__ import annotations
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from cognate.crypto import imported_hashes
-
 OWASP: dict[str, int] = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}  # memory in KiB
 LOW: dict[str, int] = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 
@@ -35,9 +33,6 @@ class Passwords:
 
     def verify(self, stored_hash: str | None, password: str) -> bool:
         """True when ``password`` matches; an absent hash still costs one verification."""
-        if stored_hash is not None and imported_hashes.algorithm_of(stored_hash) not in (None, "ARGON2ID"):
-            # A hash an import job brought (bcrypt, scrypt, PBKDF2): its own library checks it.
-            return imported_hashes.verify(stored_hash, password)
         try:
             return self._ph.verify(stored_hash or self.dummy_hash, password) and stored_hash is not None
         except (VerifyMismatchError, VerificationError, InvalidHashError):
