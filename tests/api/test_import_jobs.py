@@ -477,3 +477,29 @@ async def test_an_imported_user_signs_in_on_the_hosted_login_with_the_old_passwo
         assert r.status_code == 302 and done.calls[0][1].user.username == "alice"
     user = await core.users.get(pool, "alice")
     assert user.srp_secret and (user.password_hash or "").startswith("$argon2id$")
+
+
+async def test_the_pool_cannot_change_or_go_while_a_job_runs(api: InProcessApi) -> None:
+    pool, _ = await make_pool(api)
+    jobs = api.core.import_jobs
+    jobs.batch_size = 1
+    refused: list[str] = []
+
+    async def try_changes(job: ImportJob) -> None:
+        if refused:
+            return
+        for op, body in (
+            ("DeleteUserPool", {"UserPoolId": pool}),
+            ("UpdateUserPool", {"UserPoolId": pool}),
+            (
+                "AddCustomAttributes",
+                {"UserPoolId": pool, "CustomAttributes": [{"Name": "x", "AttributeDataType": "String"}]},
+            ),
+        ):
+            refused.append(await api.error(op, body, "UserImportInProgressException", signed=True))
+
+    jobs.after_batch = try_changes
+    done = await run_job(api, pool, [row("a"), row("b")])
+    assert done["Status"] == "Succeeded" and len(refused) == 3
+    await api.admin("UpdateUserPool", {"UserPoolId": pool, "AutoVerifiedAttributes": ["email"]})
+    await api.admin("DeleteUserPool", {"UserPoolId": pool})
