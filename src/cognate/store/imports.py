@@ -238,18 +238,32 @@ class BulkUserRows(UserRows):
             if not new_rows:
                 continue
             if self.is_sqlite:
-                await conn.execute(table.insert(), new_rows)
+                await _insert_many(conn, table, new_rows)
             else:
                 await _copy(conn, table, new_rows)
         return out
 
 
+def _plain(table: sa.Table, rows: list[dict[str, Any]]) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The columns, and each row's values as the driver takes them (JSON as text)."""
+    columns = list(rows[0])
+    as_json = {c.name for c in table.columns if isinstance(c.type, sa.JSON)}
+    return columns, [tuple(json.dumps(r[c]) if c in as_json else r[c] for c in columns) for r in rows]
+
+
+async def _insert_many(conn: Any, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """SQLite: one prepared INSERT run over the rows by the driver (``executemany``), without
+    SQLAlchemy's per-row parameter processing (half the cost of a batch otherwise)."""
+    columns, records = _plain(table, rows)
+    names = ", ".join(f'"{c}"' for c in columns)
+    marks = ", ".join("?" for _ in columns)
+    await conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', records)  # noqa: S608
+
+
 async def _copy(conn: Any, table: sa.Table, rows: list[dict[str, Any]]) -> None:
     """PostgreSQL: the rows by COPY on the transaction's own connection (several times
     faster than an INSERT per row); a taken key raises IntegrityError as an INSERT would."""
-    columns = list(rows[0])
-    as_json = {c.name for c in table.columns if isinstance(c.type, sa.JSON)}
-    records = [tuple(json.dumps(r[c]) if c in as_json else r[c] for c in columns) for r in rows]
+    columns, records = _plain(table, rows)
     driver = (await conn.get_raw_connection()).driver_connection
     try:
         await driver.copy_records_to_table(table.name, records=records, columns=columns)
