@@ -8,11 +8,12 @@ starts on two nodes, never both win. The pre-signed URL's secret is kept as its 
 
 from __future__ import annotations
 
-import json
+import operator
 from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
@@ -247,8 +248,15 @@ class BulkUserRows(UserRows):
 def _plain(table: sa.Table, rows: list[dict[str, Any]]) -> tuple[list[str], list[tuple[Any, ...]]]:
     """The columns, and each row's values as the driver takes them (JSON as text)."""
     columns = list(rows[0])
-    as_json = {c.name for c in table.columns if isinstance(c.type, sa.JSON)}
-    return columns, [tuple(json.dumps(r[c]) if c in as_json else r[c] for c in columns) for r in rows]
+    as_json = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, sa.JSON)]
+    values = operator.itemgetter(*columns)
+    records: list[tuple[Any, ...]] = []
+    for row in rows:
+        record = list(values(row)) if len(columns) > 1 else [values(row)]
+        for i in as_json:
+            record[i] = orjson.dumps(record[i]).decode()
+        records.append(tuple(record))
+    return columns, records
 
 
 async def _insert_many(conn: Any, table: sa.Table, rows: list[dict[str, Any]]) -> None:
