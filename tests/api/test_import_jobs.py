@@ -503,3 +503,20 @@ async def test_the_pool_cannot_change_or_go_while_a_job_runs(api: InProcessApi) 
     assert done["Status"] == "Succeeded" and len(refused) == 3
     await api.admin("UpdateUserPool", {"UserPoolId": pool, "AutoVerifiedAttributes": ["email"]})
     await api.admin("DeleteUserPool", {"UserPoolId": pool})
+
+
+async def test_a_reset_required_user_sets_a_password_by_forgot_password_and_signs_in(
+    api: InProcessApi,
+) -> None:
+    pool, client = await make_pool(api)
+    assert (await run_job(api, pool, [row("rita")]))["ImportedUsers"] == 1
+    sent = await api.ok("ForgotPassword", {"ClientId": client, "Username": "rita"})
+    assert sent["CodeDeliveryDetails"]["DeliveryMedium"] == "EMAIL"
+    code = hosted.outbox_codes(api.data_dir)[-1]
+    await api.ok(
+        "ConfirmForgotPassword",
+        {"ClientId": client, "Username": "rita", "ConfirmationCode": code, "Password": "New-passw0rd!"},
+    )
+    user = await api.admin("AdminGetUser", {"UserPoolId": pool, "Username": "rita"})
+    assert user["UserStatus"] == "CONFIRMED"
+    assert (await password_sign_in(api, client, "rita", "New-passw0rd!")).status_code == 200
