@@ -50,6 +50,7 @@ def test_bcrypt_reads_72_bytes_as_the_libraries_that_wrote_it() -> None:
     [
         ("BCRYPT", "$2b$17$" + "a" * 53),  # cost above 16
         ("BCRYPT", "$2b$03$" + "a" * 53),
+        ("BCRYPT", "$2b$04$" + "z" * 53),  # the salt's last character holds bits a salt has not
         ("SCRYPT", "$scrypt$ln=21,r=8,p=1$c2FsdHNhbHQ$" + "A" * 43),  # N = 2^21
         ("SCRYPT", "$scrypt$ln=20,r=32,p=1$c2FsdHNhbHQ$" + "A" * 43),  # 4 GiB
         ("PBKDF2_SHA256", "$pbkdf2-sha256$5000001$c2FsdA$" + "A" * 43),

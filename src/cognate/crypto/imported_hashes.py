@@ -87,6 +87,9 @@ def parse(algorithm: str, encoded: str) -> str:
             raise UnusableHash("it is not a bcrypt modular-crypt string")
         if not 4 <= int(m[1]) <= MAX_BCRYPT_COST:
             raise UnusableHash("its cost is outside the accepted range")
+        # 22 characters carry the 128-bit salt: the last one's 4 low bits must be zero.
+        if encoded[7 + 21] not in ".Oeu":
+            raise UnusableHash("its salt is not a bcrypt salt")
         return encoded
     if algorithm == "SCRYPT":
         m = _SCRYPT.match(encoded)
@@ -144,7 +147,10 @@ def verify(stored: str, password: str) -> bool:
             return False
     if algorithm == "BCRYPT":
         # bcrypt reads at most 72 bytes; the libraries that wrote these hashes cut the rest.
-        return bcrypt.checkpw(secret[:72], stored.encode())
+        try:
+            return bcrypt.checkpw(secret[:72], stored.encode())
+        except ValueError:  # a salt the library refuses: no password matches it
+            return False
     if algorithm == "SCRYPT":
         m = _SCRYPT.match(stored)
         assert m is not None
