@@ -56,6 +56,7 @@ def test_bcrypt_reads_72_bytes_as_the_libraries_that_wrote_it() -> None:
         ("PBKDF2_SHA256", "$pbkdf2-sha256$5000001$c2FsdA$" + "A" * 43),
         ("ARGON2ID", "$argon2id$v=19$m=1048576,t=2,p=1$c2FsdHNhbHQ$" + "A" * 43),  # 1 GiB
         ("ARGON2ID", "$argon2i$v=19$m=1024,t=2,p=1$c2FsdHNhbHQ$" + "A" * 43),  # argon2i, not id
+        ("ARGON2ID", "$argon2id$v=19$m=1024,t=0,p=1$c2FsdHNhbHQ$" + "A" * 43),  # below argon2's minimum
         ("PBKDF2_SHA256", "$pbkdf2-sha256$1000$c2FsdA$short"),
         ("SCRYPT", "$scrypt$ln=10,r=8,p=1$!!!$" + "A" * 43),
         ("BCRYPT", "x" * 2000),

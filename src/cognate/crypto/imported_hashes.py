@@ -74,6 +74,10 @@ def parse(algorithm: str, encoded: str) -> str:
             raise UnusableHash("it is not an argon2id PHC string") from exc
         if params.type is not argon2.Type.ID:
             raise UnusableHash("it is not an argon2id PHC string")
+        if not (
+            params.time_cost >= 1 and params.parallelism >= 1 and params.memory_cost >= 8 * params.parallelism
+        ):
+            raise UnusableHash("its cost is below what argon2 accepts")
         if (
             params.memory_cost > MAX_ARGON2_MEMORY_KIB
             or params.time_cost > MAX_ARGON2_TIME
