@@ -122,3 +122,23 @@ async def test_import_users_racing_another_writer_falls_back_row_by_row(
     assert ra[:50] == [None] * 50 and rb[:50] == [None] * 50
     assert sorted([ra[50], rb[50]], key=str) == [None, "username"]
     assert await one.count_users(P) == 101
+
+
+async def test_purge_drops_the_files_no_run_will_read(store: Store) -> None:
+    await store.insert_pool(f.pool(P))
+    fresh, stale, running, ended = (
+        job("import-fresh"),
+        job("import-stale"),
+        job("import-run"),
+        job("import-end"),
+    )
+    for j in (fresh, stale, running, ended):
+        await store.insert_import_job(j, "h" * 64)
+        assert await store.put_import_file(j, b"csv")
+    await store.update_import_job(replace(running, status=ImportJobStatus.IN_PROGRESS))
+    await store.update_import_job(replace(ended, status=ImportJobStatus.FAILED))
+    assert await store.purge_expired(f.T0 + 60) == 1  # the ended job's
+    assert await store.get_import_file("import-end") is None
+    assert await store.purge_expired(f.T0 + 24 * 3600 + 1) == 2  # the day-old never-started ones
+    kept = {j: await store.get_import_file(j) for j in ("import-fresh", "import-stale", "import-run")}
+    assert kept == {"import-fresh": None, "import-stale": None, "import-run": b"csv"}

@@ -65,7 +65,30 @@ def _job(row: Any) -> ImportJob:
     )
 
 
+# A job not started within a day of its creation expires (core/import_jobs.py): its file
+# can never be used after that, and goes with the next purge.
+UNSTARTED_FILE_HORIZON_S = 24 * 3600
+_RUNNING = [str(s) for s in (ImportJobStatus.PENDING, ImportJobStatus.IN_PROGRESS, ImportJobStatus.STOPPING)]
+
+
 class ImportRows(Database):
+    @staticmethod
+    async def _purge_import_files(conn: Any, now: float) -> int:
+        """Files no run will read: of jobs that ended (a run that died left one), or that were
+        never started within a day. A running job's file stays."""
+        unused = sa.select(_J.job_id).where(
+            sa.or_(
+                _J.status.not_in([*_RUNNING, str(ImportJobStatus.CREATED)]),
+                sa.and_(
+                    _J.status == str(ImportJobStatus.CREATED),
+                    _J.created <= now - UNSTARTED_FILE_HORIZON_S,
+                ),
+            )
+        )
+        files = t.user_import_files
+        res = await conn.execute(files.delete().where(files.c.job_id.in_(unused)))
+        return int(res.rowcount or 0)
+
     async def insert_import_job(self, job: ImportJob, url_secret_hash: str) -> None:
         async with self.write() as conn:
             await conn.execute(

@@ -26,7 +26,8 @@ class Store(PoolRows, BulkUserRows, ImportRows, TokenRows, TtlRows, AttemptRows)
 
     async def purge_expired(self, now: float | None = None) -> int:
         """Remove what has expired: codes and sessions, refresh tokens, idle lockout counters,
-        signing keys retired long enough ago that nothing they signed is still valid.
+        signing keys retired long enough ago that nothing they signed is still valid, the CSV
+        files of import jobs that will never read them.
         ``now``: the core's clock (default: the store's)."""
         now = self._now() if now is None else now
         async with self.write() as conn:
@@ -35,4 +36,5 @@ class Store(PoolRows, BulkUserRows, ImportRows, TokenRows, TtlRows, AttemptRows)
                 + await self._purge_refresh_tokens(conn, now)
                 + await self._purge_attempts(conn, now)
                 + await self._purge_signing_keys(conn, now)
+                + await self._purge_import_files(conn, now)
             )
