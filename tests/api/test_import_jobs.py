@@ -4,6 +4,7 @@ the reasons in the log) and users imported with their password hashes signing in
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -12,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from cognate.core.entities import ImportJob
+from cognate.core.import_jobs import STALE_AFTER_S
 from cognate.core.service import Core
 from tests.api import hosted_helpers as hosted
 from tests.support import import_csv as ic
@@ -520,3 +522,34 @@ async def test_a_reset_required_user_sets_a_password_by_forgot_password_and_sign
     user = await api.admin("AdminGetUser", {"UserPoolId": pool, "Username": "rita"})
     assert user["UserStatus"] == "CONFIRMED"
     assert (await password_sign_in(api, client, "rita", "New-passw0rd!")).status_code == 200
+
+
+async def test_a_run_whose_process_ended_is_resumed_after_its_last_batch(api: InProcessApi) -> None:
+    pool, _ = await make_pool(api)
+    jobs = api.core.import_jobs
+    jobs.batch_size = 2
+    batches: list[int] = []
+
+    async def die_after_first(job: ImportJob) -> None:
+        batches.append(job.lines_done)
+        if len(batches) == 1:
+            raise asyncio.CancelledError  # the process ends here (a restart, a crash)
+
+    jobs.after_batch = die_after_first
+    job = await create_job(api, pool)
+    rows = [row(f"u{i}") for i in range(5)] + [row("u0")]  # the last line repeats the first
+    await api.http.put(job["PreSignedUrl"], content=ic.csv_text(await header(api, pool), rows))
+    ids = {"UserPoolId": pool, "JobId": job["JobId"]}
+    await api.admin("StartUserImportJob", ids)
+    await jobs.settle()
+    halfway = (await api.admin("DescribeUserImportJob", ids))["UserImportJob"]
+    assert halfway["Status"] == "InProgress" and halfway["ImportedUsers"] == 2
+    assert await api.core.purge_expired() >= 0 and not jobs._running  # not stale yet: left alone
+    api.clock.advance(STALE_AFTER_S + 1)
+    await api.core.purge_expired()  # another process's minute: it takes the run over
+    await jobs.settle()
+    done = (await api.admin("DescribeUserImportJob", ids))["UserImportJob"]
+    assert done["Status"] == "Succeeded", done
+    assert (done["ImportedUsers"], done["SkippedUsers"], done["FailedUsers"]) == (5, 1, 0)
+    assert batches[:2] == [3, 5]  # lines 2-3 committed before the end, the run went on from line 4
+    assert len((await api.admin("ListUsers", {"UserPoolId": pool}))["Users"]) == 5

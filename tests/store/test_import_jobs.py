@@ -142,3 +142,22 @@ async def test_purge_drops_the_files_no_run_will_read(store: Store) -> None:
     assert await store.purge_expired(f.T0 + 24 * 3600 + 1) == 2  # the day-old never-started ones
     kept = {j: await store.get_import_file(j) for j in ("import-fresh", "import-stale", "import-run")}
     assert kept == {"import-fresh": None, "import-stale": None, "import-run": b"csv"}
+
+
+async def test_a_stale_run_is_claimed_by_one_process(store: Store, make_store: StoreFactory) -> None:
+    other = await make_store()
+    await store.insert_pool(f.pool(P))
+    running = replace(job("import-r"), status=ImportJobStatus.IN_PROGRESS, heartbeat=f.T0 + 10)
+    alive = replace(job("import-a"), status=ImportJobStatus.IN_PROGRESS, heartbeat=f.T0 + 500)
+    for j in (running, alive, job("import-c")):  # a Created job is never stale
+        await store.insert_import_job(j, "h" * 64)
+        await store.update_import_job(j)
+    assert [j.job_id for j in await store.stale_import_jobs(f.T0 + 400)] == ["import-r"]
+    stale = (await store.stale_import_jobs(f.T0 + 400))[0]
+    results = await asyncio.gather(
+        store.claim_import_job(stale, f.T0 + 600), other.claim_import_job(stale, f.T0 + 601)
+    )
+    assert sorted(results) == [False, True]
+    assert (await store.get_import_job(P, "import-r")).heartbeat in (f.T0 + 600, f.T0 + 601)  # type: ignore[union-attr]
+    assert not await store.claim_import_job(stale, f.T0 + 700)  # its heartbeat moved on
+    assert await store.stale_import_jobs(f.T0 + 400) == []

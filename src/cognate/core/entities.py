@@ -156,3 +156,7 @@ class ImportJob:
     failed: int = 0
     completion_message: str | None = None
     uploaded: bool = False
+    # The run's progress: the last CSV line done, and when its process last showed life
+    # (a run silent for long is taken over by another process, from the next line).
+    lines_done: int = 0
+    heartbeat: float | None = None

@@ -58,6 +58,7 @@ UPLOAD_VALIDITY_S = 15 * 60  # the pre-signed URL's life, as Cognito's
 START_WITHIN_S = 24 * 3600  # a job not started by then is Expired
 MAX_CSV_BYTES = 100 * 1024 * 1024  # Cognito's limit for the file
 BATCH = 1000  # rows per transaction
+STALE_AFTER_S = 300  # a run without a committed batch for this long is taken over
 UPLOAD_PATH = "/user-import/"
 
 USERNAME = "cognito:username"
@@ -70,6 +71,10 @@ _ALNUM = string.ascii_lowercase + string.digits
 SUCCEEDED = "The user import job has completed."
 STOPPED = "The user import job was stopped."
 EXPIRED = "The user import job was not started within a day of its creation."
+
+
+class _LostRun(Exception):
+    """Another process took this run over (it looked stale): this one must stop."""
 
 
 class _BadFile(Exception):
@@ -168,12 +173,11 @@ class ImportJobs:
             raise PreconditionNotMetException(
                 f"Import job {job_id} cannot be started: no CSV file was uploaded to its pre-signed URL."
             )
-        pending = replace(job, status=ImportJobStatus.PENDING, started=self.clock.now())
+        now = self.clock.now()
+        pending = replace(job, status=ImportJobStatus.PENDING, started=now, heartbeat=now)
         if not await self.store.update_import_job(pending, expect=[ImportJobStatus.CREATED]):
             raise PreconditionNotMetException(f"Import job {job_id} was started already.")
-        task = asyncio.create_task(self._run(pool, pending), name=f"import {job_id}")
-        self._running[job_id] = task
-        task.add_done_callback(lambda _t: self._running.pop(job_id, None))
+        self._spawn(pool, pending)
         return pending
 
     async def stop(self, pool: Pool, job_id: str) -> ImportJob:
@@ -186,7 +190,8 @@ class ImportJobs:
         return stopping
 
     async def close(self) -> None:
-        """Shutdown: the runs of this process end where they are (their jobs stay InProgress)."""
+        """Shutdown: the runs of this process end where they are; another process resumes them
+        (``resume_stale``) once they have been silent ``STALE_AFTER_S``."""
         for task in list(self._running.values()):
             task.cancel()
         await asyncio.gather(*list(self._running.values()), return_exceptions=True)
@@ -218,9 +223,19 @@ class ImportJobs:
 
     # --- the run ----------------------------------------------------------------------
 
+    def _spawn(self, pool: Pool, job: ImportJob) -> None:
+        task = asyncio.create_task(self._run(pool, job), name=f"import {job.job_id}")
+        self._running[job.job_id] = task
+        task.add_done_callback(lambda _t: self._running.pop(job.job_id, None))
+
     async def _run(self, pool: Pool, job: ImportJob) -> None:
+        """The run; its file is deleted when it ends, not when it is cancelled (a shutdown: the
+        job resumes in another process, ``resume_stale``) nor when another process took it."""
         try:
             await self._import(pool, job)
+        except _LostRun:
+            log.warning("%s: another process took the run over; this one stops", job.job_id)
+            return
         except Exception:
             log.exception("%s: the import job failed", job.job_id)
             current = await self.store.get_import_job(job.pool_id, job.job_id) or job
@@ -231,8 +246,28 @@ class ImportJobs:
                 completion_message="The user import job failed on an internal error.",
             )
             await self.store.update_import_job(failed)
-        finally:
-            await self.store.delete_import_file(job.job_id)
+        await self.store.delete_import_file(job.job_id)
+
+    async def resume_stale(self) -> int:
+        """Take over the runs that showed no life for ``STALE_AFTER_S`` (their process ended):
+        a Stopping job ends Stopped; a Pending or InProgress one goes on here, after the last
+        line its batches committed. Called with the minute's purge; of several processes
+        that try, one wins each job. The number resumed."""
+        now = self.clock.now()
+        resumed = 0
+        for job in await self.store.stale_import_jobs(now - STALE_AFTER_S):
+            if job.job_id in self._running or not await self.store.claim_import_job(job, now):
+                continue
+            job = replace(job, heartbeat=now)
+            pool = await self.store.get_pool(job.pool_id)
+            if job.status == ImportJobStatus.STOPPING or pool is None:
+                await self._finish(job, ImportJobStatus.STOPPED, STOPPED)
+                await self.store.delete_import_file(job.job_id)
+                continue
+            log.warning("%s: its run showed no life; resumed here after line %d", job.job_id, job.lines_done)
+            self._spawn(pool, job)
+            resumed += 1
+        return resumed
 
     async def _finish(self, job: ImportJob, status: ImportJobStatus, message: str) -> ImportJob:
         done = replace(job, status=status, completed=self.clock.now(), completion_message=message)
@@ -253,10 +288,11 @@ class ImportJobs:
         return done
 
     async def _import(self, pool: Pool, job: ImportJob) -> None:
-        job = replace(job, status=ImportJobStatus.IN_PROGRESS)
-        if not await self.store.update_import_job(job, expect=[ImportJobStatus.PENDING]):
-            await self._finish(job, ImportJobStatus.STOPPED, STOPPED)
-            return
+        if job.status == ImportJobStatus.PENDING:
+            job = replace(job, status=ImportJobStatus.IN_PROGRESS)
+            if not await self.store.update_import_job(job, expect=[ImportJobStatus.PENDING]):
+                await self._finish(job, ImportJobStatus.STOPPED, STOPPED)
+                return
         if not job.password_algorithm and not pool.doc.get("AutoVerifiedAttributes"):
             await self._finish(
                 job,
@@ -270,6 +306,8 @@ class ImportJobs:
             batch: list[tuple[int, dict[str, str] | None]] = []
             seen: tuple[set[str], set[tuple[str, str]]] = (set(), set())
             for line, row in rows:
+                if line <= job.lines_done:
+                    continue  # committed by the run this one took over
                 batch.append((line, row))
                 if len(batch) >= self.batch_size:
                     job = await self._batch(pool, job, batch, seen)
@@ -326,8 +364,11 @@ class ImportJobs:
             names.add(item.username_key)
             aliases.update(item.index.aliases)
             ready.append((line, item))
-        if ready:
-            results = await self.store.import_users(pool.id, [item for _, item in ready])
+        async with self.store.transaction() as tx:
+            current = await self.store.get_import_job(job.pool_id, job.job_id, tx=tx)
+            if current is None or current.heartbeat != job.heartbeat:
+                raise _LostRun  # another process took the run over: this one stops here
+            results = await self.store.import_users(pool.id, [i for _, i in ready], tx=tx) if ready else []
             for (line, _item), taken in zip(ready, results, strict=True):
                 if taken is None:
                     imported += 1
@@ -336,17 +377,18 @@ class ImportJobs:
                     _line(job, "SKIPPED", line, "The user already exists.")
                 else:
                     skipped, failed = self._clash(pool, job, line, taken, skipped, failed)
-        current = await self.store.get_import_job(job.pool_id, job.job_id) or job
-        job = replace(
-            job,
-            status=current.status,
-            imported=job.imported + imported,
-            skipped=job.skipped + skipped,
-            failed=job.failed + failed,
-        )
-        if current.status == ImportJobStatus.IN_PROGRESS:
-            await self.store.update_import_job(job, expect=[ImportJobStatus.IN_PROGRESS])
-        else:  # stopped meanwhile (by any node)
+            job = replace(
+                job,
+                status=current.status,
+                imported=job.imported + imported,
+                skipped=job.skipped + skipped,
+                failed=job.failed + failed,
+                lines_done=batch[-1][0] if batch else job.lines_done,
+                heartbeat=self.clock.now(),
+            )
+            # The users and the count of them commit together: a run taken over resumes exactly.
+            await self.store.update_import_job(job, tx=tx)
+        if job.status != ImportJobStatus.IN_PROGRESS:  # stopped meanwhile (by any node)
             job = await self._finish(job, ImportJobStatus.STOPPED, STOPPED)
         if self.after_batch is not None:
             await self.after_batch(job)

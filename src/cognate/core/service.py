@@ -120,5 +120,8 @@ class Core:
 
     async def purge_expired(self) -> int:
         """Remove what has expired by this core's clock (the server runs it every minute):
-        codes and sessions, refresh tokens, idle lockout counters, long-retired signing keys."""
-        return await self.store.purge_expired(self.clock.now())
+        codes and sessions, refresh tokens, idle lockout counters, long-retired signing keys,
+        unused import files; and take over the import runs whose process ended."""
+        removed = await self.store.purge_expired(self.clock.now())
+        await self.import_jobs.resume_stale()  # the import runs whose process ended
+        return removed

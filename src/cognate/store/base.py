@@ -206,7 +206,19 @@ class ImportJobStore(Protocol):
         """A new job; ``url_secret_hash``: the SHA-256 (hex) of its pre-signed URL's secret."""
         ...
 
-    async def get_import_job(self, pool_id: str, job_id: str) -> ImportJob | None: ...
+    async def get_import_job(self, pool_id: str, job_id: str, *, tx: Tx | None = None) -> ImportJob | None:
+        """The job (with ``tx``: locked on PostgreSQL until the transaction ends)."""
+        ...
+
+    async def stale_import_jobs(self, before: float) -> list[ImportJob]:
+        """Jobs Pending, InProgress or Stopping whose run showed no life since ``before``."""
+        ...
+
+    async def claim_import_job(self, job: ImportJob, now: float) -> bool:
+        """Take over a stale run: set its heartbeat to ``now`` if it is still ``job.heartbeat``
+        (of two processes that try, one wins)."""
+        ...
+
     async def import_upload_target(self, job_id: str) -> tuple[ImportJob, str] | None:
         """The job a pre-signed URL names, with its secret's hash (the upload checks it)."""
         ...
@@ -218,7 +230,7 @@ class ImportJobStore(Protocol):
         ...
 
     async def update_import_job(
-        self, job: ImportJob, *, expect: Sequence[ImportJobStatus] | None = None
+        self, job: ImportJob, *, expect: Sequence[ImportJobStatus] | None = None, tx: Tx | None = None
     ) -> bool:
         """Rewrite the job; with ``expect``, only if its status is one of them (False if not)."""
         ...

@@ -40,6 +40,7 @@ def _doc(job: ImportJob) -> dict[str, Any]:
         "skipped": job.skipped,
         "failed": job.failed,
         "completion_message": job.completion_message,
+        "lines_done": job.lines_done,
     }
 
 
@@ -62,6 +63,8 @@ def _job(row: Any) -> ImportJob:
         failed=d.get("failed", 0),
         completion_message=d.get("completion_message"),
         uploaded=row.uploaded,
+        lines_done=d.get("lines_done", 0),
+        heartbeat=row.heartbeat,
     )
 
 
@@ -100,15 +103,33 @@ class ImportRows(Database):
                     url_secret_hash=url_secret_hash,
                     upload_expires=job.upload_expires,
                     uploaded=False,
+                    heartbeat=job.heartbeat,
                     doc=_doc(job),
                 )
             )
 
-    async def get_import_job(self, pool_id: str, job_id: str) -> ImportJob | None:
+    async def get_import_job(self, pool_id: str, job_id: str, *, tx: Tx | None = None) -> ImportJob | None:
         q = t.user_import_jobs.select().where(_J.job_id == job_id, _J.pool_id == pool_id)
-        async with self.read() as conn:
-            row = (await conn.execute(q)).first()
+        async with self.read(tx) as conn:
+            row = (await conn.execute(self._locking(q, tx))).first()
         return _job(row) if row else None
+
+    async def stale_import_jobs(self, before: float) -> list[ImportJob]:
+        q = t.user_import_jobs.select().where(
+            _J.status.in_(_RUNNING), sa.or_(_J.heartbeat.is_(None), _J.heartbeat < before)
+        )
+        async with self.read() as conn:
+            return [_job(r) for r in await conn.execute(q)]
+
+    async def claim_import_job(self, job: ImportJob, now: float) -> bool:
+        beat = _J.heartbeat.is_(None) if job.heartbeat is None else _J.heartbeat == job.heartbeat
+        stmt = (
+            t.user_import_jobs.update()
+            .where(_J.job_id == job.job_id, _J.pool_id == job.pool_id, _J.status.in_(_RUNNING), beat)
+            .values(heartbeat=now)
+        )
+        async with self.write() as conn:
+            return bool((await conn.execute(stmt)).rowcount)
 
     async def import_upload_target(self, job_id: str) -> tuple[ImportJob, str] | None:
         q = t.user_import_jobs.select().where(_J.job_id == job_id)
@@ -129,14 +150,15 @@ class ImportRows(Database):
             return [_job(r) for r in await conn.execute(q)]
 
     async def update_import_job(
-        self, job: ImportJob, *, expect: Sequence[ImportJobStatus] | None = None
+        self, job: ImportJob, *, expect: Sequence[ImportJobStatus] | None = None, tx: Tx | None = None
     ) -> bool:
         """Rewrite the job; with ``expect``, only if its status is one of those (compare-and-set)."""
         stmt = t.user_import_jobs.update().where(_J.job_id == job.job_id, _J.pool_id == job.pool_id)
         if expect is not None:
             stmt = stmt.where(_J.status.in_([str(s) for s in expect]))
-        async with self.write() as conn:
-            result = await conn.execute(stmt.values(status=str(job.status), doc=_doc(job)))
+        async with self.write(tx) as conn:
+            values = {"status": str(job.status), "doc": _doc(job), "heartbeat": job.heartbeat}
+            result = await conn.execute(stmt.values(**values))
             return bool(result.rowcount)
 
     async def put_import_file(self, job: ImportJob, body: bytes) -> bool:

@@ -170,6 +170,7 @@ user_import_jobs = sa.Table(
     sa.Column("url_secret_hash", sa.String(64), nullable=False),
     sa.Column("upload_expires", sa.Float, nullable=False),
     sa.Column("uploaded", sa.Boolean, nullable=False),
+    sa.Column("heartbeat", sa.Float, nullable=True),
     sa.Column("doc", sa.JSON, nullable=False),
     sa.Index("ix_user_import_jobs_pool", "pool_id", "created", "job_id"),
 )

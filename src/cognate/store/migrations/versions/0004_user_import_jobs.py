@@ -4,7 +4,8 @@ Revision ID: 0004
 Revises: 0003
 
 CreateUserImportJob's jobs (``user_import_jobs``: the job's UserImportJobType fields as a
-document, its status and the SHA-256 of its pre-signed URL's secret in columns) and
+document; its status, the SHA-256 of its pre-signed URL's secret and its run's
+heartbeat in columns) and
 the CSV uploaded to a job's pre-signed URL (``user_import_files``), kept there until the
 job ends so that any node can run it. Downgrading drops both tables.
 """
@@ -28,6 +29,7 @@ def upgrade() -> None:
         sa.Column("url_secret_hash", sa.String(64), nullable=False),
         sa.Column("upload_expires", sa.Float(), nullable=False),
         sa.Column("uploaded", sa.Boolean(), nullable=False),
+        sa.Column("heartbeat", sa.Float(), nullable=True),
         sa.Column("doc", sa.JSON(), nullable=False),
     )
     op.create_index("ix_user_import_jobs_pool", "user_import_jobs", ["pool_id", "created", "job_id"])
