@@ -32,6 +32,7 @@ POOL_TABLES = (
     t.lockouts,
     t.user_import_jobs,
     t.user_import_files,
+    t.auth_events,  # the audit log outlives the pool: it records the deletion too
 )
 
 

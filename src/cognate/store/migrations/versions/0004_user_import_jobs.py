@@ -1,7 +1,7 @@
 """user import jobs: the jobs and their uploaded CSV files
 
 Revision ID: 0004
-Revises: 0003
+Revises: 0005
 
 CreateUserImportJob's jobs (``user_import_jobs``: the job's UserImportJobType fields as a
 document; its status, the SHA-256 of its pre-signed URL's secret and its run's
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0003"
+down_revision = "0005"
 
 
 def upgrade() -> None:
