@@ -1,7 +1,7 @@
 """ListUsers' filters served by indexes, in list order
 
 Revision ID: 0006
-Revises: 0005
+Revises: 0004
 
 ``user_attrs`` (one row per user and filterable attribute) gains the user's
 username key, and its primary key becomes (pool, attribute, value, username key):
@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0005"
+down_revision = "0004"
 
 FILTERED = ("email", "phone_number", "name", "given_name", "family_name", "preferred_username")
 
