@@ -66,6 +66,13 @@ SQLITE_READ_BUSY_MS = 1000
 # Reader connections kept open between reads (more are opened while more reads overlap).
 SQLITE_IDLE_READERS = 4
 
+# How long opening a PostgreSQL connection may take (asyncpg waits 60 s by default): a
+# server that accepts the TCP connection and never answers (stopped, partitioned away)
+# fails the request with InternalErrorException after this, instead of holding it.
+PG_CONNECT_TIMEOUT_S = 5.0
+# A pooled PostgreSQL connection left unused this long is checked before it is used again.
+PG_IDLE_PING_S = 1.0
+
 
 def async_url(url: str) -> str:
     """The SQLAlchemy URL with its driver: pysqlite (in the loop) or asyncpg."""
@@ -150,6 +157,31 @@ def _end(conn: sa.Connection, *, commit: bool) -> None:
         conn.commit() if commit else conn.rollback()
     elif conn.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
         _driver_do(conn, "COMMIT" if commit else "ROLLBACK")
+
+
+def _ping_when_idle(engine: sa.Engine) -> None:
+    """A pooled PostgreSQL connection unused for PG_IDLE_PING_S is pinged as it is taken;
+    a dead one (PostgreSQL restarted, a failover) is replaced before the request uses it.
+
+    Without it the first request after a restart may meet a closed connection and fail
+    (tests/faults/test_postgres_outage.py). A pool in use is never pinged: under load a
+    restart costs the requests made while PostgreSQL is down, and the pool renews itself
+    on the first closed connection a statement meets.
+    """
+
+    @sa.event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PG_IDLE_PING_S:
+            return
+        try:
+            dbapi_conn.ping()
+        except Exception as exc:
+            raise sa.exc.DisconnectionError("the pooled connection is dead") from exc
 
 
 def _is_busy(exc: sa.exc.OperationalError) -> bool:
@@ -311,6 +343,16 @@ class Database:
             from sqlalchemy.ext.asyncio import create_async_engine
 
             self._pg = create_async_engine(self.url, pool_size=8, max_overflow=8, pool_pre_ping=False)
+
+            # Pre-ping only what sat idle (_ping_when_idle): a busy pool pays nothing.
+            self._pg = create_async_engine(
+                self.url,
+                pool_size=8,
+                max_overflow=8,
+                pool_pre_ping=False,
+                connect_args={"timeout": PG_CONNECT_TIMEOUT_S},
+            )
+            _ping_when_idle(self._pg.sync_engine)
 
     @property
     def _writer(self) -> sa.Engine:

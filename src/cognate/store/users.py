@@ -202,7 +202,7 @@ class UserRows(Database):
 
     async def delete_user(self, pool_id: str, sub: str) -> None:
         async with self.write() as conn:
-            for table in (t.user_attrs, t.user_aliases, t.user_groups, t.refresh_tokens):
+            for table in (t.user_attrs, t.user_aliases, t.user_groups, t.refresh_tokens, t.auth_events):
                 await conn.execute(table.delete().where(table.c.pool_id == pool_id, table.c.sub == sub))
             await conn.execute(t.users.delete().where(t.users.c.sub == sub))
 
