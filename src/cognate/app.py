@@ -21,6 +21,7 @@ from cognate import bootstrap, config, http_deadline
 from cognate.admin_keys import AdminKeys
 from cognate.awsjson.dispatch import AwsJsonDoor
 from cognate.awsjson.registry import load_all
+from cognate.awsjson.upload import ImportUpload
 from cognate.core.clock import Clock
 from cognate.core.service import Core, CoreConfig
 from cognate.hosted_ui.pages import HostedUI
@@ -150,6 +151,7 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            await state.core.import_jobs.close()
             await state.core.auth_events.settle()  # sign-in events still being written
             await invoker.close()
             await store.close()
@@ -185,9 +187,12 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
         ),
         Route("/{pool_id}/.well-known/{name}", well_known.preflight, methods=["OPTIONS"]),
         *HostedUI(get_core, complete_authorization=authorizer.complete_authorization).routes(),
+        # The pre-signed URL of a user import job (its CSV is PUT there).
+        *ImportUpload(get_core).routes(),
     ]
     web = Starlette(routes=routes, lifespan=lifespan)
     web.state.trusted_proxies = settings.trusted_networks()  # the OAuth door and the pages read it
+    web.state.get_core = get_core  # in-process tests reach the running core through it
     key_file = bootstrap.KeyFile(settings, (secrets.master_key, secrets.accepted_master_keys))
 
     def reload_master_keys() -> None:

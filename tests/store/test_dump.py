@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from cognate.core.entities import AuditEntry, AuthEvent, Domain, ResourceServer
+from cognate.core.entities import AuditEntry, AuthEvent, Domain, ImportJob, ImportJobStatus, ResourceServer
 from cognate.store import schema
 from cognate.store.dump import TABLES
 from cognate.store.sql import Store
@@ -49,6 +49,19 @@ async def fill(store: Store) -> None:
     await store.insert_audit_entry(
         AuditEntry("au-1", f.T0, f.T0 + 365 * 86400, pool.id, {"operation": "AdminCreateUser", "actor": "Ä"})
     )
+    job = ImportJob(
+        job_id="import-dump",
+        pool_id=pool.id,
+        name="jöb",
+        status=ImportJobStatus.CREATED,
+        created=f.T0,
+        role_arn="arn:aws:iam::123456789012:role/R",
+        pre_signed_url="https://cognate.test/user-import/import-dump?X-Amz-Signature=s",
+        upload_expires=f.T0 + 900,
+        password_algorithm="BCRYPT",
+    )
+    await store.insert_import_job(job, "h" * 64)
+    await store.put_import_file(job, b"cognito:username\n\xff\x00bytes")  # not UTF-8: kept as bytes
 
 
 async def rows(store: Store) -> list[tuple[str, dict[str, Any]]]:

@@ -306,6 +306,8 @@ class AuthFlows:
         user = await self.sign_in_first_factor(
             ctx, pool, client, username, user, lambda: self.users.check_password(found, password)
         )
+        # An imported hash is replaced by Cognate's own, and the SRP verifier added (docs/import.md).
+        user = await self.users.upgrade_credentials(pool, user, password)
         return await self.after_first_factor(ctx, pool, client, user, ("pwd",))
 
     async def verify_password(
@@ -367,6 +369,12 @@ class AuthFlows:
             # Cognito says so even for a wrong password.
             raise UserNotConfirmedException("User is not confirmed.")
         note_challenge(PASSWORD, attempt.success)
+        if user.status == UserStatus.RESET_REQUIRED and user.password_hash is None:
+            # An imported user has no password to check: Cognito asks for the reset whatever was
+            # typed (NotAuthorized under PreventUserExistenceErrors, developer guide).
+            if client.doc.get("PreventUserExistenceErrors") == "ENABLED":
+                raise NotAuthorizedException(INCORRECT)
+            raise PasswordResetRequiredException("Password reset required for the user")
         if not attempt.success:
             raise NotAuthorizedException(INCORRECT)
         if not user.enabled:

@@ -24,6 +24,7 @@ from cognate.core.clock import Clock
 from cognate.core.codes import Codes
 from cognate.core.events import NULL_EVENTS, Events, TimedStore
 from cognate.core.groups import Groups
+from cognate.core.import_jobs import ImportJobs
 from cognate.core.keys import SigningKeys
 from cognate.core.lockout import Lockout
 from cognate.core.messages import Messenger
@@ -90,6 +91,7 @@ class Core:
             store, self.clock, self.passwords, self.sealer, self.messenger, self.cpu, self.triggers
         )
         self.groups = Groups(store, self.clock)
+        self.import_jobs = ImportJobs(store, self.clock, self.users, config.public_url)
         self.ui_customizations = UiCustomizations(self.pools, store, self.clock)
         self.resources = Resources(store)
         self.keys = SigningKeys(store, self.clock, self.sealer)
@@ -134,5 +136,8 @@ class Core:
     async def purge_expired(self) -> int:
         """Remove what has expired by this core's clock (the server runs it every minute):
         codes and sessions, refresh tokens, idle lockout counters, long-retired signing keys,
-        sign-in events and audit entries past their retention."""
-        return await self.store.purge_expired(self.clock.now())
+        sign-in events and audit entries past their retention, unused import files; and take
+        over the import runs whose process ended."""
+        removed = await self.store.purge_expired(self.clock.now())
+        await self.import_jobs.resume_stale()  # the import runs whose process ended
+        return removed

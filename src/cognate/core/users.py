@@ -48,7 +48,7 @@ from cognate.core.sign_in_names import (
 from cognate.core.sign_in_names import indexed_values as indexed_values  # re-exported
 from cognate.core.sign_in_names import username_key as username_key  # re-exported
 from cognate.core.triggers import Message, PreSignUpAnswer, Triggers
-from cognate.crypto import srp
+from cognate.crypto import imported_hashes, srp
 from cognate.crypto.passwords import Passwords
 from cognate.crypto.sealing import Sealer
 from cognate.errors import (
@@ -159,11 +159,29 @@ class Users:
         def work() -> bool:
             started = time.perf_counter()
             try:
+                if stored is not None and imported_hashes.algorithm_of(stored) not in (None, "ARGON2ID"):
+                    # A hash an import job brought (bcrypt, scrypt, PBKDF2): its own library checks it.
+                    return imported_hashes.verify(stored, password)
                 return self.passwords.verify(stored, password)
             finally:
                 self.events.password_hash("verify", time.perf_counter() - started)
 
         return await asyncio.get_running_loop().run_in_executor(self.cpu, work)
+
+    async def upgrade_credentials(self, pool: Pool, user: User, password: str) -> User:
+        """After a successful password sign-in: a user whose hash is not argon2id (an imported
+        bcrypt, scrypt or PBKDF2 hash), or who has no SRP verifier (every imported user), gets
+        Cognate's argon2id hash and the verifier of the password just proven, in one transaction."""
+        if user.srp_secret and (user.password_hash or "").startswith("$argon2id$"):
+            return user  # Cognate's own (whatever its cost: the cost is the operator's choice)
+        creds = await self.credentials(pool, user.username, password)
+        async with self.store.transaction() as tx:
+            current = await self.store.get_user_by_sub(pool.id, user.sub, tx=tx)
+            if current is None or current.password_hash != user.password_hash:
+                return current or user  # changed meanwhile: that change stands
+            updated = replace(current, **creds)
+            await self.store.update_user(updated, username_key(pool, current.username), tx=tx)
+        return updated
 
     async def set_password(self, pool: Pool, user: User, password: str, *, permanent: bool) -> User:
         password_policy.check(password_policy.policy_of(pool.doc), password)
@@ -194,7 +212,7 @@ class Users:
         action = req.get("MessageAction")
         if action == "RESEND":
             return await self._resend_invitation(ctx, pool, username, req)
-        username, attrs = self._apply_username_attributes(pool, username, attrs)
+        username, attrs = self.apply_username_attributes(pool, username, attrs)
         attributes.check_writes(pool.doc["SchemaAttributes"], attrs, creating=True)
         attrs = attributes.canonical(pool.doc["SchemaAttributes"], attrs)
         attributes.check_required(pool.doc["SchemaAttributes"], attrs)
@@ -265,7 +283,7 @@ class Users:
             ctx, pool, None, "CustomMessage_AdminCreateUser", user, "{username}"
         )
 
-    def _apply_username_attributes(
+    def apply_username_attributes(
         self, pool: Pool, username: str, attrs: dict[str, str]
     ) -> tuple[str, dict[str, str]]:
         """With UsernameAttributes, the given name is an email or phone; the username is a UUID."""
@@ -396,7 +414,7 @@ class Users:
         force_alias: bool = False,
     ) -> User:
         """A user with a permanent password in ``status`` (seed: CONFIRMED; SignUp: UNCONFIRMED)."""
-        username, attrs = self._apply_username_attributes(pool, username, attrs)
+        username, attrs = self.apply_username_attributes(pool, username, attrs)
         attributes.check_writes(pool.doc["SchemaAttributes"], attrs, creating=True, admin=admin)
         attrs = attributes.canonical(pool.doc["SchemaAttributes"], attrs)
         if required:
