@@ -59,6 +59,8 @@ _OPEN: ContextVar[SqlTx | None] = ContextVar("cognate_open_transaction", default
 
 # How long a write waits, in all, for another process to release SQLite's write lock.
 SQLITE_WRITE_WAIT_S = 15.0
+# The most PostgreSQL connections one process opens (config.py's --database-pool-size).
+DEFAULT_POOL_SIZE = 16
 # A reader waits (rarely: only while another process recovers the WAL) this long, in SQLite.
 SQLITE_READ_BUSY_MS = 1000
 
@@ -151,8 +153,12 @@ class SqlTx:
 class Database:
     """Engines and transactions; the repositories add their tables' methods."""
 
-    def __init__(self, database_url: str, *, clock: Callable[[], float] = time.time) -> None:
-        """``clock`` tells the time that TTL items expire by (tests pin it)."""
+    def __init__(
+        self, database_url: str, *, clock: Callable[[], float] = time.time, pool_size: int = DEFAULT_POOL_SIZE
+    ) -> None:
+        """``clock`` tells the time that TTL items expire by (tests pin it); ``pool_size`` is the
+        most PostgreSQL connections this process opens (``--database-pool-size``): half of them
+        stay open while idle, the rest are opened under load and closed once returned."""
         self.url = async_url(database_url)
         self._now = clock
         self.is_sqlite = self.url.startswith("sqlite")
@@ -169,7 +175,10 @@ class Database:
             # The writers of this process take turns here, in the event loop.
             self._write_lock = asyncio.Lock()
         else:
-            self._pg = create_async_engine(self.url, pool_size=8, max_overflow=8, pool_pre_ping=False)
+            kept = max(1, pool_size // 2)
+            self._pg = create_async_engine(
+                self.url, pool_size=kept, max_overflow=max(0, pool_size - kept), pool_pre_ping=False
+            )
 
     @property
     def _writer(self) -> sa.Engine:
