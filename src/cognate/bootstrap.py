@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cognate.config import ConfigError, Settings
-from cognate.crypto.sealing import Sealer, new_master_key
+from cognate.crypto.sealing import Sealer, SealError, new_master_key
 
 MASTER_KEY_FILE = "master.key"
 CREDENTIALS_FILE = "credentials.json"
@@ -174,3 +174,18 @@ def _secrets(settings: Settings, data_dir: Path, create: bool) -> Secrets:
                 f"{path} is damaged ({type(exc).__name__}): restore it, or remove it to get a new key pair"
             ) from None
     return Secrets(master, key_id, secret, generated)
+
+
+def check_master_key(master_key: str, sealed: str, purpose: str, what: str) -> None:
+    """Refuse to start with a master key that does not open ``sealed`` (``what`` names it).
+
+    Several nodes (and the commands) on one database must share one master key; a node
+    given another would fail on the first signature or client secret it needs.
+    """
+    try:
+        Sealer(master_key).unseal(sealed, purpose)
+    except SealError:
+        raise ConfigError(
+            f"the master key does not open {what} in the database: every node and command using "
+            "one database needs the same master key (COGNATE_MASTER_KEY, or <data-dir>/master.key)"
+        ) from None

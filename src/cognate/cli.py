@@ -18,9 +18,12 @@ import signal
 import socket
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cognate import __version__, bootstrap, config, logs, startup
+
+if TYPE_CHECKING:
+    from cognate.store.sql import Store
 
 log = logging.getLogger("cognate")
 
@@ -90,6 +93,17 @@ def _flags(args: argparse.Namespace) -> dict[str, object]:
     return {o.name: getattr(args, o.name, None) for o in config.OPTIONS if o.flag}
 
 
+async def check_master_key(store: Store, secrets: bootstrap.Secrets) -> None:
+    """The master key opens the newest signing key of the database, if it has one."""
+    from cognate.core.keys import PURPOSE
+
+    sample = await store.newest_signing_key()
+    if sample is not None:
+        bootstrap.check_master_key(
+            secrets.master_key, sample.private_pem_enc, PURPOSE, f"the signing keys of {sample.pool_id}"
+        )
+
+
 async def _prepare(
     settings: config.Settings, secrets: bootstrap.Secrets, seed_doc: dict[str, Any] | None
 ) -> None:
@@ -100,10 +114,12 @@ async def _prepare(
 
     store = CachingStore(settings.database_url)
     try:
-        await store.migrate()
-        if seed_doc is not None:
-            core = Core(store, core_config(settings, secrets))
-            await seed.apply(core, seed_doc)
+        async with store.starting():  # nodes starting at once take turns: one seed, applied once
+            await store.migrate()
+            await check_master_key(store, secrets)
+            if seed_doc is not None:
+                core = Core(store, core_config(settings, secrets))
+                await seed.apply(core, seed_doc)
     finally:
         await store.close()
 

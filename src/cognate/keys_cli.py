@@ -14,6 +14,7 @@ from pathlib import Path
 
 from cognate import bootstrap, config
 from cognate.app import core_config
+from cognate.cli import check_master_key
 from cognate.core.service import Core
 from cognate.errors import CognateError
 from cognate.store.cached import CachingStore
@@ -34,6 +35,7 @@ async def _rotate(settings: config.Settings, secrets: bootstrap.Secrets, pool_id
     store = CachingStore(settings.database_url)
     try:
         await store.migrate()
+        await check_master_key(store, secrets)
         core = Core(store, core_config(settings, secrets))
         try:
             await core.pools.get(pool_id)

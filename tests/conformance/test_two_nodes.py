@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -24,6 +26,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
@@ -37,7 +40,7 @@ from cognate.core.keys import CACHE_TTL_S
 from cognate.crypto.sealing import new_master_key
 from tests.conformance.oauth_browser import forms_of
 from tests.support.postgres import NO_POSTGRES, POSTGRES_URL, fresh_database
-from tests.support.server import Server, running_server
+from tests.support.server import Server, free_port, running_server
 
 pytestmark = pytest.mark.postgres
 
@@ -47,6 +50,16 @@ NEW_PASSWORD = "N3w-Passw0rd!long"
 CALLBACK = "https://app.example/callback"
 FLOWS = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 RACERS = 6  # concurrent requests in each race, half on each node
+SEED = {
+    "UserPools": [
+        {
+            "PoolName": "seeded",
+            "Clients": [{"ClientName": "seeded-app"}],
+            "Groups": [{"GroupName": "staff"}],
+            "Users": [{"Username": "seeded-user", "Password": PASSWORD, "Groups": ["staff"]}],
+        }
+    ]
+}
 
 
 @dataclass
@@ -77,8 +90,17 @@ def cluster() -> Iterator[Cluster]:
             "COGNATE_ACCESS_KEY_ID": "AKIA" + secrets.token_hex(8).upper(),
             "COGNATE_SECRET_ACCESS_KEY": secrets.token_urlsafe(30),
         }
-        a = stack.enter_context(running_server("--workers", "2", env=shared))
-        b = stack.enter_context(running_server(env=shared))
+        seed = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "seed.json"
+        seed.write_text(json.dumps(SEED))
+        shared["COGNATE_SEED"] = str(seed)
+        # Both at once: one migrates and seeds while the other waits for it.
+        starting = [running_server("--workers", "2", env=shared), running_server(env=shared)]
+        with ThreadPoolExecutor(max_workers=2) as ex:
+            entered = [ex.submit(cm.__enter__) for cm in starting]
+        for cm, future in zip(starting, entered, strict=True):
+            if future.exception() is None:
+                stack.push(cm.__exit__)
+        a, b = (future.result() for future in entered)
         idp = a.boto()
         pool_id = idp.create_user_pool(
             PoolName="nodes", MfaConfiguration="OPTIONAL", AutoVerifiedAttributes=["email"]
@@ -211,6 +233,16 @@ def kid_of(token: str) -> str:
     import jwt
 
     return str(jwt.get_unverified_header(token)["kid"])
+
+
+def test_both_nodes_started_at_once_with_one_seed_made_it_once(cluster: Cluster) -> None:
+    idp = cluster.b.boto()
+    pools = [p for p in idp.list_user_pools(MaxResults=60)["UserPools"] if p["Name"] == "seeded"]
+    assert len(pools) == 1, pools
+    clients = idp.list_user_pool_clients(UserPoolId=pools[0]["Id"])["UserPoolClients"]
+    assert [c["ClientName"] for c in clients] == ["seeded-app"]
+    users = idp.list_users(UserPoolId=pools[0]["Id"])["Users"]
+    assert [u["Username"] for u in users] == ["seeded-user"]
 
 
 # --- every multi-step flow, begun on one node and finished on the other ------------------
@@ -370,6 +402,10 @@ def test_hosted_login_on_one_node_token_on_the_other(cluster: Cluster) -> None:
 
 
 def test_one_authorization_code_raced_on_both_nodes(cluster: Cluster) -> None:
+    """A code is redeemed once in all nodes. A code presented twice is a replay (RFC 6749
+    section 4.1.2): the replay is refused, and so are the tokens of the first redemption,
+    even one still in flight on the other node. So at most one request gets tokens, and
+    those tokens are revoked: the replay leaves nobody holding a usable grant."""
     name = new_user(cluster)
     verifier = secrets.token_urlsafe(48)
     form = {
@@ -380,14 +416,21 @@ def test_one_authorization_code_raced_on_both_nodes(cluster: Cluster) -> None:
     }
     start = threading.Barrier(RACERS)
 
-    def one(i: int) -> tuple[int, str]:
+    def one(i: int) -> httpx.Response:
         start.wait()
-        r = token_request(cluster.nodes[i % 2], cluster, form)
-        return r.status_code, r.json().get("error", "tokens")
+        return token_request(cluster.nodes[i % 2], cluster, form)
 
     with ThreadPoolExecutor(max_workers=RACERS) as ex:
-        results = list(ex.map(one, range(RACERS)))
-    assert sorted(results) == sorted([(200, "tokens")] + [(400, "invalid_grant")] * (RACERS - 1)), results
+        responses = list(ex.map(one, range(RACERS)))
+    won = [r for r in responses if r.status_code == 200]
+    refused = [r for r in responses if (r.status_code, r.json().get("error")) == (400, "invalid_grant")]
+    assert len(won) <= 1 and len(won) + len(refused) == RACERS, [r.text for r in responses]
+    for r in won:  # the replays revoked the winner's tokens
+        for node in cluster.nodes:
+            again = token_request(
+                node, cluster, {"grant_type": "refresh_token", "refresh_token": r.json()["refresh_token"]}
+            )
+            assert (again.status_code, again.json()["error"]) == (400, "invalid_grant")
 
 
 def test_one_refresh_token_raced_on_both_nodes(cluster: Cluster) -> None:
@@ -583,3 +626,22 @@ def test_key_rotated_by_the_command_is_served_by_every_node_within_the_bound(clu
     # A token signed by the old key still verifies everywhere until it expires.
     for node in cluster.nodes:
         assert public(node).get_user(AccessToken=before)["Username"] == name
+
+
+def test_a_node_or_command_with_another_master_key_is_refused(cluster: Cluster, tmp_path: Path) -> None:
+    env = {**cluster.a.env, "COGNATE_MASTER_KEY": new_master_key()}
+    commands = [
+        ["serve", "--port", str(free_port()), "--data-dir", str(tmp_path / "other")],
+        ["keys", "rotate", cluster.pool_id, "--data-dir", str(cluster.a.data_dir)],
+    ]
+    for command in commands:
+        done = subprocess.run(
+            [sys.executable, "-m", "cognate.cli", *command],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode != 0, done.stdout
+        assert "the master key does not open the signing keys of" in done.stderr, done.stderr
+        assert "same master key" in done.stderr

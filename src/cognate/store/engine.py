@@ -59,6 +59,9 @@ _OPEN: ContextVar[SqlTx | None] = ContextVar("cognate_open_transaction", default
 
 # How long a write waits, in all, for another process to release SQLite's write lock.
 SQLITE_WRITE_WAIT_S = 15.0
+# PostgreSQL advisory locks: one migration at a time, and one start-up's preparation at a time.
+MIGRATION_LOCK = 7283946
+STARTUP_LOCK = 7283947
 # The most PostgreSQL connections one process opens (config.py's --database-pool-size).
 DEFAULT_POOL_SIZE = 16
 # A reader waits (rarely: only while another process recovers the WAL) this long, in SQLite.
@@ -300,6 +303,26 @@ class Database:
                 return None
         return str(row[0]) if row else None
 
+    @asynccontextmanager
+    async def starting(self) -> AsyncIterator[None]:
+        """Held while this process prepares the database at start (migrations, then the seed).
+
+        On PostgreSQL it is a session advisory lock: nodes started at once take turns, so
+        the one that comes second finds what the first one seeded instead of creating it
+        again. SQLite has one ``cognate serve`` per file (its workers never prepare).
+        """
+        if self.is_sqlite:
+            yield
+            return
+        async with self._pg.connect() as conn:
+            await conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": STARTUP_LOCK})
+            await conn.commit()  # the lock is the session's: no transaction stays open meanwhile
+            try:
+                yield
+            finally:
+                await conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": STARTUP_LOCK})
+                await conn.commit()
+
     async def migrate(self) -> None:
         """Bring the schema to the newest version (versioned Alembic migrations).
 
@@ -316,7 +339,7 @@ class Database:
             cfg.attributes["connection"] = sync_conn
             if not self.is_sqlite:
                 # Several nodes may start at once: one migrates, the others wait.
-                sync_conn.execute(sa.text("SELECT pg_advisory_xact_lock(7283946)"))
+                sync_conn.execute(sa.text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
             command.upgrade(cfg, "head")
 
         async with self.write() as conn:
