@@ -2,8 +2,9 @@
 
 It works on an existing installation only: a data dir without Cognate's master key,
 or a SQLite file that does not exist, is refused rather than created. The old keys
-stay in the JWKS until the tokens they signed have expired; running servers pick the
-new keys up within a few seconds (their key cache's lifetime).
+stay in the JWKS until the tokens they signed have expired; every running server, on
+every node, serves and signs with the new keys within five seconds (``CACHE_TTL_S`` of
+core/keys.py, its key cache's lifetime).
 """
 
 from __future__ import annotations
