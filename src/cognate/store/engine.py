@@ -62,6 +62,7 @@ SQLITE_WRITE_WAIT_S = 15.0
 # PostgreSQL advisory locks: one migration at a time, and one start-up's preparation at a time.
 MIGRATION_LOCK = 7283946
 STARTUP_LOCK = 7283947
+PURGE_LOCK = 7283948
 # The most PostgreSQL connections one process opens (config.py's --database-pool-size).
 DEFAULT_POOL_SIZE = 16
 # A reader waits (rarely: only while another process recovers the WAL) this long, in SQLite.
@@ -251,6 +252,14 @@ class Database:
                 _OPEN.reset(token)
         for fn in tx._after_commit:
             fn()
+
+    async def _first_to_lock(self, conn: Any, key: int) -> bool:
+        """PostgreSQL: take the advisory lock ``key`` for this transaction if nobody holds it;
+        False if another transaction does. SQLite's write transaction is exclusive already."""
+        if self.is_sqlite:
+            return True
+        got = await conn.execute(sa.text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key})
+        return bool(got.scalar())
 
     def _locking(self, query: Any, tx: Tx | None) -> Any:
         """``query`` locking the rows it reads when it runs in a write transaction (PostgreSQL)."""

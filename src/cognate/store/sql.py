@@ -11,7 +11,7 @@ cached.py adds the short-lived read caches the server uses.
 from __future__ import annotations
 
 from cognate.store.attempts import AttemptRows
-from cognate.store.engine import async_url, db_file
+from cognate.store.engine import PURGE_LOCK, async_url, db_file
 from cognate.store.pools import PoolRows
 from cognate.store.tokens import TokenRows
 from cognate.store.ttl import TtlRows
@@ -26,9 +26,12 @@ class Store(PoolRows, UserRows, TokenRows, TtlRows, AttemptRows):
     async def purge_expired(self, now: float | None = None) -> int:
         """Remove what has expired: codes and sessions, refresh tokens, idle lockout counters,
         signing keys retired long enough ago that nothing they signed is still valid.
-        ``now``: the core's clock (default: the store's)."""
+        ``now``: the core's clock (default: the store's). On PostgreSQL one process purges at
+        a time (every process tries each minute): two at once could only deadlock."""
         now = self._now() if now is None else now
         async with self.write() as conn:
+            if not await self._first_to_lock(conn, PURGE_LOCK):
+                return 0  # another process (worker or node) is purging right now
             return (
                 await self._purge_ttl(conn, now)
                 + await self._purge_refresh_tokens(conn, now)
