@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("cognate")
 
+# Seconds a worker may take to answer the parent's health check (--workers N) before it is replaced.
+WORKER_HEALTHCHECK_S = 30
 EPILOG = "Every option can also be set by its environment variable; a flag wins over the variable."
 
 
@@ -210,6 +212,10 @@ def _run_uvicorn(settings: config.Settings, sock: socket.socket) -> int:
         log_level=settings.log_level,
         access_log=False,  # logs.RequestLog writes one line per request instead
         timeout_graceful_shutdown=5,
+        # With --workers N the parent pings each worker and replaces one that does not answer.
+        # A worker busy hashing passwords on a saturated machine answers late, not never:
+        # uvicorn's 5 s would kill it with its requests in flight.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
         server_header=False,
         # Cognate builds every link from --public-url; X-Forwarded-For is read by the doors,
         # and only from the proxies of --trusted-proxies (forwarded.py).

@@ -48,6 +48,7 @@ PUBLIC_URL = "http://id.cognate.test"  # what both nodes call themselves; no nod
 PASSWORD = "Passw0rd!long"
 NEW_PASSWORD = "N3w-Passw0rd!long"
 CALLBACK = "https://app.example/callback"
+SIGNED_OUT = "https://app.example/signed-out"
 FLOWS = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 RACERS = 6  # concurrent requests in each race, half on each node
 SEED = {
@@ -119,6 +120,7 @@ def cluster() -> Iterator[Cluster]:
             AllowedOAuthFlows=["code"],
             AllowedOAuthScopes=["openid", "email"],
             CallbackURLs=[CALLBACK],
+            LogoutURLs=[SIGNED_OUT],
             SupportedIdentityProviders=["COGNITO"],
             ExplicitAuthFlows=["ALLOW_REFRESH_TOKEN_AUTH"],
             RefreshTokenRotation={"Feature": "ENABLED", "RetryGracePeriodSeconds": 0},
@@ -190,11 +192,9 @@ def basic(cluster: Cluster) -> dict[str, str]:
     return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
 
 
-def hosted_code(cluster: Cluster, name: str, verifier: str) -> str:
-    """The hosted login, hop by hop on alternating nodes (authorize on A, the form from B,
-    posted to A ...): the authorization code the browser brings to the callback."""
+def authorize_query(cluster: Cluster, verifier: str) -> dict[str, str]:
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    query = {
+    return {
         "client_id": cluster.web_id,
         "response_type": "code",
         "redirect_uri": CALLBACK,
@@ -203,8 +203,24 @@ def hosted_code(cluster: Cluster, name: str, verifier: str) -> str:
         "code_challenge": challenge,
         "code_challenge_method": "S256",
     }
+
+
+def code_of(location: str) -> str:
+    assert location.startswith(CALLBACK), location
+    got = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+    assert got["state"] == "st"
+    return got["code"]
+
+
+def hosted_code(cluster: Cluster, name: str, verifier: str, browser: httpx.Client | None = None) -> str:
+    """The hosted login, hop by hop on alternating nodes (authorize on A, the form from B,
+    posted to A ...): the authorization code the browser brings to the callback. The
+    nodes share the host 127.0.0.1, so one cookie jar serves both."""
     hops = iter(cluster.nodes * 10)
-    with httpx.Client(timeout=30) as browser:  # one cookie jar: the nodes share the host 127.0.0.1
+    with ExitStack() as stack:
+        if browser is None:
+            browser = stack.enter_context(httpx.Client(timeout=30))
+        query = authorize_query(cluster, verifier)
         response = browser.get(on(next(hops), f"/oauth2/authorize?{urlencode(query)}"))
         while response.status_code in (302, 303):
             response = browser.get(on(next(hops), urljoin(PUBLIC_URL, response.headers["location"])))
@@ -213,11 +229,7 @@ def hosted_code(cluster: Cluster, name: str, verifier: str) -> str:
         data = {**login[0]["inputs"], "username": name, "password": PASSWORD}
         posted = browser.post(on(next(hops), urljoin(PUBLIC_URL, login[0]["action"] or "/login")), data=data)
     assert posted.status_code in (302, 303), posted.text[:500]
-    location = posted.headers["location"]
-    assert location.startswith(CALLBACK), location
-    got = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
-    assert got["state"] == "st"
-    return got["code"]
+    return code_of(posted.headers["location"])
 
 
 def token_request(node: Server, cluster: Cluster, form: dict[str, str]) -> httpx.Response:
@@ -396,6 +408,28 @@ def test_hosted_login_on_one_node_token_on_the_other(cluster: Cluster) -> None:
     assert me.status_code == 200 and me.json()["username"] == name, me.text
     again = token_request(cluster.a, cluster, form)
     assert (again.status_code, again.json()["error"]) == (400, "invalid_grant")
+
+
+def test_browser_session_started_on_one_node_is_known_and_ended_on_the_other(cluster: Cluster) -> None:
+    name = new_user(cluster)
+    with httpx.Client(timeout=30) as browser:
+        hosted_code(cluster, name, secrets.token_urlsafe(48), browser)
+        # The session cookie set by A passes B's /oauth2/authorize without the form ...
+        query = authorize_query(cluster, secrets.token_urlsafe(48))
+        again = browser.get(f"{cluster.b.url}/oauth2/authorize?{urlencode(query)}")
+        assert again.status_code == 302 and code_of(again.headers["location"])
+        # ... and signing out on B ends it for A, even for a browser that kept the cookie.
+        cookie = f"cognate_session_{cluster.pool_id}"
+        kept = browser.cookies[cookie]
+        bye = browser.get(
+            f"{cluster.b.url}/logout?{urlencode({'client_id': cluster.web_id, 'logout_uri': SIGNED_OUT})}"
+        )
+        assert bye.status_code == 302 and bye.headers["location"] == SIGNED_OUT
+        assert cookie not in browser.cookies
+        browser.cookies.set(cookie, kept, domain="127.0.0.1", path="/")
+        after = browser.get(f"{cluster.a.url}/oauth2/authorize?{urlencode(query)}")
+        assert f"{cookie}={kept}" in after.request.headers["cookie"]
+        assert after.status_code == 302 and "/login?" in after.headers["location"], after.headers
 
 
 # --- races: exactly one wins ---------------------------------------------------------------
@@ -587,6 +621,9 @@ def test_key_rotated_by_the_command_is_served_by_every_node_within_the_bound(clu
     before = password_auth(cluster.a, cluster, name)["AuthenticationResult"]["AccessToken"]
     old_kids = jwks_kids(cluster.a, cluster.pool_id)
     assert jwks_kids(cluster.b, cluster.pool_id) == old_kids
+    jwks_url = f"{cluster.b.url}/{cluster.pool_id}/.well-known/jwks.json"
+    old_etag = httpx.get(jwks_url).headers["etag"]
+    assert httpx.get(jwks_url, headers={"If-None-Match": old_etag}).status_code == 304
     rotate = subprocess.run(
         [
             sys.executable,
@@ -623,6 +660,10 @@ def test_key_rotated_by_the_command_is_served_by_every_node_within_the_bound(clu
         assert kid_of(token) in new_kids
         other = cluster.b if node is cluster.a else cluster.a
         assert public(other).get_user(AccessToken=token)["Username"] == name
+    # A cached copy of the old document is no longer current: its ETag gets the new one.
+    refreshed = httpx.get(jwks_url, headers={"If-None-Match": old_etag})
+    assert refreshed.status_code == 200 and refreshed.headers["etag"] != old_etag
+    assert {k["kid"] for k in refreshed.json()["keys"]} == old_kids | new_kids
     # A token signed by the old key still verifies everywhere until it expires.
     for node in cluster.nodes:
         assert public(node).get_user(AccessToken=before)["Username"] == name
