@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cognate.core.codes import CodeDelivery
-from cognate.core.entities import Client, Domain, Group, Pool, ResourceServer, User
+from cognate.core.entities import AuthEvent, Client, Domain, Group, Pool, ResourceServer, User
 from cognate.core.mfa import TOTP, pool_methods
 from cognate.core.outcome import Challenge
 from cognate.core.pools import INTERNAL
@@ -98,6 +98,22 @@ def mfa_config(p: Pool) -> dict[str, Any]:
     }
     if config.get("SmsMfaConfiguration"):
         out["SmsMfaConfiguration"] = config["SmsMfaConfiguration"]
+    return out
+
+
+def auth_event(e: AuthEvent) -> dict[str, Any]:
+    """``AuthEventType``. Cognate assesses no risk: every event is ``NoRisk``."""
+    out: dict[str, Any] = {
+        "EventId": e.id,
+        "EventType": e.event_type,
+        "CreationDate": e.created,
+        "EventResponse": e.doc["EventResponse"],
+        "EventRisk": {"RiskDecision": "NoRisk", "CompromisedCredentialsDetected": False},
+        "ChallengeResponses": list(e.doc.get("ChallengeResponses") or []),
+        "EventContextData": dict(e.doc.get("EventContextData") or {}),
+    }
+    if e.doc.get("EventFeedback"):
+        out["EventFeedback"] = dict(e.doc["EventFeedback"])
     return out
 
 

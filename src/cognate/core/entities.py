@@ -121,3 +121,32 @@ class Lockout:
     failures: int
     locked_until: float
     last_failure: float
+
+
+@dataclass(frozen=True)
+class AuthEvent:
+    """One entry of a user's sign-in history (AdminListUserAuthEvents' ``AuthEventType``).
+
+    ``doc`` holds the rest of the event in Cognito's words: ``EventResponse``,
+    ``ChallengeResponses``, ``EventContextData``, ``EventFeedback``.
+    """
+
+    id: str
+    pool_id: str
+    sub: str
+    event_type: str  # SignIn, SignUp, ForgotPassword, PasswordChange, ResendCode
+    created: float
+    expires: float  # removed by the purge after this instant
+    doc: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One administrative change: who, what (operation, target, the names of the fields it
+    set, never their values), when, from where, and how it ended."""
+
+    id: str
+    at: float
+    expires: float
+    pool_id: str | None
+    doc: dict[str, Any]

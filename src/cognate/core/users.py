@@ -20,6 +20,7 @@ import asyncio
 import builtins
 import json
 import re
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -31,6 +32,7 @@ from cognate.core.clock import Clock
 from cognate.core.context import RequestContext, admin_context
 from cognate.core.custom_messages import CustomMessages
 from cognate.core.entities import Client, Pool, User, UserStatus
+from cognate.core.events import NULL_EVENTS, Events
 from cognate.core.invitations import deliverable, send_invitation
 from cognate.core.invitations import render as render  # re-exported
 from cognate.core.messages import Messenger
@@ -65,6 +67,8 @@ _PHONE_SHAPED = re.compile(r"^\+[0-9]+$")  # could be some user's phone_number (
 
 
 class Users:
+    events: Events = NULL_EVENTS  # Core sets its own
+
     def __init__(
         self,
         store: Store,
@@ -135,7 +139,10 @@ class Users:
         def work() -> tuple[str, str]:
             salt, verifier = srp.make_verifier(pool.short_id, username, password)
             sealed = self.sealer.seal(json.dumps({"salt": salt, "verifier": verifier}), SRP_PURPOSE)
-            return self.passwords.hash(password), sealed
+            started = time.perf_counter()
+            hashed = self.passwords.hash(password)
+            self.events.password_hash("hash", time.perf_counter() - started)
+            return hashed, sealed
 
         pw_hash, srp_secret = await asyncio.get_running_loop().run_in_executor(self.cpu, work)
         return {"password_hash": pw_hash, "srp_secret": srp_secret}
@@ -147,9 +154,16 @@ class Users:
         return doc["salt"], doc["verifier"]
 
     async def check_password(self, user: User | None, password: str) -> bool:
-        return await asyncio.get_running_loop().run_in_executor(
-            self.cpu, self.passwords.verify, user.password_hash if user else None, password
-        )
+        stored = user.password_hash if user else None
+
+        def work() -> bool:
+            started = time.perf_counter()
+            try:
+                return self.passwords.verify(stored, password)
+            finally:
+                self.events.password_hash("verify", time.perf_counter() - started)
+
+        return await asyncio.get_running_loop().run_in_executor(self.cpu, work)
 
     async def set_password(self, pool: Pool, user: User, password: str, *, permanent: bool) -> User:
         password_policy.check(password_policy.policy_of(pool.doc), password)

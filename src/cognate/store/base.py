@@ -29,6 +29,8 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from cognate.core.entities import (
+    AuditEntry,
+    AuthEvent,
     Client,
     Domain,
     Group,
@@ -257,6 +259,34 @@ class AttemptStore(Protocol):
     async def get_lockout(self, pool_id: str, user_key: str) -> Lockout | None: ...
 
 
+class EventStore(Protocol):
+    """A user's sign-in history and the audit log; rows go when their ``expires`` passes."""
+
+    async def put_auth_event(self, event: AuthEvent, *, replace: bool = True) -> None:
+        """Insert, or replace the event with the same id (a sign-in's later steps); with
+        ``replace=False``, keep the one already there."""
+        ...
+
+    async def get_auth_event(self, pool_id: str, sub: str, event_id: str) -> AuthEvent | None: ...
+    async def list_auth_events(
+        self, pool_id: str, sub: str, limit: int, before: tuple[float, str] | None = None
+    ) -> list[AuthEvent]:
+        """Newest first by (created, id); with ``before``, only events older than that key."""
+        ...
+
+    async def insert_audit_entry(self, entry: AuditEntry) -> None: ...
+    async def list_audit_entries(
+        self,
+        limit: int,
+        after: tuple[float, str] | None = None,
+        *,
+        since: float | None = None,
+        pool_id: str | None = None,
+    ) -> list[AuditEntry]:
+        """Oldest first by (at, id), from ``since`` on, of ``pool_id`` when given."""
+        ...
+
+
 class Store(
     Transactions,
     PoolStore,
@@ -268,6 +298,7 @@ class Store(
     KeyStore,
     TtlStore,
     AttemptStore,
+    EventStore,
     Protocol,
 ):
     """Everything kept, and the store's own life: migrate, purge, close."""

@@ -30,6 +30,7 @@ POOL_TABLES = (
     t.refresh_tokens,
     t.signing_keys,
     t.lockouts,
+    t.auth_events,  # the audit log outlives the pool: it records the deletion too
 )
 
 

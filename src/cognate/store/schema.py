@@ -156,3 +156,30 @@ lockouts = sa.Table(
     sa.Column("pending", sa.Integer, nullable=False, server_default="0"),
     sa.Column("pending_since", sa.Float, nullable=False, server_default="0"),
 )
+
+# A user's sign-in history (AdminListUserAuthEvents), newest first by (created, id).
+auth_events = sa.Table(
+    "auth_events",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("pool_id", sa.String(64), nullable=False),
+    sa.Column("sub", sa.String(64), nullable=False),
+    sa.Column("event_type", sa.String(32), nullable=False),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("expires", sa.Float, nullable=False, index=True),
+    sa.Column("doc", sa.JSON, nullable=False),
+    sa.Index("ix_auth_events_user", "pool_id", "sub", "created", "id"),
+)
+
+# The audit log of administrative changes, read in time order (by (at, id)).
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("expires", sa.Float, nullable=False, index=True),
+    sa.Column("pool_id", sa.String(64), nullable=True),
+    sa.Column("doc", sa.JSON, nullable=False),
+    sa.Index("ix_audit_log_at", "at", "id"),
+    sa.Index("ix_audit_log_pool", "pool_id", "at", "id"),
+)
