@@ -20,6 +20,7 @@ from pathlib import Path
 from cognate import config
 from cognate.core.audit import Audit, as_json
 from cognate.core.clock import Clock
+from cognate.store.base import EventStore
 from cognate.store.cached import CachingStore
 
 _SPAN = re.compile(r"^(\d+)([smhd])$")
@@ -62,3 +63,29 @@ async def _print(settings: config.Settings, since: float | None, pool_id: str | 
         await store.close()
     sys.stdout.flush()
     return 0
+
+
+async def record_operator_change(
+    settings: config.Settings, store: EventStore, operation: str, fields: list[str]
+) -> None:
+    """An operator command's change in the audit log (``cognate import``, the rotations)."""
+    from cognate.core.context import admin_context
+    from cognate.keys_cli import operator
+
+    audit = Audit(store, Clock(), settings.audit_retention_days)
+    await audit.record(admin_context(), actor=operator(), operation=operation, target={}, fields=fields)
+
+
+def record_operator_change_now(settings: config.Settings, operation: str, fields: list[str]) -> None:
+    """The same from a command that has no store open; nothing when there is no database yet."""
+    if settings.database_url.startswith("sqlite:///") and not Path(settings.database_url[10:]).is_file():
+        return
+
+    async def run() -> None:
+        store = CachingStore(settings.database_url)
+        try:
+            await record_operator_change(settings, store, operation, fields)
+        finally:
+            await store.close()
+
+    asyncio.run(run())

@@ -32,6 +32,7 @@ import contextlib
 import gzip
 import io
 import json
+import logging
 import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -40,9 +41,12 @@ from typing import IO, Any, cast
 
 from cognate import __version__, bootstrap, config
 from cognate.crypto.sealing import Sealer
+from cognate.keys_cli import operator
 from cognate.store.dump import BY_NAME, TABLES, binary_columns, columns
 from cognate.store.engine import db_file, head_revision
 from cognate.store.sql import Store
+
+audit_log = logging.getLogger("cognate.audit")
 
 FORMAT = "cognate-export"
 VERSION = 1
@@ -245,6 +249,10 @@ async def _import(
                 "cognate import only fills a new installation; give it an empty database"
             )
         counts = await store.load(_records(header, lines, path))
+        # To the audit logger only: the imported database stays the exported one, row for row.
+        audit_log.info(
+            "import", extra={"fields": {"actor": operator(), "operation": "import", "source": path.name}}
+        )
         return {name: n for name, n in counts.items() if n}
     finally:
         await store.close()

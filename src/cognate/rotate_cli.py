@@ -24,6 +24,7 @@ from pathlib import Path
 
 from cognate import bootstrap, config
 from cognate.admin_keys import pairs_of_document, replace_file, write_credentials
+from cognate.audit_cli import record_operator_change, record_operator_change_now
 from cognate.core import clients, custom_auth, keys, mfa, srp_sign_in, users
 from cognate.crypto.sealing import Sealer, key_id, new_master_key
 from cognate.hosted_ui import signin
@@ -111,6 +112,7 @@ async def _reseal(settings: config.Settings, sealer: Sealer) -> list[int]:
             # until a pass finds nothing.
             passes.append(await store.rewrite_strings(lambda value: sealer.reseal(value, PURPOSES)))
             if passes[-1] == 0:
+                await record_operator_change(settings, store, "rotate-master-key", ["MasterKey"])
                 return passes
     finally:
         await store.close()
@@ -146,6 +148,7 @@ def rotate_admin_key(settings: config.Settings, grace_s: float) -> int:
             "Expires": expires,
         }
     write_credentials(path, doc)
+    record_operator_change_now(settings, "rotate-admin-key", ["AdminKeyPair"])
     until = datetime.fromtimestamp(expires, UTC).isoformat(timespec="seconds")
     print(
         f"New admin key pair in {path} (running servers take it within a second):\n\n"

@@ -179,3 +179,19 @@ def test_cognate_audit_prints_json_lines_and_operator_commands_are_entries(tmp_p
     assert wrong.returncode == 2 and "--since 'yesterday'" in wrong.stderr
     missing = cognate("audit", "--data-dir", str(tmp_path / "nothing-here"))
     assert missing.returncode == 2 and "no Cognate database" in missing.stderr
+
+
+def test_the_rotations_of_the_master_key_and_the_admin_key_pair_are_entries(tmp_path: Path) -> None:
+    async def changes() -> str:
+        async with inprocess_api(tmp_path, clock=Clock()) as api:
+            return (await admin_changes(api))["pool_id"]
+
+    asyncio.run(changes())
+    data_dir = str(tmp_path / "data")
+    for command in (("rotate-admin-key", "--grace", "60"), ("rotate-master-key", "--new-key")):
+        done = cognate(*command, "--data-dir", data_dir)
+        assert done.returncode == 0, done.stderr
+    printed = cognate("audit", "--data-dir", data_dir, "--since", "1h")
+    entries = [json.loads(line) for line in printed.stdout.splitlines()]
+    operator = [(e["operation"], e["fields"]) for e in entries if e["actor"].startswith("cli:")]
+    assert operator == [("rotate-admin-key", ["AdminKeyPair"]), ("rotate-master-key", ["MasterKey"])]

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from cognate.core.entities import Domain, ResourceServer
+from cognate.core.entities import AuditEntry, AuthEvent, Domain, ResourceServer
 from cognate.store import schema
 from cognate.store.dump import TABLES
 from cognate.store.sql import Store
@@ -43,6 +43,12 @@ async def fill(store: Store) -> None:
     await store.rotate_signing_keys([f.signing_key("kid-b", created=f.T0 + 1)], f.T0 + 2)
     await store.put("srp", "k1", {"b": "v1.sealed-b", "n": 1.5, "nested": [{"x": "ü"}]}, 3600)
     await store.begin_attempt(pool.id, "alice", f.T0, 900.0, 5)
+    await store.put_auth_event(
+        AuthEvent("ev-1", pool.id, alice.sub, "SignIn", f.T0, f.T0 + 90 * 86400, {"EventResponse": "Pass"})
+    )
+    await store.insert_audit_entry(
+        AuditEntry("au-1", f.T0, f.T0 + 365 * 86400, pool.id, {"operation": "AdminCreateUser", "actor": "Ä"})
+    )
 
 
 async def rows(store: Store) -> list[tuple[str, dict[str, Any]]]:
