@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sqlite3
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any, TypeVar
 
 from hypothesis import HealthCheck, settings
 
+from tests.fuzz.invariants import assert_invariants, sqlite_url
 from tests.support.inprocess import InProcessApi, inprocess_api
 
 T = TypeVar("T")
@@ -58,19 +58,5 @@ def running_app(tmp: Path) -> Iterator[Running]:
 
 
 def check_store_invariants(data_dir: Path) -> None:
-    """No user without a sub; every alias owned by one existing user of its pool."""
-    files = list(data_dir.glob("*.db")) + list(data_dir.glob("*.sqlite*"))
-    assert files, f"no SQLite file under {data_dir}"
-    with sqlite3.connect(files[0]) as db:
-        no_sub = db.execute("SELECT count(*) FROM users WHERE sub IS NULL OR sub = ''").fetchone()[0]
-        assert no_sub == 0, f"{no_sub} users without a sub"
-        dangling = db.execute(
-            "SELECT count(*) FROM user_aliases a LEFT JOIN users u"
-            " ON u.sub = a.sub AND u.pool_id = a.pool_id WHERE u.sub IS NULL"
-        ).fetchone()[0]
-        assert dangling == 0, f"{dangling} aliases owned by no user"
-        twice = db.execute(
-            "SELECT count(*) FROM (SELECT pool_id, attribute, alias_key FROM user_aliases"
-            " GROUP BY pool_id, attribute, alias_key HAVING count(DISTINCT sub) > 1)"
-        ).fetchone()[0]
-        assert twice == 0, f"{twice} aliases with two owners"
+    """The store's invariants (tests/fuzz/invariants.py) hold in this data directory's SQLite file."""
+    assert_invariants(sqlite_url(data_dir))
