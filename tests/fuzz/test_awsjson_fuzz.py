@@ -13,49 +13,20 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import botocore.session
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from cognate.awsjson.registry import Auth, load_all
+from tests.fuzz.strategies import JSON_ANY, MODEL, TEXT, check_answer, post
 from tests.fuzz.support import Running, check_store_invariants, fuzz_settings, running_app
-from tests.support.inprocess import CONTENT_TYPE, TARGET
 
-MODEL = botocore.session.get_session().get_service_model("cognito-idp")
 OPERATIONS = load_all()
 PASSWORD = "Passw0rd!"
 DEFAULT_EXAMPLES = 12  # per operation in CI; COGNATE_FUZZ_EXAMPLES=N for a longer run
 
-CONTROL = st.text(st.characters(max_codepoint=0x1F) | st.characters(categories=["Cc", "Cf", "Zl", "Zp"]))
-TEXT = st.one_of(
-    st.text(max_size=40),
-    st.text(st.characters(codec="utf-8"), max_size=20),
-    CONTROL,
-    st.text(st.characters(categories=["Cs"]), min_size=1, max_size=3),  # lone surrogates (JSON-escaped)
-    st.sampled_from(
-        ["", " ", "\x00", "\u202e", "\ud7ff", "%s%n", "../..", "null", "' OR 1=1 --", "${jndi:x}"]
-    ),
-    st.sampled_from([50, 2049, 70000]).map(lambda n: "\U0001f4a5" * n),  # huge (built late: short reprs)
-    st.sampled_from([257, 4097, 300_000]).map(lambda n: "a" * n),
-)
-JSON_ANY = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | TEXT,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
-    max_leaves=20,
-)
+OVERSIZED = b'{"a":"' + b"a" * (1024 * 1024) + b'"}'  # over the 1 MiB body limit
 DEEP = "\u2063deep\u2063"  # a placeholder value the encoder turns into deep nesting (see raw_bodies)
-# Errors every operation may answer besides its own (the AWS JSON protocol's and the signature's).
-COMMON_ERRORS = {
-    "SerializationException",
-    "UnknownOperationException",
-    "UnrecognizedClientException",
-    "InvalidSignatureException",
-    "MissingAuthenticationTokenException",
-    "IncompleteSignatureException",
-    "RequestEntityTooLargeException",
-    "AccessDeniedException",
-}
 
 
 def deep(depth: int) -> bytes:
@@ -137,7 +108,9 @@ def raw_bodies(operation: str, known: dict[str, Any]) -> st.SearchStrategy[bytes
     shape = input_shape(operation)
     bodies = from_shape(shape, known).flatmap(mutate) if shape is not None else JSON_ANY
     encoded = st.builds(_encode, bodies, st.sampled_from([3, 100, 5000]))
-    garbage = st.sampled_from([b"", b"{", b"\xff\xfe", b"[]", b"null", b'{"a":1,"a":2}', b"1e999999"])
+    garbage = st.sampled_from(
+        [b"", b"{", b"\xff\xfe", b"[]", b"null", b'{"a":1,"a":2}', b"1e999999", OVERSIZED]
+    )
     nested = st.sampled_from([100, 5000, 100000]).map(deep)
     return st.one_of(encoded, encoded, encoded, garbage | st.binary(max_size=64) | nested)
 
@@ -238,38 +211,19 @@ COUNTS: dict[str, int] = {}
 STATUSES: dict[str, dict[int, int]] = {}
 
 
-def allowed_errors(operation: str) -> set[str]:
-    """The error types Cognito's model lets ``operation`` answer, and the protocol's own."""
-    if operation not in MODEL.operation_names:
-        return set()  # an operation this botocore lacks: any Cognito-shaped type
-    return COMMON_ERRORS | {e.name for e in MODEL.operation_model(operation).error_shapes}
-
-
 @pytest.mark.parametrize("operation", sorted(OPERATIONS))
 def test_operation_answers_4xx_never_5xx(running: Running, operation: str) -> None:
     known = make_world(running, operation)
     signed = OPERATIONS[operation].auth is Auth.IAM
-    allowed = allowed_errors(operation)
 
     @fuzz_settings(default=DEFAULT_EXAMPLES)
     @given(payload=raw_bodies(operation, known))
     def attempt(payload: bytes) -> None:
         COUNTS[operation] = COUNTS.get(operation, 0) + 1
-        api = running.api
-        headers = {"X-Amz-Target": TARGET + operation, "Content-Type": CONTENT_TYPE}
-        if signed:
-            headers = api._sign(headers, payload)
-        resp = running.run(api.http.post("/", content=payload, headers=headers))
+        resp = post(running, operation, payload, signed=signed)
         seen = STATUSES.setdefault(operation, {})
         seen[resp.status_code] = seen.get(resp.status_code, 0) + 1
-        assert resp.status_code < 500, (operation, payload[:300], resp.text[:500])
-        if resp.status_code != 200:
-            assert 400 <= resp.status_code < 500, resp.text
-            body = resp.json()
-            assert isinstance(body.get("__type"), str) and body["__type"], resp.text
-            assert isinstance(body.get("message"), str), resp.text
-            assert resp.headers["x-amzn-errortype"].startswith(body["__type"])
-            assert not allowed or body["__type"] in allowed, (operation, payload[:300], resp.text[:300])
+        check_answer(resp, operation, payload[:300])
 
     attempt()
     check_store_invariants(running.api.data_dir)
