@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
 from hypothesis import HealthCheck, settings
 
 from tests.fuzz.invariants import assert_invariants, sqlite_url
@@ -60,3 +62,16 @@ def running_app(tmp: Path) -> Iterator[Running]:
 def check_store_invariants(data_dir: Path) -> None:
     """The store's invariants (tests/fuzz/invariants.py) hold in this data directory's SQLite file."""
     assert_invariants(sqlite_url(data_dir))
+
+
+# What uvicorn refuses to send (it drops the connection instead, leaving the client no answer
+# at all): the in-process transport would pass such headers, so the fuzz checks them itself.
+_HEADER_NAME_UNSAFE = re.compile(b'[\x00-\x1f\x7f()<>@,;:\\[\\]={} \t\\\\"]')
+_HEADER_VALUE_UNSAFE = re.compile(b"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def assert_sendable_headers(resp: httpx.Response) -> None:
+    """Every header of ``resp`` is one a real server (uvicorn) would put on the wire."""
+    for name, value in resp.headers.raw:
+        assert not _HEADER_NAME_UNSAFE.search(name), ("unsendable header name", name)
+        assert not _HEADER_VALUE_UNSAFE.search(value), ("unsendable header value", name, value[:300])

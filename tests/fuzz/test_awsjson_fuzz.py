@@ -15,104 +15,20 @@ from typing import Any
 
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 
 from cognate.awsjson.registry import Auth, load_all
-from tests.fuzz.strategies import JSON_ANY, MODEL, TEXT, check_answer, post
-from tests.fuzz.support import Running, check_store_invariants, fuzz_settings, running_app
+from tests.fuzz.strategies import check_answer, post, raw_bodies
+from tests.fuzz.support import (
+    Running,
+    assert_sendable_headers,
+    check_store_invariants,
+    fuzz_settings,
+    running_app,
+)
 
 OPERATIONS = load_all()
 PASSWORD = "Passw0rd!"
 DEFAULT_EXAMPLES = 12  # per operation in CI; COGNATE_FUZZ_EXAMPLES=N for a longer run
-
-OVERSIZED = b'{"a":"' + b"a" * (1024 * 1024) + b'"}'  # over the 1 MiB body limit
-DEEP = "\u2063deep\u2063"  # a placeholder value the encoder turns into deep nesting (see raw_bodies)
-
-
-def deep(depth: int) -> bytes:
-    """A body nested ``depth`` levels (as bytes: Python's own encoder would recurse)."""
-    return b'{"a":[' * depth + b"1" + b"]}" * depth
-
-
-def from_shape(shape: Any, known: dict[str, Any], depth: int = 0) -> st.SearchStrategy[Any]:
-    kind = shape.type_name
-    if kind == "structure":
-        if depth > 4:
-            return st.just({})
-        required = set(shape.required_members)
-        members = {name: _member(name, member, known, depth) for name, member in shape.members.items()}
-        return st.fixed_dictionaries(
-            {k: v for k, v in members.items() if k in required},
-            optional={k: v for k, v in members.items() if k not in required},
-        )
-    if kind == "list":
-        return st.lists(from_shape(shape.member, known, depth + 1), max_size=3)
-    if kind == "map":
-        return st.dictionaries(
-            from_shape(shape.key, known, depth + 1), from_shape(shape.value, known, depth + 1), max_size=3
-        )
-    if kind == "string":
-        if shape.enum:
-            return st.sampled_from(shape.enum) | TEXT
-        return TEXT
-    if kind in ("integer", "long"):
-        return st.integers(-(2**63), 2**63) | st.integers(-5, 100)
-    if kind == "boolean":
-        return st.booleans()
-    if kind in ("double", "float"):
-        return st.floats(allow_nan=False)
-    if kind == "timestamp":
-        return st.integers(0, 2**40) | TEXT
-    return TEXT  # blob and anything new
-
-
-def _member(name: str, member: Any, known: dict[str, Any], depth: int) -> st.SearchStrategy[Any]:
-    shaped = from_shape(member, known, depth + 1)
-    if name in known:
-        return st.one_of(st.just(known[name]), shaped)
-    return shaped
-
-
-def mutate(body: dict[str, Any]) -> st.SearchStrategy[Any]:
-    keys = sorted(body)
-    choices: list[st.SearchStrategy[Any]] = [
-        st.just(body),
-        st.builds(lambda k, v: {**body, k: v}, TEXT, JSON_ANY),  # an extra field
-        st.builds(lambda k: {**body, k: DEEP}, TEXT),  # an extra field, deeply nested
-        JSON_ANY,  # not the shape at all
-    ]
-    if keys:
-        choices += [
-            st.sets(st.sampled_from(keys), min_size=1).map(  # missing fields
-                lambda gone: {n: v for n, v in body.items() if n not in gone}
-            ),
-            st.builds(lambda k, v: {**body, k: v}, st.sampled_from(keys), JSON_ANY),  # wrong type
-            st.builds(lambda k: {**body, k: DEEP}, st.sampled_from(keys)),  # a known field, deeply nested
-        ]
-    return st.one_of(choices)
-
-
-def _encode(body: Any, depth: int) -> bytes:
-    nested = b"[" * depth + b"1" + b"]" * depth
-    return json.dumps(body).encode().replace(json.dumps(DEEP).encode(), nested)
-
-
-def input_shape(operation: str) -> Any:
-    """botocore's input shape of ``operation`` (None for an operation this botocore lacks)."""
-    if operation not in MODEL.operation_names:
-        return None
-    return MODEL.operation_model(operation).input_shape
-
-
-def raw_bodies(operation: str, known: dict[str, Any]) -> st.SearchStrategy[bytes]:
-    shape = input_shape(operation)
-    bodies = from_shape(shape, known).flatmap(mutate) if shape is not None else JSON_ANY
-    encoded = st.builds(_encode, bodies, st.sampled_from([3, 100, 5000]))
-    garbage = st.sampled_from(
-        [b"", b"{", b"\xff\xfe", b"[]", b"null", b'{"a":1,"a":2}', b"1e999999", OVERSIZED]
-    )
-    nested = st.sampled_from([100, 5000, 100000]).map(deep)
-    return st.one_of(encoded, encoded, encoded, garbage | st.binary(max_size=64) | nested)
 
 
 @pytest.fixture(scope="module")
@@ -250,3 +166,15 @@ def test_still_healthy_after_the_fire(running: Running) -> None:
     total = sum(COUNTS.values())
     print(f"\nfuzzed {len(COUNTS)} operations, {total} inputs: {json.dumps(COUNTS, sort_keys=True)}")
     print("statuses per operation: " + json.dumps({k: STATUSES[k] for k in sorted(STATUSES)}))
+
+
+def test_an_error_message_echoing_control_characters_keeps_its_header_sendable(running: Running) -> None:
+    """Found by the fuzz over TCP: a validation message quoting a value with a control
+    character went into ``x-amzn-ErrorMessage`` as it was; uvicorn refused the header and
+    dropped the connection with no answer at all. The body keeps the message whole."""
+    payload = json.dumps({"UserPoolId": "\x1f\x00", "Username": "a\x7fb", "GroupName": "\x1b[31m"}).encode()
+    resp = post(running, "AdminAddUserToGroup", payload, signed=True)
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["__type"] == "InvalidParameterException"
+    assert_sendable_headers(resp)
+    assert "\x1f" in resp.json()["message"]

@@ -315,7 +315,8 @@ def test_challenge_answers_never_5xx(world: World, challenge: str, operation: st
             st.dictionaries(TEXT, TEXT, max_size=4),
             JSON_ANY,
         )
-        right = st.dictionaries(TEXT, TEXT, max_size=2).map(  # the right answer, extra keys or none
+        utf8 = st.text(st.characters(codec="utf-8"), max_size=8)
+        right = st.dictionaries(utf8, utf8, max_size=2).map(  # the right answer, extra keys or none
             lambda extra: {**extra, **right_answer(world, scenario, values)}
         )
         # What is fuzzed: nothing (the right answer to the live session), the responses, the
@@ -334,7 +335,9 @@ def test_challenge_answers_never_5xx(world: World, challenge: str, operation: st
             body["Session"] = sent_session
         body["ChallengeResponses"] = responses
         if data.draw(st.booleans(), label="ClientMetadata"):
-            body["ClientMetadata"] = data.draw(st.dictionaries(TEXT, TEXT, max_size=3) | JSON_ANY)
+            plain = st.dictionaries(st.text("abc", max_size=3), st.text("xyz", max_size=3), max_size=3)
+            fuzzy = plain if mode == "right" else st.dictionaries(TEXT, TEXT, max_size=3) | JSON_ANY
+            body["ClientMetadata"] = data.draw(fuzzy)
         payload = json.dumps(body).encode()
         resp = post(world.running, operation, payload, signed=admin)
         key = f"{mode} {resp.status_code}"

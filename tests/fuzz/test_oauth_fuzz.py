@@ -20,7 +20,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.fuzz.support import Running, check_store_invariants, fuzz_settings, running_app
+from tests.fuzz.support import (
+    Running,
+    assert_sendable_headers,
+    check_store_invariants,
+    fuzz_settings,
+    running_app,
+)
 from tests.support.forms import forms
 
 CALLBACK = "https://app.example/callback"
@@ -158,6 +164,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Running, dic
 
 def _check(resp: Any, what: Any) -> None:
     assert resp.status_code < 500, (what, resp.status_code, resp.text[:500])
+    assert_sendable_headers(resp)
     if resp.headers.get("content-type", "").startswith("application/json") and resp.status_code >= 400:
         body = resp.json()
         assert isinstance(body, dict) and ("error" in body or "__type" in body), resp.text[:300]
