@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import pytest
 from hypothesis import HealthCheck, settings
 
+from cognate.testing.keys import KeyReserve, installed
 from tests.fuzz.invariants import assert_invariants, sqlite_url
 from tests.support.inprocess import InProcessApi, inprocess_api
 
@@ -46,15 +48,21 @@ class Running:
 
 
 @contextmanager
-def running_app(tmp: Path) -> Iterator[Running]:
+def running_app(tmp: Path, config: pytest.Config | None = None) -> Iterator[Running]:
+    """The application in-process; a new pool's signing keys come from the reserve kept in
+    pytest's cache (as the ``cognate`` fixtures' do): the fuzz makes many pools, and RSA key
+    generation would otherwise be most of its cost."""
+    cache = config.cache if config is not None else None
+    keys = KeyReserve(cache.mkdir("cognate") / "signing-keys.pem" if cache is not None else None)
     loop = asyncio.new_event_loop()
     context = inprocess_api(tmp)
     try:
-        api = loop.run_until_complete(context.__aenter__())
-        try:
-            yield Running(loop, api)
-        finally:
-            loop.run_until_complete(context.__aexit__(None, None, None))
+        with installed(keys):
+            api = loop.run_until_complete(context.__aenter__())
+            try:
+                yield Running(loop, api)
+            finally:
+                loop.run_until_complete(context.__aexit__(None, None, None))
     finally:
         loop.close()
 

@@ -32,8 +32,8 @@ DEFAULT_EXAMPLES = 12  # per operation in CI; COGNATE_FUZZ_EXAMPLES=N for a long
 
 
 @pytest.fixture(scope="module")
-def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    with running_app(tmp_path_factory.mktemp("fuzz")) as app:
+def running(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Iterator[Running]:
+    with running_app(tmp_path_factory.mktemp("fuzz"), pytestconfig) as app:
         yield app
         check_store_invariants(app.api.data_dir)
 

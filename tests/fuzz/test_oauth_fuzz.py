@@ -94,8 +94,10 @@ def headers() -> st.SearchStrategy[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Running, dict[str, list[str]]]]:
-    with running_app(tmp_path_factory.mktemp("oauthfuzz")) as running:
+def app(
+    tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+) -> Iterator[tuple[Running, dict[str, list[str]]]]:
+    with running_app(tmp_path_factory.mktemp("oauthfuzz"), pytestconfig) as running:
         api = running.api
         pool_id = running.run(
             api.admin("CreateUserPool", {"PoolName": "p", "AutoVerifiedAttributes": ["email"]})
