@@ -194,7 +194,7 @@ def reference(cores: list[int], seconds: float, argon2: bool, srp: bool = False)
         capture_output=True,
         text=True,
         check=True,
-        preexec_fn=lambda: os.sched_setaffinity(0, cores),
+        preexec_fn=servers.pinned(cores),
     )
     return dict(json.loads(out.stdout))
 
@@ -601,6 +601,7 @@ def startup(cores: list[int], starts: int, work: Path) -> list[dict[str, Any]]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    servers.session_nice()  # the reference processes run in this session
     if os.environ.get("COGNATE_TEST_PASSWORD_HASH_COST"):
         log("COGNATE_TEST_PASSWORD_HASH_COST is set in this shell; it is NOT passed to the servers")
     cores = sorted(os.sched_getaffinity(0))

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -19,14 +18,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from cognate import bootstrap, config, http_deadline
+from cognate.admin_keys import AdminKeys
 from cognate.awsjson.dispatch import AwsJsonDoor
 from cognate.awsjson.registry import load_all
+from cognate.awsjson.upload import ImportUpload
 from cognate.core.clock import Clock
 from cognate.core.service import Core, CoreConfig
 from cognate.hosted_ui.pages import HostedUI
 from cognate.lambdas.invoker import LambdaInvoker
 from cognate.logs import RequestLog
-from cognate.metrics import Metrics, MetricsMiddleware
 from cognate.oauth.authorize import Authorizer
 from cognate.oauth.discovery import WellKnown, is_jwks_request
 from cognate.oauth.introspection import Introspection
@@ -36,6 +36,9 @@ from cognate.oauth.revocation import Revocation
 from cognate.oauth.token_endpoint import TokenEndpoint
 from cognate.oauth.userinfo import UserInfo
 from cognate.store.cached import CachingStore
+
+if TYPE_CHECKING:
+    from cognate.metrics import Metrics
 
 log = logging.getLogger("cognate")
 
@@ -59,8 +62,11 @@ def core_config(settings: config.Settings, secrets: bootstrap.Secrets) -> CoreCo
         public_url=settings.public_url,
         issuer_style=settings.issuer_style,
         master_key=secrets.master_key,
+        accepted_master_keys=secrets.accepted_master_keys,
         smtp_url=settings.smtp_url,
         password_hash_cost=settings.password_hash_cost,
+        auth_event_retention_days=settings.auth_event_retention_days,
+        audit_retention_days=settings.audit_retention_days,
     )
 
 
@@ -69,17 +75,30 @@ class State:
 
 
 class Front:
-    """``/`` goes straight to the AWS JSON door and a pool's JWKS to its prepared bytes
-    (plain ASGI, the hot paths); the rest to Starlette."""
+    """``/`` goes straight to the AWS JSON door, ``POST /oauth2/token`` to the token
+    endpoint and a pool's JWKS to its prepared bytes (plain ASGI, the hot paths); the rest
+    to Starlette."""
 
-    def __init__(self, door: AwsJsonDoor, app: Starlette, well_known: WellKnown) -> None:
+    def __init__(
+        self,
+        door: AwsJsonDoor,
+        app: Starlette,
+        well_known: WellKnown,
+        token: TokenEndpoint,
+        on_request: Callable[[], None],
+    ) -> None:
         self.door = door
         self.app = app
         self.well_known = well_known
+        self.token = token
+        self.on_request = on_request
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        self.on_request()
         if scope["type"] == "http" and scope["path"] == "/":
             await self.door(scope, receive, send)
+        elif scope["type"] == "http" and scope["path"] == "/oauth2/token" and scope["method"] == "POST":
+            await self.token(scope, receive, send)
         elif scope["type"] == "http" and is_jwks_request(scope):
             await self.well_known.jwks_asgi(scope, receive, send)
         else:
@@ -97,13 +116,17 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
         assert state.core is not None, "the core is built at startup"
         return state.core
 
-    def lookup_secret(key_id: str) -> str | None:
-        if hmac.compare_digest(key_id.encode(), secrets.access_key_id.encode()):
-            return secrets.secret_access_key
-        return None
+    # The current admin pair and, during a rotation, the previous one until it expires.
+    admin = AdminKeys(secrets.admin_pairs, secrets.credentials_file, (clock or Clock()).now)
+    lookup_secret = admin.lookup
 
-    # /metrics exists only when the operator gave it a token (--metrics-token).
-    metrics = Metrics(settings.metrics_token, operations, ()) if settings.metrics_token else None
+    # /metrics exists only when the operator asked for it: on this port behind --metrics-token,
+    # or on --metrics-port (served by `cognate serve` itself); requests are counted either way.
+    metrics: Metrics | None = None
+    if settings.metrics:  # prometheus-client is imported only then
+        from cognate.metrics import Metrics
+
+        metrics = Metrics(settings.metrics_token, operations, (), served_here=settings.metrics_port is None)
     door = AwsJsonDoor(get_core, lookup_secret, settings.trusted_networks())
 
     async def purge_loop(core: Core) -> None:
@@ -128,6 +151,8 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            await state.core.import_jobs.close()
+            await state.core.auth_events.settle()  # sign-in events still being written
             await invoker.close()
             await store.close()
 
@@ -139,14 +164,14 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
 
     well_known = WellKnown(get_core)
     authorizer = Authorizer(get_core)
-    token = TokenEndpoint(get_core)
+    token = TokenEndpoint(get_core, settings.trusted_networks())
     userinfo = UserInfo(get_core)
     logout = Logout(get_core)
     routes: list[Any] = [
         # OAuth 2.0 / OIDC (issue 8): no CORS on authorize and logout (RFC 9700 2.6).
         Route("/oauth2/authorize", authorizer.endpoint, methods=["GET", "POST"]),
         Route("/authorize", authorizer.endpoint, methods=["GET", "POST"]),
-        Route("/oauth2/token", token.endpoint, methods=["POST"]),
+        Route("/oauth2/token", token, methods=["POST"]),
         Route("/oauth2/userInfo", userinfo.endpoint, methods=["GET", "POST"]),
         Route("/oauth2/revoke", Revocation(get_core).endpoint, methods=["POST"]),
         Route("/oauth2/introspect", Introspection(get_core).endpoint, methods=["POST"]),
@@ -162,12 +187,27 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
         ),
         Route("/{pool_id}/.well-known/{name}", well_known.preflight, methods=["OPTIONS"]),
         *HostedUI(get_core, complete_authorization=authorizer.complete_authorization).routes(),
+        # The pre-signed URL of a user import job (its CSV is PUT there).
+        *ImportUpload(get_core).routes(),
     ]
     web = Starlette(routes=routes, lifespan=lifespan)
     web.state.trusted_proxies = settings.trusted_networks()  # the OAuth door and the pages read it
-    front: Any = Front(door, web, well_known)
+    web.state.get_core = get_core  # in-process tests reach the running core through it
+    key_file = bootstrap.KeyFile(settings, (secrets.master_key, secrets.accepted_master_keys))
+
+    def reload_master_keys() -> None:
+        """Before each request (a stat at most once a second): a changed master.key's ring."""
+        if state.core is None:  # the lifespan's own event: the core is not built yet
+            return
+        ring = key_file.changed()
+        if ring is not None and state.core.sealer.replace(*ring):
+            log.info("master key ring read again: sealing with key %s", state.core.sealer.key_ids[0])
+
+    front: Any = Front(door, web, well_known, token, reload_master_keys)
     if metrics is not None:
         metrics.routes = tuple((route.path_regex, route.path) for route in routes if isinstance(route, Route))
+        from cognate.metrics import MetricsMiddleware
+
         front = MetricsMiddleware(front, metrics)
     return RequestLog(front)
 

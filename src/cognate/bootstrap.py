@@ -15,14 +15,19 @@ Every failure here is a ``ConfigError`` whose text says what is wrong and what t
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import string
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from cognate.admin_keys import AdminKeys, Pair, pairs_of_document, previous_from_settings
 from cognate.config import ConfigError, Settings
 from cognate.crypto.sealing import Sealer, new_master_key
+
+log = logging.getLogger("cognate")
 
 MASTER_KEY_FILE = "master.key"
 CREDENTIALS_FILE = "credentials.json"
@@ -34,6 +39,14 @@ class Secrets:
     access_key_id: str
     secret_access_key: str
     generated_credentials: bool
+    # Keys that open what they sealed but never seal (a master-key rotation).
+    accepted_master_keys: tuple[str, ...] = ()
+    # Every admin pair accepted (current first); the credentials file they come from, if any.
+    admin_pairs: tuple[Pair, ...] = ()
+    credentials_file: Path | None = None
+
+    def admin_keys(self) -> AdminKeys:
+        return AdminKeys(self.admin_pairs, self.credentials_file)
 
 
 def _create_exclusive(path: Path, content: str) -> bool:
@@ -49,7 +62,7 @@ def _create_exclusive(path: Path, content: str) -> bool:
     return True
 
 
-def _new_credentials() -> dict[str, str]:
+def new_credentials() -> dict[str, str]:
     upper = string.ascii_uppercase + "234567"
     alnum = string.ascii_letters + string.digits + "+/"
     return {
@@ -140,37 +153,107 @@ def ensure(settings: Settings, *, create: bool = True) -> Secrets:
         ) from None
 
 
-def _secrets(settings: Settings, data_dir: Path, create: bool) -> Secrets:
-    master = settings.master_key
+def master_keys(settings: Settings, data_dir: Path, create: bool) -> tuple[str, tuple[str, ...]]:
+    """The master key and the accepted ones: ``COGNATE_MASTER_KEY``, or the first line of
+    ``<data-dir>/master.key`` (made at the first start); the accepted ones are the file's
+    further lines and ``COGNATE_ACCEPTED_MASTER_KEYS``."""
+    lines: list[str] = []
     source = "COGNATE_MASTER_KEY"
-    if not master:
-        path = data_dir / MASTER_KEY_FILE
+    path = data_dir / MASTER_KEY_FILE
+    if not settings.master_key:
         if not create and not path.exists():
             raise ConfigError(
                 f"no master key in {data_dir} ({MASTER_KEY_FILE}): is it the server's data dir?"
             )
         _create_exclusive(path, new_master_key())
-        master = path.read_text().strip()
         source = str(path)
+        lines = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+        if not lines:
+            raise ConfigError(f"{path} is empty: restore the installation's master key")
+    master = settings.master_key or lines[0]
+    accepted = tuple(lines[1:]) + tuple(
+        k.strip() for k in (settings.accepted_master_keys or "").split(",") if k.strip()
+    )
     try:
         Sealer(master)
     except ValueError as exc:
         raise ConfigError(f"{source}: {exc}") from None
+    for key in accepted:
+        try:
+            Sealer(key)
+        except ValueError as exc:
+            raise ConfigError(
+                f"an accepted master key ({source} or COGNATE_ACCEPTED_MASTER_KEYS): {exc}"
+            ) from None
+    return master, accepted
+
+
+def _secrets(settings: Settings, data_dir: Path, create: bool) -> Secrets:
+    master, accepted = master_keys(settings, data_dir, create)
     generated = False
+    credentials_file = None
+    previous = previous_from_settings(settings)
     if settings.access_key_id and settings.secret_access_key:
-        key_id, secret = settings.access_key_id, settings.secret_access_key
+        pairs = (Pair(settings.access_key_id, settings.secret_access_key),) + (
+            (previous,) if previous else ()
+        )
     elif settings.access_key_id or settings.secret_access_key:
         raise ConfigError("COGNATE_ACCESS_KEY_ID and COGNATE_SECRET_ACCESS_KEY go together")
     else:
         path = data_dir / CREDENTIALS_FILE
         if not create and not path.exists():
-            return Secrets(master, "", "", False)  # not needed by the commands that do not create
-        generated = _create_exclusive(path, json.dumps(_new_credentials()))
+            return Secrets(master, "", "", False, accepted)  # not needed by the commands that do not create
+        generated = _create_exclusive(path, json.dumps(new_credentials()))
         try:
             doc = json.loads(path.read_text())
-            key_id, secret = str(doc["AccessKeyId"]), str(doc["SecretAccessKey"])
-        except (ValueError, KeyError, TypeError) as exc:
+        except ValueError as exc:
             raise ConfigError(
                 f"{path} is damaged ({type(exc).__name__}): restore it, or remove it to get a new key pair"
             ) from None
-    return Secrets(master, key_id, secret, generated)
+        pairs = pairs_of_document(doc, str(path))
+        credentials_file = path
+    return Secrets(master, pairs[0].key_id, pairs[0].secret, generated, accepted, pairs, credentials_file)
+
+
+class KeyFile:
+    """``<data-dir>/master.key`` read again when it changes (looked at no more than once a second),
+    so a server takes a rotation's key ring without a restart.
+
+    A key that leaves the file stays accepted until the server restarts: a file read half
+    written can only add keys or change the master key, never make the server forget a key
+    it may still need."""
+
+    RECHECK_S = 1.0
+
+    def __init__(self, settings: Settings, current: tuple[str, tuple[str, ...]]) -> None:
+        self._settings = settings
+        self._path = Path(settings.data_dir) / MASTER_KEY_FILE
+        self._stamp = self._read_stamp()
+        self._checked = time.monotonic()
+        self._known = [current[0], *current[1]]
+
+    def _read_stamp(self) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(self._path)
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def changed(self) -> tuple[str, tuple[str, ...]] | None:
+        """The new ring (master key, accepted keys) when the file changed since the last look."""
+        if self._settings.master_key or time.monotonic() - self._checked < self.RECHECK_S:
+            return None  # COGNATE_MASTER_KEY: fixed for the life of the process
+        self._checked = time.monotonic()
+        stamp = self._read_stamp()
+        if stamp is None or stamp == self._stamp:
+            return None
+        try:
+            master, accepted = master_keys(self._settings, Path(self._settings.data_dir), create=False)
+        except (ConfigError, OSError) as exc:
+            log.warning("%s changed but cannot be used (%s): the key ring stays as it was", self._path, exc)
+            return None
+        self._stamp = stamp
+        ring = [master, *accepted]
+        ring += [key for key in self._known if key not in ring]
+        self._known = ring
+        return master, tuple(ring[1:])

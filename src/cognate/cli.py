@@ -1,4 +1,5 @@
-"""The ``cognate`` command: ``serve``, ``keys rotate POOL_ID`` and ``backup DEST``.
+"""The ``cognate`` command: ``serve``, ``keys rotate POOL_ID``, ``backup DEST``, ``audit``,
+``export DEST``, ``import SOURCE``, ``rotate-master-key`` and ``rotate-admin-key``.
 
 ``serve`` checks what it can before it creates anything (options, the seed and
 functions files, the port, the data dir, the database), then prepares everything once
@@ -83,7 +84,83 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument("dest", metavar="DEST", help="the file to create, such as backup-2026-01-01.db")
     for name in ("data_dir", "database_url", "log_format"):
         _add(backup, by_name[name])
+    audit = sub.add_parser(
+        "audit",
+        help="print the audit log of administrative changes",
+        description="Print the audit log of administrative changes (IAM-signed writes, operator "
+        "commands) as JSON lines, oldest first: who (actor), what (operation, target, the names of "
+        "the fields set, never their values), when (time), from where (source_ip), and the result.",
+        epilog=EPILOG,
+    )
+    audit.add_argument(
+        "--since",
+        metavar="WHEN",
+        help="only entries from WHEN on: an ISO 8601 date or time (UTC unless it says), or a span back "
+        "from now such as 30m, 12h, 7d (default: every entry kept)",
+    )
+    audit.add_argument("--pool", metavar="POOL_ID", help="only the entries of this pool")
+    for name in ("data_dir", "database_url", "log_format"):
+        _add(audit, by_name[name])
+    _operations(sub, by_name)
     return parser
+
+
+def _operations(sub: Any, by_name: dict[str, config.Option]) -> None:
+    """``export``, ``import``, ``rotate-master-key`` and ``rotate-admin-key`` (docs/operations.md)."""
+    export = sub.add_parser(
+        "export",
+        help="write a whole installation to a file",
+        description="Write every pool, client, user (password hashes, SRP verifiers and MFA included), "
+        "group, domain, resource server, signing key and live token of an installation to DEST: JSON "
+        "Lines, gzip-compressed if DEST ends in .gz, mode 0600, from one snapshot of a live database. "
+        "Secrets stay sealed under the master key: the target needs the same master key.",
+        epilog=EPILOG + " COGNATE_MASTER_KEY and COGNATE_ACCEPTED_MASTER_KEYS are read too.",
+    )
+    export.add_argument(
+        "dest", metavar="DEST", help="the file to create, such as cognate-2026-01-01.jsonl.gz"
+    )
+    imp = sub.add_parser(
+        "import",
+        help="load an export into a new installation",
+        description="Load a file made by `cognate export` into an empty database (SQLite or "
+        "PostgreSQL), in one transaction: everything or nothing. A database that holds anything is "
+        "refused. The installation must have the exported one's master key.",
+        epilog=EPILOG + " COGNATE_MASTER_KEY and COGNATE_ACCEPTED_MASTER_KEYS are read too.",
+    )
+    imp.add_argument("source", metavar="SOURCE", help="the file cognate export wrote")
+    master = sub.add_parser(
+        "rotate-master-key",
+        help="re-seal every secret under the new master key",
+        description="Re-seal, while the servers serve, every value sealed under an accepted master key "
+        "(COGNATE_ACCEPTED_MASTER_KEYS, or the further lines of <data-dir>/master.key) under the master "
+        "key, until none is left. Run it once every server seals with the new key.",
+        epilog=EPILOG + " COGNATE_MASTER_KEY and COGNATE_ACCEPTED_MASTER_KEYS are read too.",
+    )
+    master.add_argument(
+        "--new-key",
+        action="store_true",
+        help="first make a new master key in <data-dir>/master.key, accepted then sealing, "
+        "which running servers take without a restart (default: off, re-seal only)",
+    )
+    admin = sub.add_parser(
+        "rotate-admin-key",
+        help="make a new admin key pair; the old one stays valid for a grace period",
+        description="Write a new admin key pair into <data-dir>/credentials.json and print it; the "
+        "previous pair stays valid for --grace seconds, then it is refused. Running servers read the "
+        "file again within a second.",
+        epilog=EPILOG,
+    )
+    admin.add_argument(
+        "--grace",
+        metavar="SECONDS",
+        type=float,
+        default=86400.0,
+        help="how long the previous pair stays valid (default: 86400, a day; 0 refuses it at once)",
+    )
+    for parser in (export, imp, master, admin):
+        for name in ("data_dir", "database_url", "log_format"):
+            if parser is not admin or name != "database_url":
+                _add(parser, by_name[name])
 
 
 def _flags(args: argparse.Namespace) -> dict[str, object]:
@@ -149,12 +226,14 @@ def serve(settings: config.Settings) -> int:
         seed_doc = seed.load(settings.seed)  # the whole file, before anything is written
         seed.check_whole(seed_doc, settings.region, settings.seed)
     sock = startup.bind(settings)
+    metrics_port = None
     try:
         bootstrap.check_data_dir(settings.data_dir)
-        if settings.metrics_token:  # before prometheus-client is imported: workers share their figures
+        if settings.metrics:  # before prometheus-client is imported: workers share their figures
             from cognate.metrics_files import prepare_multiprocess
 
             prepare_multiprocess(settings.data_dir)
+            metrics_port = _metrics_port(settings)
         if _is_postgres(settings):
             asyncio.run(startup.wait_for_database(settings.database_url, settings.database_wait, _say))
         secrets = bootstrap.ensure(settings)
@@ -164,6 +243,24 @@ def serve(settings: config.Settings) -> int:
         return _run_uvicorn(settings, sock)
     finally:
         sock.close()
+        if metrics_port is not None:
+            metrics_port.close()
+
+
+def _metrics_port(settings: config.Settings) -> Any:
+    """``--metrics-port``: /metrics served by this process on a port of its own."""
+    if settings.metrics_port is None:
+        return None
+    from cognate.metrics_port import MetricsPort
+
+    try:
+        served = MetricsPort(settings.host, settings.metrics_port, settings.metrics_token).start()
+    except OSError as exc:
+        raise config.ConfigError(
+            f"cannot listen on {settings.host}:{settings.metrics_port} (--metrics-port): {exc.strerror}"
+        ) from exc
+    log.info("metrics on http://%s:%s/metrics", settings.host, settings.metrics_port)
+    return served
 
 
 class _Stopped(Exception):
@@ -195,6 +292,7 @@ def _run_uvicorn(settings: config.Settings, sock: socket.socket) -> int:
         access_log=False,  # logs.RequestLog writes one line per request instead
         timeout_graceful_shutdown=5,
         server_header=False,
+        ws="none",  # no WebSocket endpoints (and no websockets import at start-up)
         # Cognate builds every link from --public-url; X-Forwarded-For is read by the doors,
         # and only from the proxies of --trusted-proxies (forwarded.py).
         proxy_headers=False,
@@ -241,12 +339,31 @@ def main(argv: Sequence[str] | None = None) -> int:
             from cognate.backup_cli import backup
 
             return backup(settings, args.dest)
+        if args.command == "audit":
+            from cognate.audit_cli import audit
+
+            return audit(settings, args.since, args.pool)
+        return _operate(settings, args)
     except (SeedError, config.ConfigError) as exc:
         return _failure(str(exc))
     except Exception as exc:  # one line, not a traceback; the details at debug level
         log.debug("start-up failed", exc_info=True)
         return _failure(f"{_what(exc)} (run with --log-level debug for details)", 3)
     return 2  # pragma: no cover
+
+
+def _operate(settings: config.Settings, args: argparse.Namespace) -> int:
+    if args.command in ("export", "import"):
+        from cognate import export_cli
+
+        if args.command == "export":
+            return export_cli.export(settings, args.dest)
+        return export_cli.import_(settings, args.source)
+    from cognate import rotate_cli
+
+    if args.command == "rotate-master-key":
+        return rotate_cli.rotate_master_key(settings, new_key=args.new_key)
+    return rotate_cli.rotate_admin_key(settings, args.grace)
 
 
 def _what(exc: Exception) -> str:

@@ -109,6 +109,21 @@ OPTIONS: tuple[Option, ...] = (
     ),
     _o("secret_access_key", "generated", "the secret of the admin key pair", flag=False),
     _o(
+        "previous_access_key_id",
+        "none",
+        "during an admin key rotation: the previous key id, still accepted until "
+        "COGNATE_PREVIOUS_ACCESS_KEY_EXPIRES (with COGNATE_PREVIOUS_SECRET_ACCESS_KEY)",
+        flag=False,
+    ),
+    _o("previous_secret_access_key", "none", "the secret of the previous admin key pair", flag=False),
+    _o(
+        "previous_access_key_expires",
+        "none (required with a previous pair)",
+        "when the previous admin key pair stops being accepted: ISO 8601 time with a zone "
+        "(2026-01-31T12:00:00Z) or epoch seconds",
+        flag=False,
+    ),
+    _o(
         "read_timeout",
         "30",
         "seconds a request (line, headers and body) may take to arrive; slower connections are closed (408)",
@@ -127,9 +142,35 @@ OPTIONS: tuple[Option, ...] = (
         metavar="TOKEN",
     ),
     _o(
+        "metrics_port",
+        "none (/metrics on the main port, behind --metrics-token)",
+        "serve /metrics on this port of --host instead, plain HTTP (with --metrics-token, behind it too)",
+        metavar="PORT",
+    ),
+    _o(
+        "auth_event_retention_days",
+        "90",
+        "days a user's sign-in events (AdminListUserAuthEvents) are kept before the purge removes them",
+        metavar="DAYS",
+    ),
+    _o(
+        "audit_retention_days",
+        "365",
+        "days the audit log of administrative changes is kept (cognate audit) before the purge removes it",
+        metavar="DAYS",
+    ),
+    _o(
         "master_key",
         "generated into <data-dir>/master.key",
-        "base64 key that seals signing keys, client secrets and SRP verifiers at rest; same on every node",
+        "base64 key that seals signing keys, client secrets, TOTP secrets and SRP verifiers at rest; "
+        "same on every node",
+        flag=False,
+    ),
+    _o(
+        "accepted_master_keys",
+        "none",
+        "comma-separated master keys that still open what they sealed but never seal: "
+        "the previous key during a master-key rotation (see docs/operations.md)",
         flag=False,
     ),
 )
@@ -165,6 +206,10 @@ class Settings:
     access_key_id: str | None = None
     secret_access_key: str | None = None
     master_key: str | None = None
+    accepted_master_keys: str | None = None
+    previous_access_key_id: str | None = None
+    previous_secret_access_key: str | None = None
+    previous_access_key_expires: str | None = None
     # Test-only: "low" lowers argon2's cost so test suites run fast. Never a default.
     password_hash_cost: str = "default"
     # Test-only: shortens Cognito's 5-second wait for a trigger. Never a default.
@@ -177,8 +222,12 @@ class Settings:
     # Comma-separated addresses or networks (CIDR) of the reverse proxies whose
     # X-Forwarded-For is believed; from anyone else, the peer's address is the source.
     trusted_proxies: str | None = None
-    # Bearer token of GET /metrics; None: no /metrics.
+    # Bearer token of GET /metrics; None: no token asked.
     metrics_token: str | None = None
+    # A port of its own for /metrics; None: on the main port (and only with a token).
+    metrics_port: int | None = None
+    auth_event_retention_days: int = 90
+    audit_retention_days: int = 365
 
     def trusted_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
         """The trusted proxies as networks (``--trusted-proxies``)."""
@@ -194,6 +243,11 @@ class Settings:
                         f"--trusted-proxies: {item.strip()!r} is not an IP address or network"
                     ) from None
         return tuple(out)
+
+    @property
+    def metrics(self) -> bool:
+        """Whether /metrics is served at all (a token, a port of its own, or both)."""
+        return self.metrics_token is not None or self.metrics_port is not None
 
     @property
     def tls(self) -> bool:
@@ -221,6 +275,14 @@ class Settings:
             raise ConfigError("--read-timeout must be more than 0 and at most 3600 seconds")
         if self.metrics_token is not None and len(self.metrics_token) < 16:
             raise ConfigError("--metrics-token must be at least 16 characters")
+        if self.metrics_port is not None:
+            if not (0 < self.metrics_port < 65536):
+                raise ConfigError("--metrics-port must be between 1 and 65535")
+            if self.metrics_port == self.port:
+                raise ConfigError("--metrics-port must differ from --port")
+        for name in ("auth_event_retention_days", "audit_retention_days"):
+            if not (1 <= getattr(self, name) <= 36500):
+                raise ConfigError(f"--{name.replace('_', '-')} must be between 1 and 36500 days")
         self.trusted_networks()  # refuses what is not an address or a network
         data_dir = Path(self.data_dir).expanduser().absolute()
         db = self.database_url or f"sqlite:///{data_dir / 'cognate.db'}"
@@ -245,7 +307,14 @@ class Settings:
 
 
 def _coerce(name: str, raw: str) -> object:
-    if name in ("port", "workers", "lambda_timeout_ms"):
+    if name in (
+        "port",
+        "workers",
+        "lambda_timeout_ms",
+        "metrics_port",
+        "auth_event_retention_days",
+        "audit_retention_days",
+    ):
         try:
             return int(raw)
         except ValueError as exc:

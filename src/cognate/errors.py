@@ -73,6 +73,21 @@ class RequestEntityTooLargeException(CognateError):
     default_message = "Request body exceeds the maximum size of 1048576 bytes."
 
 
+class PreSignedUrlRefused(CognateError):
+    """An upload to a user import job's pre-signed URL that is not admitted (the URL is
+    unknown, wrong, expired or used, the method is not PUT, the body too large): rendered
+    as S3 renders its errors, ``<Error><Code>`` and ``<Message>``, with ``code``."""
+
+    status = 403
+
+    def __init__(
+        self, message: str = "Access Denied", *, code: str = "AccessDenied", status: int = 403
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.http_status = status
+
+
 class InvalidClientException(CognateError):
     """The client's proof (SECRET_HASH, client secret, HTTP Basic) is missing or wrong.
 
@@ -403,6 +418,7 @@ PROTOCOL_ERRORS = frozenset(
         "MissingAuthenticationTokenException",
         "IncompleteSignatureException",
         "RequestEntityTooLargeException",
+        "PreSignedUrlRefused",
     }
 )
 

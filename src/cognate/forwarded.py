@@ -40,8 +40,10 @@ def source_address(peer: str | None, forwarded_for: str | None, trusted: Sequenc
     """The request's source address (see the module's docstring)."""
     if not peer:
         return None
+    if not trusted or not forwarded_for:  # the usual case, decided without parsing anything
+        return peer
     current = _parse(peer)
-    if current is None or not trusted or not forwarded_for:
+    if current is None:
         return peer
     for entry in reversed(forwarded_for.split(",")):
         if not _trusted(current, trusted):

@@ -33,19 +33,32 @@ class DeadlineProtocol(HttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # One timer per connection, moved on only when it fires: arming and cancelling a
+        # timer for every request of a keep-alive connection cost more than the check.
         self._deadline: asyncio.TimerHandle | None = None
+        self._due: float | None = None  # when the request being read must be in
 
     def _start_deadline(self) -> None:
-        if self._deadline is None:
-            self._deadline = self.loop.call_later(self.read_timeout_s, self._read_timed_out)
+        if self._due is None:
+            self._due = self.loop.time() + self.read_timeout_s
+            if self._deadline is None:
+                self._deadline = self.loop.call_at(self._due, self._check_deadline)
 
     def _stop_deadline(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
+        self._due = None  # the timer stays; when it fires it finds nothing due
+
+    def _check_deadline(self) -> None:
+        self._deadline = None
+        due = self._due
+        if due is None:
+            return
+        if self.loop.time() < due:  # a later request's deadline
+            self._deadline = self.loop.call_at(due, self._check_deadline)
+            return
+        self._due = None
+        self._read_timed_out()
 
     def _read_timed_out(self) -> None:
-        self._deadline = None
         if self.transport.is_closing():
             return
         if self.cycle is None or self.cycle.response_complete:
@@ -67,7 +80,10 @@ class DeadlineProtocol(HttpToolsProtocol):
         super().on_message_complete()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._stop_deadline()
+        self._due = None
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
         super().connection_lost(exc)
 
 

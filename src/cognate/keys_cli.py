@@ -9,14 +9,25 @@ new keys up within a few seconds (their key cache's lifetime).
 from __future__ import annotations
 
 import asyncio
+import getpass
+import os
 import sys
 from pathlib import Path
 
 from cognate import bootstrap, config
 from cognate.app import core_config
+from cognate.core.context import admin_context
 from cognate.core.service import Core
 from cognate.errors import CognateError
 from cognate.store.cached import CachingStore
+
+
+def operator() -> str:
+    """Who runs an operator command, for the audit log: ``cli:`` and the system user."""
+    try:
+        return "cli:" + getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container's)
+        return f"cli:uid={os.getuid()}"
 
 
 def rotate(settings: config.Settings, pool_id: str) -> int:
@@ -41,6 +52,13 @@ async def _rotate(settings: config.Settings, secrets: bootstrap.Secrets, pool_id
             print(f"cognate: {exc.message}", file=sys.stderr)
             return 1
         kids = await core.keys.rotate(pool_id)
+        await core.audit.record(
+            admin_context(),
+            actor=operator(),
+            operation="keys rotate",
+            target={"UserPoolId": pool_id},
+            fields=["SigningKeys"],
+        )
     finally:
         await store.close()
     print(f"Rotated the signing keys of {pool_id}: new key ids {', '.join(kids)}")

@@ -14,11 +14,13 @@ codes, tokens and secrets travel only there.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import logging
-import re
+import os
+import secrets
+import threading
 import time
-import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -38,16 +40,46 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 
 
+def _id_prefix() -> str:
+    hex_digits = secrets.token_hex(10)
+    return f"{hex_digits[:8]}-{hex_digits[8:12]}-{hex_digits[12:16]}-{hex_digits[16:20]}-"
+
+
+# Request ids: 80 random bits drawn once per process, then a 48-bit counter. As unique as
+# a random UUID across workers and nodes (it is no secret), in the same 36-character
+# shape, without a system call for randomness on every request.
+_ID: list[Any] = [_id_prefix(), 0]
+
+
+def _new_id_prefix_after_fork() -> None:
+    _ID[:] = [_id_prefix(), 0]
+
+
+os.register_at_fork(after_in_child=_new_id_prefix_after_fork)
+
+
+def new_request_id() -> str:
+    """A fresh request id (``x-amzn-RequestId``, ``x-request-id``): 36 characters, UUID-shaped."""
+    n = _ID[1] = _ID[1] + 1
+    if n >= 1 << 48:  # 2^48 requests later: a new random prefix
+        _new_id_prefix_after_fork()
+        n = _ID[1] = 1
+    return f"{_ID[0]}{n:012x}"
+
+
 _SECOND: list[Any] = [None, ""]  # the last second formatted, and its text (one per second, not per line)
-_NEEDS_QUOTES = re.compile(r'[ "=]')
 
 
-def _time(record: logging.LogRecord) -> str:
-    second = int(record.created)
+def _stamp(created: float, msecs: float) -> str:
+    second = int(created)
     if _SECOND[0] != second:
         stamp = datetime.datetime.fromtimestamp(second, datetime.UTC)
         _SECOND[:] = [second, stamp.strftime("%Y-%m-%dT%H:%M:%S.")]
-    return f"{_SECOND[1]}{int(record.msecs):03d}Z"
+    return f"{_SECOND[1]}{int(msecs):03d}Z"
+
+
+def _time(record: logging.LogRecord) -> str:
+    return _stamp(record.created, record.msecs)
 
 
 def _fields(record: logging.LogRecord) -> dict[str, Any]:
@@ -57,7 +89,7 @@ def _fields(record: logging.LogRecord) -> dict[str, Any]:
 
 def _text_value(value: Any) -> str:
     text = str(value)
-    if not text or _NEEDS_QUOTES.search(text):
+    if not text or " " in text or '"' in text or "=" in text:  # (three scans beat one regex search)
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return text
 
@@ -66,29 +98,98 @@ class TextFormatter(logging.Formatter):
     """``2026-01-02T03:04:05.678Z INFO cognate.request: POST InitiateAuth status=200 ...``."""
 
     def format(self, record: logging.LogRecord) -> str:
-        line = f"{_time(record)} {record.levelname} {record.name}: {record.getMessage()}"
-        extra = _fields(record)
-        if extra:
-            line += " " + " ".join(f"{k}={_text_value(v)}" for k, v in extra.items() if v is not None)
+        extra = getattr(record, "fields", None)
+        line = self.line(_time(record), record.levelname, record.name, record.getMessage(), extra)
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         return line.replace("\r", " ")
+
+    @staticmethod
+    def line(stamp: str, level: str, logger: str, message: str, extra: Any) -> str:
+        """The line without an exception's traceback (which ``format`` adds)."""
+        line = f"{stamp} {level} {logger}: {message}"
+        if isinstance(extra, dict) and extra:
+            parts = [line]
+            for k, v in extra.items():
+                if v is None:
+                    continue
+                kind = type(v)
+                # numbers never need quotes (the common fields: status, duration_ms)
+                parts.append(f"{k}={v}" if kind is int or kind is float else f"{k}={_text_value(v)}")
+            line = " ".join(parts)
+        return line
 
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per line."""
 
     def format(self, record: logging.LogRecord) -> str:
-        doc: dict[str, Any] = {
-            "time": _time(record),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        doc.update((k, v) for k, v in _fields(record).items() if v is not None)
+        doc = self.document(
+            _time(record), record.levelname, record.name, record.getMessage(), _fields(record)
+        )
         if record.exc_info:
             doc["exception"] = self.formatException(record.exc_info)
         return orjson.dumps(doc, default=str).decode()
+
+    @staticmethod
+    def document(stamp: str, level: str, logger: str, message: str, extra: dict[str, Any]) -> dict[str, Any]:
+        doc: dict[str, Any] = {"time": stamp, "level": level, "logger": logger, "message": message}
+        doc.update((k, v) for k, v in extra.items() if v is not None)
+        return doc
+
+
+class RoundFlushingHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler that, in the event loop, flushes once the loop's current round is done.
+
+    Each line is written whole at once; the stream is flushed (one system call for all the
+    lines written meanwhile) by a callback the loop runs after the callbacks already due,
+    instead of once per line. Outside a running loop (start-up, other threads) every line
+    is flushed at once, as ``logging.StreamHandler`` does; ``logging.shutdown`` flushes
+    what is left at exit.
+    """
+
+    def __init__(self, stream: Any = None) -> None:
+        super().__init__(stream)
+        self._pending: set[asyncio.AbstractEventLoop] = set()  # loops with a flush to come
+
+    def flush(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            super().flush()
+            return
+        if loop not in self._pending:
+            self._pending.add(loop)
+            loop.call_soon(self._flush_now, loop)
+
+    def _flush_now(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._pending.discard(loop)
+        super().flush()
+
+    def write_request(self, fields: dict[str, Any]) -> bool:
+        """Write an INFO request line straight from its fields, in this handler's format, as
+        ``format`` would write its record (a LogRecord and the handler chain cost more than
+        the line); False when the formatter is not one of Cognate's."""
+        formatter = self.formatter
+        kind = type(formatter)
+        if kind is not TextFormatter and kind is not JsonFormatter:
+            return False
+        now_ns = time.time_ns()
+        stamp = _stamp(now_ns / 1e9, (now_ns % 1_000_000_000) // 1_000_000)
+        if kind is TextFormatter:
+            text = TextFormatter.line(stamp, "INFO", REQUEST_LOGGER, "request", fields).replace("\r", " ")
+        else:
+            doc = JsonFormatter.document(stamp, "INFO", REQUEST_LOGGER, "request", fields)
+            text = orjson.dumps(doc, default=str).decode()
+        self.acquire()
+        try:
+            self.stream.write(text + self.terminator)
+            self.flush()
+        except Exception:  # as Handler.emit: reported, never raised into the request
+            self.handleError(_record(logging.INFO, fields))
+        finally:
+            self.release()
+        return True
 
 
 def config(fmt: str = "text", level: str = "info") -> dict[str, Any]:
@@ -96,7 +197,11 @@ def config(fmt: str = "text", level: str = "info") -> dict[str, Any]:
     if fmt not in FORMATS:
         raise ValueError(f"log format must be one of {', '.join(FORMATS)}")
     formatter = "cognate.logs.JsonFormatter" if fmt == "json" else "cognate.logs.TextFormatter"
-    handler = {"class": "logging.StreamHandler", "formatter": "cognate", "stream": "ext://sys.stderr"}
+    handler = {
+        "class": "cognate.logs.RoundFlushingHandler",
+        "formatter": "cognate",
+        "stream": "ext://sys.stderr",
+    }
     lvl = level.upper()
     return {
         "version": 1,
@@ -165,7 +270,7 @@ def _note_start(message: Message, state: dict[str, Any]) -> Message:
         elif key == b"content-type":
             is_json = value.split(b";")[0].strip().lower() == b"application/json"
     if state["request_id"] is None:
-        request_id = str(uuid.uuid4())
+        request_id = new_request_id()
         state["request_id"] = request_id
         headers.append((b"x-request-id", request_id.encode()))
         message = {**message, "headers": headers}  # never change a message the app may send again
@@ -217,8 +322,56 @@ def _write(scope: Scope, state: dict[str, Any], started: float) -> None:
         "client": client[0] if client else None,
     }
     level = logging.ERROR if status >= 500 else logging.INFO
-    if log.isEnabledFor(level):
-        # The record made directly: Logger.log would walk the stack for a caller no format shows.
-        log.handle(
-            log.makeRecord(log.name, level, __file__, 0, "request", (), None, extra={"fields": fields})
-        )
+    if not log.isEnabledFor(level):
+        return
+    handler = _direct_handler() if level == logging.INFO else None
+    if handler is not None and handler.write_request(fields):
+        return
+    # The record made directly: Logger.log would walk the stack for a caller no format shows.
+    log.handle(_record(level, fields))
+
+
+def _direct_handler() -> RoundFlushingHandler | None:
+    """Cognate's own handler when it alone is to see the request line (as ``config`` sets
+    up logging), so the line can be written without a LogRecord; else None."""
+    if log.disabled or log.handlers or log.filters or not log.propagate:
+        return None
+    parent = log.parent
+    if parent is None or parent.propagate or parent.filters or len(parent.handlers) != 1:
+        return None
+    handler = parent.handlers[0]
+    if type(handler) is not RoundFlushingHandler or handler.filters or handler.level > logging.INFO:
+        return None
+    return handler
+
+
+_SHARED: dict[str, Any] = {}  # what every request record of this process has in common
+os.register_at_fork(after_in_child=_SHARED.clear)  # a forked child has its own process id
+
+
+def _record(level: int, fields: dict[str, Any]) -> logging.LogRecord:
+    """The request's LogRecord, as ``Logger.makeRecord`` would make it, for a fraction of its cost.
+
+    ``LogRecord.__init__`` works out, for every record, what is the same for each request
+    line (the source file's names, the process's name, the logging module's flags); those
+    are taken from one record made the ordinary way (again after a fork), and only the
+    time and the thread are filled in per record.
+    """
+    if not _SHARED:
+        model = log.makeRecord(log.name, logging.INFO, __file__, 0, "request", (), None)
+        _SHARED.update(vars(model))
+    record = logging.LogRecord.__new__(logging.LogRecord)
+    attrs = vars(record)
+    attrs.update(_SHARED)
+    now_ns = time.time_ns()
+    created = now_ns / 1e9
+    attrs["created"] = created
+    attrs["msecs"] = (now_ns % 1_000_000_000) // 1_000_000 + 0.0
+    attrs["relativeCreated"] = (created - logging._startTime) * 1000  # type: ignore[attr-defined]
+    attrs["levelno"] = level
+    attrs["levelname"] = logging.getLevelName(level)
+    if _SHARED.get("thread") is not None:
+        attrs["thread"] = threading.get_ident()
+        attrs["threadName"] = threading.current_thread().name
+    attrs["fields"] = fields
+    return record

@@ -8,7 +8,18 @@ with ``Authorization: Bearer TOKEN`` answers, anything else gets 401. What it co
   raw path: pool ids and unknown paths do not become labels), and status class;
 - ``cognate_sign_ins_total{flow, result}``: each InitiateAuth / RespondToAuthChallenge step
   by AuthFlow or challenge, ending ``authenticated``, ``challenge`` or an error's ``__type``;
-- ``cognate_lockouts_total``: attempts refused because the user was locked out.
+- ``cognate_lockouts_total``: attempts refused because the user was locked out;
+- ``cognate_password_hash_duration_seconds{operation}``: the time of one argon2 ``hash`` or
+  ``verify`` itself (in the hashing thread, without its wait for a free core);
+- ``cognate_store_call_duration_seconds{operation}``: each call of the store, by its method
+  (``get_user``, ``put_auth_event`` ...; one call is one transaction);
+- ``cognate_trigger_calls_total{trigger, result}`` and
+  ``cognate_trigger_duration_seconds{trigger}``: Lambda trigger calls by Cognito
+  ``triggerSource`` (``PreSignUp_SignUp`` ...), ending ``ok`` or an error's ``__type``.
+
+Where it is served: with ``--metrics-port`` on a port of its own (served by the ``cognate
+serve`` process, see ``serve_on_port``; the token, when also set, is asked there too), and
+then not on the main port; otherwise on the main port behind ``--metrics-token``.
 
 With ``--workers N`` each worker writes its figures to ``<data-dir>/metrics`` (prometheus-client's
 multiprocess mode, chosen by ``PROMETHEUS_MULTIPROC_DIR`` before the library is imported;
@@ -32,6 +43,10 @@ from cognate.logs import TARGET_PREFIX, ASGIApp, Receive, Send
 
 PATH = "/metrics"
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+# A store call is usually well under a millisecond on SQLite, a few on PostgreSQL.
+STORE_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0)
+# argon2id at Cognate's cost takes tens of milliseconds per hash.
+HASH_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5)
 
 Scope = MutableMapping[str, Any]
 
@@ -43,8 +58,16 @@ def _multiprocess() -> bool:
 class Metrics:
     """The counters of one server process; also the core's ``Events``."""
 
-    def __init__(self, token: str, operations: Iterable[str], routes: Iterable[tuple[re.Pattern[str], str]]):
-        self.token = token.encode()
+    def __init__(
+        self,
+        token: str | None,
+        operations: Iterable[str],
+        routes: Iterable[tuple[re.Pattern[str], str]],
+        *,
+        served_here: bool = True,
+    ):
+        self.token = token.encode() if token else None
+        self.served_here = served_here  # False: /metrics is on --metrics-port, not this port
         self.operations = frozenset(operations)
         self.routes = tuple(routes)
         # Multiprocess mode: the values live in files; a fresh registry reads them all at scrape.
@@ -73,6 +96,33 @@ class Metrics:
             "Sign-in attempts refused while the user was locked out",
             registry=self.registry,
         )
+        self.hashing = Histogram(
+            "cognate_password_hash_duration_seconds",
+            "Time of one password hash or verification (argon2id), by operation",
+            ("operation",),
+            buckets=HASH_BUCKETS,
+            registry=self.registry,
+        )
+        self.store_calls = Histogram(
+            "cognate_store_call_duration_seconds",
+            "Time of one store call (one transaction), by store method",
+            ("operation",),
+            buckets=STORE_BUCKETS,
+            registry=self.registry,
+        )
+        self.trigger_calls = Counter(
+            "cognate_trigger_calls",
+            "Lambda trigger calls by trigger source and result",
+            ("trigger", "result"),
+            registry=self.registry,
+        )
+        self.trigger_latency = Histogram(
+            "cognate_trigger_duration_seconds",
+            "Time of one Lambda trigger call, by trigger source",
+            ("trigger",),
+            buckets=BUCKETS,
+            registry=self.registry,
+        )
 
     # --- the core's Events ---------------------------------------------------------
 
@@ -82,21 +132,25 @@ class Metrics:
     def lockout(self) -> None:
         self.lockouts.inc()
 
+    def password_hash(self, operation: str, seconds: float) -> None:
+        self.hashing.labels(operation).observe(seconds)
+
+    def store_call(self, operation: str, seconds: float) -> None:
+        self.store_calls.labels(operation).observe(seconds)
+
+    def trigger_call(self, trigger: str, result: str, seconds: float) -> None:
+        self.trigger_calls.labels(trigger, result).inc()
+        self.trigger_latency.labels(trigger).observe(seconds)
+
     # --- scraping ------------------------------------------------------------------
 
     def exposition(self) -> bytes:
-        if self.registry is not None:
-            return generate_latest(self.registry)
-        registry = CollectorRegistry()
-        prometheus_multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        return generate_latest(registry)
+        return exposition(self.registry)
 
     def authorized(self, scope: Scope) -> bool:
-        for name, value in scope.get("headers", []):
-            if name.lower() == b"authorization":
-                scheme, _, given = value.partition(b" ")
-                return scheme.lower() == b"bearer" and hmac.compare_digest(given.strip(), self.token)
-        return False
+        headers = scope.get("headers", [])
+        given = next((value for name, value in headers if name.lower() == b"authorization"), None)
+        return bearer_matches(given, self.token)
 
     def endpoint(self, scope: Scope) -> str:
         """A bounded label: the operation, the route template, or ``other``."""
@@ -138,7 +192,7 @@ class MetricsMiddleware:
 
         endpoint = self.metrics.endpoint(scope)
         try:
-            if scope.get("path") == PATH:
+            if scope.get("path") == PATH and self.metrics.served_here:
                 await self._scrape(scope, noting)
             else:
                 await self.app(scope, receive, noting)
@@ -154,6 +208,26 @@ class MetricsMiddleware:
         else:
             body = self.metrics.exposition()
             await _answer(send, 200, body if scope["method"] == "GET" else b"", [], CONTENT_TYPE_LATEST)
+
+
+def exposition(registry: CollectorRegistry | None) -> bytes:
+    """The text format: of ``registry``, or (None) the sum of every worker's files."""
+    if registry is not None:
+        return generate_latest(registry)
+    merged = CollectorRegistry()
+    prometheus_multiprocess.MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
+    return generate_latest(merged)
+
+
+def bearer_matches(header: bytes | None, token: bytes | None) -> bool:
+    """``Authorization: Bearer TOKEN`` with the right token (constant time); any header when
+    no token is asked for."""
+    if token is None:
+        return True
+    if header is None:
+        return False
+    scheme, _, given = header.partition(b" ")
+    return scheme.lower() == b"bearer" and hmac.compare_digest(given.strip(), token)
 
 
 async def _answer(

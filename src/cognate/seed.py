@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from cognate.awsjson import validation
+from cognate.core.context import admin_context
 from cognate.core.entities import Pool
 from cognate.core.service import Core
 from cognate.errors import CognateError, ResourceNotFoundException
@@ -186,7 +187,7 @@ async def _dry_run(doc: dict[str, Any], region: str) -> None:
             quiet = log.disabled
             log.disabled = True
             try:
-                await apply(Core(store, config), doc)
+                await apply(Core(store, config), doc, audited=False)
             finally:
                 log.disabled = quiet
         finally:
@@ -196,11 +197,12 @@ async def _dry_run(doc: dict[str, Any], region: str) -> None:
 # --- applying -----------------------------------------------------------------------------
 
 
-async def apply(core: Core, doc: dict[str, Any]) -> None:
-    """Create what the (checked) seed document describes and does not exist yet."""
+async def apply(core: Core, doc: dict[str, Any], *, audited: bool = True) -> None:
+    """Create what the (checked) seed document describes and does not exist yet; each
+    creation is an entry of the audit log (actor ``seed``) unless ``audited`` is False."""
     for spec in doc.get("UserPools", []):
         try:
-            await _pool(core, spec)
+            await _pool(_Seeding(core, audited), spec)
         except CognateError as exc:
             raise SeedError(f"seed: pool {_label(spec)}: {exc.type_name}: {exc.message}") from exc
 
@@ -225,12 +227,29 @@ async def _find_pool(core: Core, spec: dict[str, Any]) -> Pool | None:
             return None
 
 
-async def _pool(core: Core, spec: dict[str, Any]) -> None:
+class _Seeding:
+    """The core the seed writes through, and its audit entries."""
+
+    def __init__(self, core: Core, audited: bool) -> None:
+        self.core = core
+        self.audited = audited
+
+    async def created(self, operation: str, target: dict[str, str], fields: list[str]) -> None:
+        """One entry per creation: names of the fields only (never a password or a secret)."""
+        if self.audited:
+            await self.core.audit.record(
+                admin_context(), actor="seed", operation=operation, target=target, fields=fields
+            )
+
+
+async def _pool(seeding: _Seeding, spec: dict[str, Any]) -> None:
+    core = seeding.core
     pool = await _find_pool(core, spec)
     if pool is None:
         fields = {k: v for k, v in spec.items() if k not in POOL_EXTRAS}
         pool = await core.pools.create(fields, fixed_id=spec.get("Id"))
         log.info("seed: created pool %s", pool.id)
+        await seeding.created("CreateUserPool", {"UserPoolId": pool.id}, list(fields))
     existing_rs = {rs.identifier for rs in await core.resources.servers(pool)}
     for rs in spec.get("ResourceServers", []):
         if rs["Identifier"] not in existing_rs:
@@ -241,7 +260,7 @@ async def _pool(core: Core, spec: dict[str, Any]) -> None:
     if spec.get("Domain") and await core.resources.get_domain(spec["Domain"]) is None:
         if await core.resources.domain_of_pool(pool) is None:
             await core.resources.create_domain(pool, spec["Domain"], {})
-    await _clients(core, pool, spec.get("Clients", []))
+    await _clients(seeding, pool, spec.get("Clients", []))
     for user_spec in spec.get("Users", []):
         user = await core.users.find(pool, user_spec["Username"])
         if user is None:
@@ -250,6 +269,11 @@ async def _pool(core: Core, spec: dict[str, Any]) -> None:
                 pool, user_spec["Username"], user_spec["Password"], attrs
             )
             log.info("seed: created user %s in %s", user.username, pool.id)
+            await seeding.created(
+                "AdminCreateUser",
+                {"UserPoolId": pool.id, "Username": user.username},
+                ["Password", *(f"UserAttributes.{name}" for name in attrs)],
+            )
             unverified = [
                 name
                 for name in ("email", "phone_number")
@@ -271,7 +295,8 @@ async def _pool(core: Core, spec: dict[str, Any]) -> None:
                 raise SeedError(f"seed: {who}: group {group_name!r} does not exist") from None
 
 
-async def _clients(core: Core, pool: Pool, specs: list[dict[str, Any]]) -> None:
+async def _clients(seeding: _Seeding, pool: Pool, specs: list[dict[str, Any]]) -> None:
+    core = seeding.core
     names = None
     for spec in specs:
         fixed = spec.get("ClientId")
@@ -297,3 +322,8 @@ async def _clients(core: Core, pool: Pool, specs: list[dict[str, Any]]) -> None:
             pool, fields, fixed_id=fixed, fixed_secret=spec.get("ClientSecret")
         )
         log.info("seed: created client %s in %s", client.id, pool.id)
+        await seeding.created(
+            "CreateUserPoolClient",
+            {"UserPoolId": pool.id, "ClientId": client.id},
+            [k for k in spec if k != "ClientId"],
+        )

@@ -133,7 +133,7 @@ async def wait_for_database(url: str, wait_s: float, say: Callable[[str], None])
             if reason is None:
                 raise ConfigError(_fatal(exc, url)) from None
             waited = time.monotonic() - started
-            if waited + RETRY_EVERY_S > wait_s:
+            if waited >= wait_s:  # tried for the whole --database-wait (the last try at its end)
                 raise ConfigError(
                     f"cannot reach the database at {describe(url)} ({reason}) after {waited:.0f} s: "
                     "check that PostgreSQL is running and --database-url, or wait longer with --database-wait"
@@ -144,7 +144,7 @@ async def wait_for_database(url: str, wait_s: float, say: Callable[[str], None])
                     f"{waited:.0f} s of {wait_s:.0f} s"
                 )
                 last_said = waited
-            await asyncio.sleep(RETRY_EVERY_S)
+            await asyncio.sleep(min(RETRY_EVERY_S, wait_s - waited))
         else:
             await conn.close()
             return

@@ -24,7 +24,7 @@ from tests.support.inprocess import URL, InProcessApi, inprocess_api
 pytestmark = pytest.mark.anyio
 PASSWORD = "Passw0rd!"
 FLOWS = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
-TABLES = ("ttl_items", "refresh_tokens", "lockouts", "signing_keys")
+TABLES = ("ttl_items", "refresh_tokens", "lockouts", "signing_keys", "auth_events")
 WEEK = 7 * 86400.0
 SRP_A = format(2**1000 + 12345, "x")  # any A that is not 0 mod N starts an SRP sign-in
 
@@ -123,6 +123,9 @@ async def test_a_year_of_traffic_does_not_grow_the_tables(
         # retired keys are kept two days (a rotation a month: at most a retired pair with the active one).
         assert second_half["refresh_tokens"] <= 6 * 3, seen
         assert second_half["signing_keys"] <= 4, seen
+        # Sign-in events are kept 90 days: 13 weeks of 5 a week (3 sign-ins, a failed one, a
+        # reset code; an SRP start that is never answered is no event), and the current week's.
+        assert second_half["auth_events"] <= 14 * 5, seen
         assert after_purge(api) == {"lockouts": 0, "ttl_items": 0}, seen
 
         # What is still valid survived: a sign-in's refresh token works a week later.

@@ -20,8 +20,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from cognate.testing.keys import KeyReserve, installed
-from tests.fuzz.invariants import assert_invariants, sqlite_url
 from tests.support.inprocess import InProcessApi, inprocess_api
+from tests.support.invariants import check_invariants
 
 T = TypeVar("T")
 EXAMPLES = int(os.environ.get("COGNATE_FUZZ_EXAMPLES", "0") or 0)
@@ -68,8 +68,9 @@ def running_app(tmp: Path, config: pytest.Config | None = None) -> Iterator[Runn
 
 
 def check_store_invariants(data_dir: Path) -> None:
-    """The store's invariants (tests/fuzz/invariants.py) hold in this data directory's SQLite file."""
-    assert_invariants(sqlite_url(data_dir))
+    """The store's invariants (tests/support/invariants.py) hold in this data directory's SQLite file."""
+    broken = check_invariants(f"sqlite:///{data_dir / 'cognate.db'}")
+    assert not broken, "store invariants broken: " + "; ".join(broken[:20])
 
 
 # What uvicorn refuses to send (it drops the connection instead, leaving the client no answer

@@ -144,7 +144,7 @@ def app_over(core: Core) -> Starlette:
     routes = [
         Route("/oauth2/authorize", authorizer.endpoint, methods=["GET", "POST"]),
         Route("/authorize", authorizer.endpoint, methods=["GET", "POST"]),
-        Route("/oauth2/token", TokenEndpoint(get).endpoint, methods=["POST"]),
+        Route("/oauth2/token", TokenEndpoint(get), methods=["POST"]),
         Route("/oauth2/userInfo", UserInfo(get).endpoint, methods=["GET", "POST"]),
         Route("/oauth2/revoke", Revocation(get).endpoint, methods=["POST"]),
         Route("/oauth2/introspect", Introspection(get).endpoint, methods=["POST"]),

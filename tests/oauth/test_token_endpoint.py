@@ -9,6 +9,7 @@ from typing import Any
 import jwt
 import pytest
 
+from cognate.oauth.token_endpoint import TokenEndpoint
 from tests.oauth.conftest import API, CALLBACK, Env, basic, verifier_and_challenge
 
 pytestmark = pytest.mark.anyio
@@ -272,3 +273,78 @@ async def test_cors_preflight_on_the_token_endpoint(env: Env) -> None:
         "/oauth2/token", headers={"Origin": "https://x.example", "Access-Control-Request-Headers": "a b, <c>"}
     )
     assert "<c>" not in odd.headers["access-control-allow-headers"]
+
+
+async def test_refresh_gives_an_id_token_only_when_the_grant_had_openid(env: Env) -> None:
+    """A code granted without ``openid`` gave no ID token, and neither does its refresh,
+    rotated or not; one granted with ``openid`` gives one each time."""
+    for scope, with_id in (("aws.cognito.signin.user.admin", False), ("openid email", True)):
+        first = await env.tokens_by_code(scope=scope)
+        assert ("id_token" in first) is with_id
+        data = {
+            "grant_type": "refresh_token",
+            "refresh_token": first["refresh_token"],
+            "client_id": env.public.id,
+        }
+        refreshed = (await env.token(data)).json()
+        assert ("id_token" in refreshed) is with_id, refreshed
+    doc = {**env.public.doc, "RefreshTokenRotation": {"Feature": "ENABLED", "RetryGracePeriodSeconds": 0}}
+    env.public = await env.core.clients.update(env.pool, env.public.id, {"ClientName": "spa", **doc})
+    first = await env.tokens_by_code(scope="aws.cognito.signin.user.admin")
+    data = {
+        "grant_type": "refresh_token",
+        "refresh_token": first["refresh_token"],
+        "client_id": env.public.id,
+    }
+    rotated = (await env.token(data)).json()
+    assert "id_token" not in rotated and "refresh_token" in rotated
+    again = (await env.token({**data, "refresh_token": rotated["refresh_token"]})).json()
+    assert "id_token" not in again and "access_token" in again
+
+
+async def test_a_client_that_leaves_mid_body_gets_no_answer_and_changes_nothing(env: Env) -> None:
+    """The plain ASGI token endpoint reads the body itself: a disconnect ends the request."""
+    sent: list[dict[str, Any]] = []
+    messages = [
+        {"type": "http.request", "body": b"grant_type=client_", "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    token = TokenEndpoint(lambda: env.core)
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/oauth2/token",
+        "headers": [(b"content-type", b"application/x-www-form-urlencoded"), *basic_raw(env)],
+        "client": ("192.0.2.1", 1234),
+    }
+    await token(scope, receive, send)
+    assert sent == []
+
+
+def basic_raw(env: Env) -> list[tuple[bytes, bytes]]:
+    return [(k.lower().encode(), v.encode()) for k, v in basic(env.machine).items()]
+
+
+async def test_the_token_endpoint_answers_only_post(env: Env) -> None:
+    for method in ("GET", "PUT", "DELETE"):
+        response = await env.http.request(method, "/oauth2/token")
+        assert response.status_code == 405, (method, response.text)
+
+
+async def test_a_client_secret_unsealed_once_is_checked_against_the_current_client(env: Env) -> None:
+    """The unsealed secret is kept beside the client cache: a deleted client stops at once
+    for this process's cache as for every other path, and a wrong secret stays wrong."""
+    grant = {"grant_type": "client_credentials"}
+    assert (await env.token(grant, basic(env.machine))).status_code == 200
+    assert (await env.token(grant, basic(env.machine))).status_code == 200
+    wrong = base64.b64encode(f"{env.machine.id}:{'x' * len(env.machine.secret or '')}".encode()).decode()
+    assert_error(await env.token(grant, {"Authorization": f"Basic {wrong}"}), "invalid_client", 401)
+    await env.core.clients.delete(env.pool.id, env.machine.id)
+    assert_error(await env.token(grant, basic(env.machine)), "invalid_client", 401)

@@ -207,3 +207,29 @@ def test_a_short_metrics_token_is_refused() -> None:
         load({}, {"COGNATE_METRICS_TOKEN": "short"})
     assert load({}, {"COGNATE_METRICS_TOKEN": "x" * 16}).metrics_token == "x" * 16
     assert load({}, {}).metrics_token is None
+
+
+def test_metrics_port_and_retentions() -> None:
+    got = load(
+        {"metrics_port": "9230"},
+        {"COGNATE_AUTH_EVENT_RETENTION_DAYS": "30", "COGNATE_AUDIT_RETENTION_DAYS": "730"},
+    )
+    assert (got.metrics_port, got.auth_event_retention_days, got.audit_retention_days) == (9230, 30, 730)
+    assert got.metrics and not load({}, {}).metrics
+    assert load({}, {"COGNATE_METRICS_PORT": "9231"}).metrics_port == 9231
+    defaults = load({}, {})
+    assert (defaults.metrics_port, defaults.auth_event_retention_days, defaults.audit_retention_days) == (
+        None,
+        90,
+        365,
+    )
+    with pytest.raises(ConfigError, match="--metrics-port must differ from --port"):
+        load({"metrics_port": "9229"}, {})
+    with pytest.raises(ConfigError, match="--metrics-port must be between 1 and 65535"):
+        load({"metrics_port": "70000"}, {})
+    with pytest.raises(ConfigError, match="COGNATE_METRICS_PORT must be an integer"):
+        load({}, {"COGNATE_METRICS_PORT": "ninety"})
+    with pytest.raises(ConfigError, match="--auth-event-retention-days must be between 1 and 36500 days"):
+        load({"auth_event_retention_days": "0"}, {})
+    with pytest.raises(ConfigError, match="--audit-retention-days must be between 1 and 36500 days"):
+        load({}, {"COGNATE_AUDIT_RETENTION_DAYS": "-1"})

@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from cognate.crypto.sealing import Sealer, SealError, new_master_key
+from cognate.crypto.sealing import Sealer, SealError, key_id, looks_sealed, new_master_key
 
 
 def test_round_trip() -> None:
@@ -76,3 +76,40 @@ def test_bad_master_keys_are_refused(bad: str) -> None:
 
 def test_seal_error_is_a_value_error() -> None:
     assert issubclass(SealError, ValueError)
+
+
+def test_a_key_ring_seals_with_the_master_key_and_opens_with_every_key() -> None:
+    old, new = new_master_key(), new_master_key()
+    before = Sealer(old).seal("secret", "p")
+    ring = Sealer(new, [old])
+    assert ring.unseal(before, "p") == "secret"
+    after = ring.seal("secret", "p")
+    assert Sealer(new).unseal(after, "p") == "secret"
+    with pytest.raises(SealError):
+        Sealer(old).unseal(after, "p")  # the accepted key never seals
+    assert ring.key_ids == (key_id(new), key_id(old))
+    assert key_id(new) == key_id(new) and key_id(new) != key_id(old) and new not in key_id(new)
+
+
+def test_reseal_moves_only_what_an_accepted_key_sealed() -> None:
+    old, new = new_master_key(), new_master_key()
+    ring = Sealer(new, [old])
+    stale = Sealer(old).seal("totp-key", "totp-secret")
+    moved = ring.reseal(stale, ["client-secret", "totp-secret"])
+    assert moved is not None and Sealer(new).unseal(moved, "totp-secret") == "totp-key"
+    assert ring.reseal(moved, ["totp-secret"]) is None  # already under the master key
+    assert ring.reseal(stale, ["client-secret"]) is None  # a purpose not asked for: left alone
+    assert ring.reseal("$argon2id$v=19$...", ["p"]) is None and ring.reseal("v1.short", ["p"]) is None
+    foreign = Sealer(new_master_key()).seal("x", "p")
+    assert ring.reseal(foreign, ["p"]) is None  # opens under no key of the ring: left alone
+    assert looks_sealed(stale) and not looks_sealed("v1.not sealed")
+
+
+def test_digests_of_every_key_verify() -> None:
+    old, new = new_master_key(), new_master_key()
+    made_before = Sealer(old).digest("code", "one-time-code")
+    ring = Sealer(new, [old])
+    assert ring.digest("code", "one-time-code") == Sealer(new).digest("code", "one-time-code")
+    assert ring.digest_matches("code", "one-time-code", made_before)
+    assert not Sealer(new).digest_matches("code", "one-time-code", made_before)
+    assert not ring.digest_matches("other", "one-time-code", made_before)

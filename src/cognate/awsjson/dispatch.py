@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
 
-from cognate.awsjson import sigv4, validation
+from cognate.awsjson import audit, sigv4, validation
 from cognate.awsjson.params import Params
 from cognate.awsjson.registry import OPERATIONS, Auth
 from cognate.core.service import Core
@@ -32,6 +31,7 @@ from cognate.errors import (
     UnknownOperationException,
 )
 from cognate.forwarded import Network, source_address
+from cognate.logs import new_request_id
 
 log = logging.getLogger("cognate.awsjson")
 
@@ -161,7 +161,7 @@ class AwsJsonDoor:
         if method == "OPTIONS":
             await self._preflight(scope, send)
             return
-        request_id = str(uuid.uuid4())
+        request_id = new_request_id()
         headers = _headers(scope)
         if method != "POST":
             exc = UnknownOperationException(f"{method} is not supported on /; use POST")
@@ -246,4 +246,33 @@ class AwsJsonDoor:
             source_ip=source or "",
             user_agent=headers.get("user-agent"),
         )
-        return await op.handler(core, params)
+        if access_key is None or not audit.audited(op.name):
+            return await op.handler(core, params)
+        # An administrator's change: its audit entry once it has answered, ok or not.
+        try:
+            result = await op.handler(core, params)
+        except CognateError as exc:
+            await _audit(core, op.name, params, None, exc.type_name)
+            raise
+        except Exception:
+            await _audit(core, op.name, params, None, InternalErrorException.__name__)
+            raise
+        await _audit(core, op.name, params, result, "ok")
+        return result
+
+
+async def _audit(
+    core: Core, operation: str, params: Params, result: dict[str, Any] | None, outcome: str
+) -> None:
+    """Record the entry; a failure to store it is logged (the log line is written first)."""
+    try:
+        await core.audit.record(
+            params.ctx,
+            actor=params.access_key_id or "",
+            operation=operation,
+            target=audit.target(params.body, result),
+            fields=audit.fields(params.body),
+            result=outcome,
+        )
+    except Exception:
+        log.exception("writing the audit entry of %s failed", operation)

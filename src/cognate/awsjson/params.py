@@ -22,6 +22,8 @@ class Params:
         self.access_key_id = access_key_id
         self.source_ip = source_ip
         metadata = body.get("ClientMetadata")
+        if access_key_id is not None:  # an administrator's server signing in its user
+            source_ip, user_agent = _on_behalf(body.get("ContextData"), source_ip, user_agent)
         # The request context the core receives: ClientMetadata (a map of strings in the
         # model, already validated), the caller's address and user agent.
         self.ctx = RequestContext(
@@ -61,3 +63,17 @@ class Params:
 
     def fields(self, *skip: builtins.str) -> builtins.dict[builtins.str, Any]:
         return {k: v for k, v in self.body.items() if k not in skip}
+
+
+def _on_behalf(context_data: Any, source_ip: str, user_agent: str | None) -> tuple[str, str | None]:
+    """AdminInitiateAuth / AdminRespondToAuthChallenge's ``ContextData``: the end user's
+    address and User-Agent as the signed server saw them (Cognito evaluates the sign-in on
+    them). Only a request signed with the admin key pair is believed."""
+    if not isinstance(context_data, dict):
+        return source_ip, user_agent
+    address = context_data.get("IpAddress")
+    headers = context_data.get("HttpHeaders")
+    for header in headers if isinstance(headers, list) else []:
+        if isinstance(header, dict) and str(header.get("headerName", "")).lower() == "user-agent":
+            user_agent = str(header.get("headerValue") or "") or user_agent
+    return (address if isinstance(address, str) and address else source_ip), user_agent

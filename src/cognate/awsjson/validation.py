@@ -13,7 +13,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-import botocore.session
+import botocore.loaders
 import regex
 from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
 
@@ -22,7 +22,10 @@ from cognate.errors import InvalidParameterException
 
 @lru_cache(maxsize=1)
 def service_model() -> ServiceModel:
-    return botocore.session.get_session().get_service_model("cognito-idp")
+    # The model read as botocore's session would read it, without importing the session
+    # (its client machinery is a tenth of a start-up).
+    loader = botocore.loaders.create_loader()
+    return ServiceModel(loader.load_service_model("cognito-idp", "service-2"), service_name="cognito-idp")
 
 
 @lru_cache(maxsize=512)
@@ -171,16 +174,15 @@ def _join(path: str, member: str) -> str:
 
 
 def _length(meta: dict[str, Any], n: int, value: Any, path: str, errors: list[str], what: str) -> None:
-    shown = _show(value)
     if "min" in meta and n < meta["min"]:
         errors.append(
-            f"Value {shown} at '{path}' failed to satisfy constraint: "
+            f"Value {_show(value)} at '{path}' failed to satisfy constraint: "
             f"Member must have {what} greater than or equal to {meta['min']}"
         )
     if "max" in meta and n > meta["max"]:
         errors.append(
-            f"Value {shown} at '{path}' failed to satisfy constraint: Member must have {what} less than or "
-            f"equal to {meta['max']}"
+            f"Value {_show(value)} at '{path}' failed to satisfy constraint: "
+            f"Member must have {what} less than or equal to {meta['max']}"
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cognate.core.codes import CodeDelivery
-from cognate.core.entities import Client, Domain, Group, Pool, ResourceServer, User
+from cognate.core.entities import AuthEvent, Client, Domain, Group, ImportJob, Pool, ResourceServer, User
 from cognate.core.mfa import TOTP, pool_methods
 from cognate.core.outcome import Challenge
 from cognate.core.pools import INTERNAL
@@ -101,6 +101,22 @@ def mfa_config(p: Pool) -> dict[str, Any]:
     return out
 
 
+def auth_event(e: AuthEvent) -> dict[str, Any]:
+    """``AuthEventType``. Cognate assesses no risk: every event is ``NoRisk``."""
+    out: dict[str, Any] = {
+        "EventId": e.id,
+        "EventType": e.event_type,
+        "CreationDate": e.created,
+        "EventResponse": e.doc["EventResponse"],
+        "EventRisk": {"RiskDecision": "NoRisk", "CompromisedCredentialsDetected": False},
+        "ChallengeResponses": list(e.doc.get("ChallengeResponses") or []),
+        "EventContextData": dict(e.doc.get("EventContextData") or {}),
+    }
+    if e.doc.get("EventFeedback"):
+        out["EventFeedback"] = dict(e.doc["EventFeedback"])
+    return out
+
+
 def code_delivery(sent: CodeDelivery) -> dict[str, str]:
     """CodeDeliveryDetailsType."""
     return {"Destination": sent.destination, "DeliveryMedium": sent.medium, "AttributeName": sent.attribute}
@@ -152,3 +168,28 @@ def signed_in(issued: Issued) -> dict[str, Any]:
 def challenge(step: Challenge) -> dict[str, Any]:
     """InitiateAuth's (and RespondToAuthChallenge's) response with the next challenge."""
     return {"ChallengeName": step.name, "Session": step.session, "ChallengeParameters": step.parameters}
+
+
+def import_job(j: ImportJob) -> dict[str, Any]:
+    """``UserImportJobType``."""
+    out: dict[str, Any] = {
+        "JobName": j.name,
+        "JobId": j.job_id,
+        "UserPoolId": j.pool_id,
+        "PreSignedUrl": j.pre_signed_url,
+        "CreationDate": j.created,
+        "Status": str(j.status),
+        "CloudWatchLogsRoleArn": j.role_arn,
+        "ImportedUsers": j.imported,
+        "SkippedUsers": j.skipped,
+        "FailedUsers": j.failed,
+    }
+    if j.started is not None:
+        out["StartDate"] = j.started
+    if j.completed is not None:
+        out["CompletionDate"] = j.completed
+    if j.completion_message:
+        out["CompletionMessage"] = j.completion_message
+    if j.password_algorithm:
+        out["PasswordHashingAlgorithm"] = j.password_algorithm
+    return out

@@ -18,6 +18,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from cognate.core import attributes, password_policy
+from cognate.core.auth_events import FORGOT_PASSWORD as FORGOT_PASSWORD_EVENT
+from cognate.core.auth_events import PASSWORD_CHANGE, note_user
 from cognate.core.codes import LIFETIME_S, CodeDelivery, Codes, Delivery, delivery_for
 from cognate.core.context import RequestContext, admin_context
 from cognate.core.entities import Pool, User, UserStatus
@@ -95,8 +97,17 @@ class Account:
 
     # --- with an access token ----------------------------------------------------------
 
-    async def change_password(self, access_token: str, previous: str, proposed: str) -> None:
+    async def change_password(
+        self, access_token: str, previous: str, proposed: str, ctx: RequestContext | None = None
+    ) -> None:
+        """ChangePassword (a ``PasswordChange`` event of the user's history)."""
+        await self.flows.history.observe(
+            ctx or admin_context(), PASSWORD_CHANGE, self._change_password(access_token, previous, proposed)
+        )
+
+    async def _change_password(self, access_token: str, previous: str, proposed: str) -> None:
         pool, user, claims = await self._owner(access_token)
+        note_user(pool, user)
         _, client = await self.flows.client_of(str(claims["client_id"]))
         password_policy.check(password_policy.policy_of(pool.doc), proposed)
         await self.flows.verify_password(pool, client, user.username, user, previous)
@@ -242,6 +253,11 @@ class Account:
 
     async def forgot_password(self, ctx: RequestContext, client_id: str, typed: str) -> CodeDelivery:
         """ForgotPassword: a reset code by the pool's AccountRecoverySetting; where it went."""
+        return await self.flows.history.observe(
+            ctx, FORGOT_PASSWORD_EVENT, self._forgot_password(ctx, client_id, typed)
+        )
+
+    async def _forgot_password(self, ctx: RequestContext, client_id: str, typed: str) -> CodeDelivery:
         pool, client = await self.flows.client_of(client_id)
         user = await self.users.find(pool, typed)
         if user is None:  # a user the pool's UserMigration function may know
@@ -250,6 +266,7 @@ class Account:
             user = await self.signups.known_user(pool, client, typed)
         if user is None:  # PreventUserExistenceErrors: looks, counts and takes as a real one
             return await self.codes.simulate(ctx, pool, "reset", typed, likely_recovery(pool))  # nothing sent
+        note_user(pool, user)
         if not user.enabled:
             raise NotAuthorizedException("User is disabled.")
         delivery = recovery_delivery(pool, user)
@@ -262,7 +279,15 @@ class Account:
     async def confirm_forgot_password(
         self, ctx: RequestContext, client_id: str, username: str, code: str, password: str
     ) -> None:
-        """ConfirmForgotPassword: the reset code and the new password."""
+        """ConfirmForgotPassword: the reset code and the new password (a ``PasswordChange``
+        event of the user's history, as the password changes)."""
+        await self.flows.history.observe(
+            ctx, PASSWORD_CHANGE, self._confirm_forgot_password(ctx, client_id, username, code, password)
+        )
+
+    async def _confirm_forgot_password(
+        self, ctx: RequestContext, client_id: str, username: str, code: str, password: str
+    ) -> None:
         pool, client = await self.flows.client_of(client_id)
         # The new password is judged before the user is looked up: a weak one gets the same
         # answer whether or not the user exists.
@@ -271,6 +296,7 @@ class Account:
         if user is None:  # PreventUserExistenceErrors: a wrong code, counted as a real one
             await self.codes.redeem_unknown(pool, "reset", username)
             return
+        note_user(pool, user)
         status = user.status if user.status == UserStatus.UNCONFIRMED else UserStatus.CONFIRMED
         try:
             # A failing PostConfirmation function gives the code back (codes.redeeming).

@@ -16,6 +16,18 @@ from typing import Any
 
 from cognate.core import attributes, password_policy
 from cognate.core.attribute_access import check_user_writes, readable
+from cognate.core.auth_events import (
+    IN_PROGRESS,
+    MFA,
+    PASS,
+    PASSWORD,
+    SIGN_IN,
+    AuthEvents,
+    continue_event,
+    event_id_for_session,
+    note_challenge,
+    note_user,
+)
 from cognate.core.clients import SECRET_PURPOSE, Clients
 from cognate.core.clock import Clock
 from cognate.core.context import RequestContext
@@ -47,6 +59,8 @@ from cognate.errors import (
 )
 
 INCORRECT = "Incorrect username or password."
+# Clients whose unsealed secret a process keeps beside the entity cache (then it starts over).
+UNSEALED_CLIENTS_KEPT = 4096
 
 # Which ExplicitAuthFlows values allow a flow (the ALLOW_ names and the legacy ones).
 FLOW_ALLOWED_BY = {
@@ -91,6 +105,19 @@ def flow_enabled(client: Client, flow: str) -> bool:
     return bool(flows & FLOW_ALLOWED_BY.get(flow, set()))
 
 
+REFRESH_FLOWS = frozenset({"REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"})
+# The metrics label of the hosted login page's password step (not an AuthFlow of the API).
+HOSTED_LOGIN = "hosted_login"
+
+
+def _sign_in_response(result: SignInStep) -> str:
+    """A sign-in step's ``EventResponse``: ``Pass`` once signed in, else ``InProgress``."""
+    if isinstance(result, Authenticated):
+        note_user(result.pool, result.user)  # custom authentication learns its user here
+        return PASS
+    return IN_PROGRESS
+
+
 # Cognito's ChallengeNameType values: the bounded set a metrics label may carry.
 CHALLENGE_NAMES = frozenset(
     {
@@ -131,6 +158,7 @@ class AuthFlows:
     ) -> None:
         self.pools = pools
         self.clients = clients
+        self._unsealed_clients: dict[str, tuple[Client, Client]] = {}
         self.users = users
         self.tokens = tokens
         self.sessions = sessions
@@ -141,6 +169,7 @@ class AuthFlows:
         self.triggers = tokens.triggers
         self.custom = CustomAuth(self)
         self.migration = Migration(users, self.triggers)
+        self.history = AuthEvents(tokens.store, clock)  # Core gives its own (the retention)
 
     # --- entry points ------------------------------------------------------------
 
@@ -152,11 +181,23 @@ class AuthFlows:
             raise ResourceNotFoundException(f"User pool client {client_id} does not exist.")
         client, sealed = found
         if sealed:
-            client = replace(client, secret=self.clients.sealer.unseal(sealed, SECRET_PURPOSE))
+            client = self._unsealed(client, sealed)
         pool = await store.cached_pool(client.pool_id)
         if pool is None:
             raise ResourceNotFoundException(f"User pool {client.pool_id} does not exist.")
         return pool, client
+
+    def _unsealed(self, client: Client, sealed: str) -> Client:
+        """The client with its secret unsealed, kept while the cache returns the same entity
+        (an update to the client is a new entity, unsealed afresh)."""
+        memo = self._unsealed_clients.get(client.id)
+        if memo is not None and memo[0] is client:
+            return memo[1]
+        opened = replace(client, secret=self.clients.sealer.unseal(sealed, SECRET_PURPOSE))
+        if len(self._unsealed_clients) >= UNSEALED_CLIENTS_KEPT:
+            self._unsealed_clients.clear()
+        self._unsealed_clients[client.id] = (client, opened)
+        return opened
 
     def admit(self, client: Client, flow: str, params: Mapping[str, str], *, admin: bool) -> None:
         """The flow is one this entry point serves and the client allows, with its parameters."""
@@ -199,10 +240,13 @@ class AuthFlows:
     ) -> SignInStep:
         """InitiateAuth / AdminInitiateAuth, once the door has checked the client's proof."""
         label = flow if flow in PUBLIC_FLOWS or flow in ADMIN_FLOWS else "other"
-        return await self._observed(label, self._initiate(ctx, client_id, flow, params, admin_pool_id))
+        return await self._observed(ctx, label, self._initiate(ctx, client_id, flow, params, admin_pool_id))
 
-    async def _observed(self, flow: str, step: Awaitable[SignInStep]) -> SignInStep:
-        """Run one sign-in step and report its flow and result to ``events``."""
+    async def _observed(self, ctx: RequestContext, flow: str, step: Awaitable[SignInStep]) -> SignInStep:
+        """Run one sign-in step: the one place a step ends. Its flow and result go to
+        ``events`` (metrics), its event to the user's sign-in history (a refresh is no sign-in)."""
+        if flow not in REFRESH_FLOWS:
+            step = self.history.observe(ctx, SIGN_IN, step, _sign_in_response)
         try:
             result = await step
         except CognateError as exc:
@@ -225,7 +269,7 @@ class AuthFlows:
         pool, client = await self.client_of(client_id, admin_pool_id)
         self.admit(client, flow, params, admin=admin_pool_id is not None)
         if flow in ("USER_PASSWORD_AUTH", "ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"):
-            return await self.password_sign_in(ctx, pool, client, params["USERNAME"], params["PASSWORD"])
+            return await self._password_sign_in(ctx, pool, client, params["USERNAME"], params["PASSWORD"])
         if flow in ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"):
             return await self.refresh(ctx, pool, client, params["REFRESH_TOKEN"])
         if flow == "USER_SRP_AUTH":
@@ -242,6 +286,14 @@ class AuthFlows:
     async def password_sign_in(
         self, ctx: RequestContext, pool: Pool, client: Client, username: str, password: str
     ) -> SignInStep:
+        """The hosted login page's username and password: the password flow, observed as a step."""
+        return await self._observed(
+            ctx, HOSTED_LOGIN, self._password_sign_in(ctx, pool, client, username, password)
+        )
+
+    async def _password_sign_in(
+        self, ctx: RequestContext, pool: Pool, client: Client, username: str, password: str
+    ) -> SignInStep:
         """A username and password (USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH, the hosted login)."""
         if not username:
             raise InvalidParameterException("Missing required parameter USERNAME")
@@ -254,6 +306,8 @@ class AuthFlows:
         user = await self.sign_in_first_factor(
             ctx, pool, client, username, user, lambda: self.users.check_password(found, password)
         )
+        # An imported hash is replaced by Cognate's own, and the SRP verifier added (docs/import.md).
+        user = await self.users.upgrade_credentials(pool, user, password)
         return await self.after_first_factor(ctx, pool, client, user, ("pwd",))
 
     async def verify_password(
@@ -303,6 +357,8 @@ class AuthFlows:
         for them), so an unknown user and a wrong password look alike in body and in time.
         """
         key = user.sub if user else "unknown:" + username_key(pool, typed)
+        if user is not None:
+            note_user(pool, user)
         async with self.lockout.attempt(pool.id, key) as attempt:
             attempt.success = await check() and user is not None
         if user is None:
@@ -312,6 +368,13 @@ class AuthFlows:
         if user.status == UserStatus.UNCONFIRMED:
             # Cognito says so even for a wrong password.
             raise UserNotConfirmedException("User is not confirmed.")
+        note_challenge(PASSWORD, attempt.success)
+        if user.status == UserStatus.RESET_REQUIRED and user.password_hash is None:
+            # An imported user has no password to check: Cognito asks for the reset whatever was
+            # typed (NotAuthorized under PreventUserExistenceErrors, developer guide).
+            if client.doc.get("PreventUserExistenceErrors") == "ENABLED":
+                raise NotAuthorizedException(INCORRECT)
+            raise PasswordResetRequiredException("Password reset required for the user")
         if not attempt.success:
             raise NotAuthorizedException(INCORRECT)
         if not user.enabled:
@@ -351,17 +414,18 @@ class AuthFlows:
     async def _session(
         self, pool: Pool, client: Client, user: User, challenge: str, amr: tuple[str, ...]
     ) -> str:
-        return await self.sessions.start(
-            {
-                "challenge": challenge,
-                "pool_id": pool.id,
-                "client_id": client.id,
-                "sub": user.sub,
-                "username": user.username,
-                "amr": list(amr),
-            },
-            int(client.doc.get("AuthSessionValidity") or 3),
-        )
+        state: dict[str, Any] = {
+            "challenge": challenge,
+            "pool_id": pool.id,
+            "client_id": client.id,
+            "sub": user.sub,
+            "username": user.username,
+            "amr": list(amr),
+        }
+        event_id = event_id_for_session()  # the next step continues this sign-in's event
+        if event_id is not None:
+            state["event_id"] = event_id
+        return await self.sessions.start(state, int(client.doc.get("AuthSessionValidity") or 3))
 
     async def second_factor(
         self, ctx: RequestContext, pool: Pool, client: Client, user: User, amr: tuple[str, ...]
@@ -405,7 +469,7 @@ class AuthFlows:
         """Respond/AdminRespondToAuthChallenge, once the door has checked the client's proof."""
         label = challenge if challenge in CHALLENGE_NAMES else "other"
         return await self._observed(
-            label, self._respond(ctx, client_id, challenge, responses, session, admin_pool_id)
+            ctx, label, self._respond(ctx, client_id, challenge, responses, session, admin_pool_id)
         )
 
     async def _respond(
@@ -429,6 +493,8 @@ class AuthFlows:
         user = await self.user_by_sub(pool, state["sub"])
         if user is None:
             raise NotAuthorizedException("Invalid session for the user, session is expired.")
+        continue_event(state.get("event_id"))
+        note_user(pool, user)
         if username and username not in names_of(user):
             raise NotAuthorizedException("Invalid session for the user, session is expired.")
         # Every step re-checks the user: one disabled (or deleted, above) since the first
@@ -455,12 +521,18 @@ class AuthFlows:
         state: Mapping[str, Any],
     ) -> SignInStep:
         """A wrong code leaves the session usable (attempts are limited); a right one redeems it."""
-        if challenge == SMS:
-            await self.mfa.check_sms_code(pool, user, responses.get("SMS_MFA_CODE") or "")
-        elif challenge == TOTP:
-            async with self.lockout.attempt(pool.id, f"mfa:{user.sub}") as attempt:
-                await self.mfa.check_totp(user, responses.get("SOFTWARE_TOKEN_MFA_CODE") or "")
-                attempt.success = True
+        if challenge in (SMS, TOTP):
+            try:
+                if challenge == SMS:
+                    await self.mfa.check_sms_code(pool, user, responses.get("SMS_MFA_CODE") or "")
+                else:
+                    async with self.lockout.attempt(pool.id, f"mfa:{user.sub}") as attempt:
+                        await self.mfa.check_totp(user, responses.get("SOFTWARE_TOKEN_MFA_CODE") or "")
+                        attempt.success = True
+            except CognateError:
+                note_challenge(MFA, False)
+                raise
+            note_challenge(MFA, True)
         else:  # MFA_SETUP: the authenticator was verified with this session (VerifySoftwareToken)
             # Associated and verified within this very session: a secret verified some
             # other time (say, set up and then disabled) is no second factor here.
@@ -469,6 +541,7 @@ class AuthFlows:
                     "Verify a software token with this session first (VerifySoftwareToken)."
                 )
             user = await self.mfa.set_preference(pool, user, None, Preference(enabled=True, preferred=True))
+            note_challenge(MFA, True)
         await self.sessions.redeem(session)
         method = {SMS: "sms", TOTP: "otp", "MFA_SETUP": "otp"}[challenge]
         return await self.authenticated(ctx, pool, client, user, (*amr, method, "mfa"))

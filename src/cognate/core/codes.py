@@ -12,7 +12,6 @@ LimitExceededException with a growing wait.
 
 from __future__ import annotations
 
-import hmac
 import re
 import secrets
 from collections.abc import AsyncIterator
@@ -132,11 +131,13 @@ class Codes:
         self.limits = SendLimits(lockout.auth_store, clock)
         self.public_url = public_url
 
-    def _code_digest(self, user: User, purpose: str, code: str) -> str:
-        return self.sealer.digest(f"{user.pool_id}:{user.sub}:{purpose}:{code}", DIGEST_PURPOSE)
+    @staticmethod
+    def _code_message(user: User, purpose: str, code: str) -> str:
+        return f"{user.pool_id}:{user.sub}:{purpose}:{code}"
 
-    def _destination_digest(self, user: User, attribute: str, value: str) -> str:
-        return self.sealer.digest(f"{user.pool_id}:{user.sub}:{attribute}={value}", DIGEST_PURPOSE)
+    @staticmethod
+    def _destination_message(user: User, attribute: str, value: str) -> str:
+        return f"{user.pool_id}:{user.sub}:{attribute}={value}"
 
     async def send(
         self,
@@ -187,9 +188,11 @@ class Codes:
             KIND,
             f"{pool.id}:{user.sub}:{purpose}",
             {
-                "hash": self._code_digest(user, purpose, code),
+                "hash": self.sealer.digest(self._code_message(user, purpose, code), DIGEST_PURPOSE),
                 "attribute": delivery.attribute,
-                "to": self._destination_digest(user, delivery.attribute, destination),
+                "to": self.sealer.digest(
+                    self._destination_message(user, delivery.attribute, destination), DIGEST_PURPOSE
+                ),
                 "expires_at": self.clock.now() + ttl,
             },
             ttl,
@@ -282,11 +285,16 @@ class Codes:
                     raise ExpiredCodeException(EXPIRED)
                 attribute = str(doc.get("attribute", ""))
                 current = user.attributes.get(attribute, "") if to is None else to
-                if not hmac.compare_digest(
-                    self._destination_digest(user, attribute, current), str(doc.get("to", ""))
+                # Under any key of the ring: a code sent before a master-key rotation still works.
+                if not self.sealer.digest_matches(
+                    self._destination_message(user, attribute, current),
+                    DIGEST_PURPOSE,
+                    str(doc.get("to", "")),
                 ):
                     raise ExpiredCodeException(EXPIRED)
-                if not hmac.compare_digest(self._code_digest(user, purpose, str(given)), str(doc["hash"])):
+                if not self.sealer.digest_matches(
+                    self._code_message(user, purpose, str(given)), DIGEST_PURPOSE, str(doc["hash"])
+                ):
                     raise CodeMismatchException(MISMATCH)
                 attempt.success = True
         except NotAuthorizedException:  # the lockout's "Password attempts exceeded"

@@ -34,6 +34,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from cognate.core.auth_events import continue_event, event_id_for_session, note_user
 from cognate.core.context import RequestContext
 from cognate.core.entities import Client, Pool, User, UserStatus
 from cognate.core.outcome import Challenge, SignInStep
@@ -131,6 +132,7 @@ class CustomAuth:
         user = await self.flows.user_by_sub(pool, state["sub"]) if state.get("sub") else None
         if state.get("sub") and user is None:
             raise NotAuthorizedException("Invalid session for the user, session is expired.")
+        continue_event(state.get("event_id"))  # the sign-in's event, started by the first step
         answer = responses.get("ANSWER")
         if answer is None:
             raise InvalidParameterException("Missing required parameter ANSWER")
@@ -175,6 +177,8 @@ class CustomAuth:
         srp_a: str,
     ) -> SignInStep:
         """Act on Define's answer; ``redeem`` (the Session answered) is used up only now."""
+        if who.user is not None:  # the user's sign-in history: one event for the whole sign-in
+            note_user(pool, who.user)
         asked = sum(1 for s in session if s["challengeName"] == CUSTOM)
         if step.fail or (not step.issue_tokens and step.challenge == CUSTOM and asked >= MAX_CHALLENGES):
             if redeem:
@@ -204,8 +208,10 @@ class CustomAuth:
         )
         if redeem:
             await self.flows.sessions.redeem(redeem)
+        event_id = event_id_for_session() if who.user is not None else None
         token = await self.flows.sessions.start(
             {
+                "event_id": event_id,
                 "challenge": CUSTOM,
                 "pool_id": pool.id,
                 "client_id": client.id,

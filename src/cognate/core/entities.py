@@ -121,3 +121,71 @@ class Lockout:
     failures: int
     locked_until: float
     last_failure: float
+
+
+class ImportJobStatus(StrEnum):
+    """``UserImportJobStatusType``."""
+
+    CREATED = "Created"
+    PENDING = "Pending"
+    IN_PROGRESS = "InProgress"
+    STOPPING = "Stopping"
+    STOPPED = "Stopped"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+    EXPIRED = "Expired"
+
+
+@dataclass(frozen=True)
+class ImportJob:
+    """A user import job (``UserImportJobType``); the CSV is kept apart until the job ends."""
+
+    job_id: str
+    pool_id: str
+    name: str
+    status: ImportJobStatus
+    created: float
+    role_arn: str
+    pre_signed_url: str
+    upload_expires: float  # the pre-signed URL's end (15 minutes, as Cognito's)
+    password_algorithm: str | None = None
+    started: float | None = None
+    completed: float | None = None
+    imported: int = 0
+    skipped: int = 0
+    failed: int = 0
+    completion_message: str | None = None
+    uploaded: bool = False
+    # The run's progress: the last CSV line done, and when its process last showed life
+    # (a run silent for long is taken over by another process, from the next line).
+    lines_done: int = 0
+    heartbeat: float | None = None
+
+
+@dataclass(frozen=True)
+class AuthEvent:
+    """One entry of a user's sign-in history (AdminListUserAuthEvents' ``AuthEventType``).
+
+    ``doc`` holds the rest of the event in Cognito's words: ``EventResponse``,
+    ``ChallengeResponses``, ``EventContextData``, ``EventFeedback``.
+    """
+
+    id: str
+    pool_id: str
+    sub: str
+    event_type: str  # SignIn, SignUp, ForgotPassword, PasswordChange, ResendCode
+    created: float
+    expires: float  # removed by the purge after this instant
+    doc: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One administrative change: who, what (operation, target, the names of the fields it
+    set, never their values), when, from where, and how it ended."""
+
+    id: str
+    at: float
+    expires: float
+    pool_id: str | None
+    doc: dict[str, Any]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import secrets
 import string
 import uuid
@@ -32,3 +33,12 @@ def sub() -> str:
 def opaque_token(nbytes: int = 32) -> str:
     """A random URL-safe token (>= 128 bits); stored only as a hash."""
     return secrets.token_urlsafe(nbytes)
+
+
+_SEQUENCE = itertools.count()
+
+
+def ordered_id(at: float) -> str:
+    """An id that sorts in creation order: the microsecond, this process's sequence (ties
+    at one instant), then 64 random bits (ties across processes). 38 characters."""
+    return f"{int(at * 1_000_000):014x}-{next(_SEQUENCE) % 0x1000000:06x}-{secrets.token_hex(8)}"

@@ -156,10 +156,14 @@ class Mfa:
         if step is None:
             return False
         # Per authenticator (a new secret starts afresh), named by a keyed digest of it.
-        which = self.sealer.digest(secret, STEP_KIND)[:32]
-        return await self.users.store.put_new(
-            STEP_KIND, f"{user.pool_id}:{user.sub}:{which}:{step}", {}, STEP_MEMORY_S
-        )
+        # During a master-key rotation the step is claimed under every key's name, so a code
+        # used just before the switch is not used again just after it.
+        claimed = True
+        for which in self.sealer.digests(secret, STEP_KIND):
+            claimed &= await self.users.store.put_new(
+                STEP_KIND, f"{user.pool_id}:{user.sub}:{which[:32]}:{step}", {}, STEP_MEMORY_S
+            )
+        return claimed
 
     async def totp_ok(self, user: User, code: str) -> bool:
         sealed = user.mfa.get("totp")

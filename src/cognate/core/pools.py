@@ -11,18 +11,24 @@ import builtins
 import copy
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from cognate.core import attributes, ids, paging
 from cognate.core.clock import Clock
-from cognate.core.entities import Pool
+from cognate.core.entities import ImportJobStatus, Pool
 from cognate.core.password_policy import DEFAULT_POLICY
 from cognate.core.triggers import resolve
 from cognate.errors import (
     InvalidParameterException,
     ResourceNotFoundException,
+    UserImportInProgressException,
 )
-from cognate.store.base import Conflict, PoolStore
+from cognate.store.base import Conflict, ImportJobStore, PoolStore
+
+
+class PoolsStore(PoolStore, ImportJobStore, Protocol):
+    """What the pool service keeps: pools, and the import jobs that hold a pool still."""
+
 
 ACCOUNT_ID = "000000000000"
 
@@ -172,7 +178,7 @@ def _check_invitation(template: dict[str, Any]) -> None:
 
 class Pools:
     def __init__(
-        self, store: PoolStore, clock: Clock, region: str, functions: Mapping[str, str] | None = None
+        self, store: PoolsStore, clock: Clock, region: str, functions: Mapping[str, str] | None = None
     ) -> None:
         self.store = store
         self.clock = clock
@@ -208,8 +214,22 @@ class Pools:
             raise ResourceNotFoundException(f"User pool {pool_id} does not exist.")
         return pool
 
+    async def _no_import_running(self, pool_id: str) -> None:
+        """UpdateUserPool, AddCustomAttributes and DeleteUserPool wait for the pool's import
+        jobs to end (UserImportInProgressException, as Cognito)."""
+        running = (ImportJobStatus.PENDING, ImportJobStatus.IN_PROGRESS, ImportJobStatus.STOPPING)
+        after = None
+        while True:
+            jobs = await self.store.list_import_jobs(pool_id, 100, after)
+            if any(j.status in running for j in jobs):
+                raise UserImportInProgressException("A user import job is in progress for this user pool.")
+            if len(jobs) < 100:
+                return
+            after = (jobs[-1].created, jobs[-1].job_id)
+
     async def update(self, pool_id: str, fields: dict[str, Any]) -> Pool:
         pool = await self.get(pool_id)
+        await self._no_import_running(pool_id)
         kept = {k: pool.doc[k] for k in CREATE_ONLY if k in pool.doc}
         internal = {k: pool.doc[k] for k in INTERNAL if k in pool.doc}
         new_fields = {k: v for k, v in fields.items() if k in UPDATABLE}
@@ -246,10 +266,12 @@ class Pools:
                 "The user pool cannot be deleted because deletion protection is activated. Deletion "
                 "protection must be inactivated first."
             )
+        await self._no_import_running(pool_id)
         await self.store.delete_pool(pool_id)
 
     async def add_custom_attributes(self, pool_id: str, items: builtins.list[dict[str, Any]]) -> None:
         pool = await self.get(pool_id)
+        await self._no_import_running(pool_id)
         doc = copy.deepcopy(pool.doc)
         schema = doc["SchemaAttributes"]
         by_name = {a["Name"]: a for a in schema}

@@ -8,8 +8,13 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from cognate.core.account import Account
+from cognate.core.audit import DEFAULT_RETENTION_DAYS as AUDIT_RETENTION_DAYS
+from cognate.core.audit import Audit
+from cognate.core.auth_events import DEFAULT_RETENTION_DAYS as AUTH_EVENT_RETENTION_DAYS
+from cognate.core.auth_events import AuthEvents
 from cognate.core.auth_flows import AuthFlows
 from cognate.core.authorization_codes import AuthorizationCodes
 from cognate.core.browser_sessions import BrowserSessions, Detours
@@ -17,8 +22,9 @@ from cognate.core.client_auth import ClientAuth
 from cognate.core.clients import Clients
 from cognate.core.clock import Clock
 from cognate.core.codes import Codes
-from cognate.core.events import NULL_EVENTS, Events
+from cognate.core.events import NULL_EVENTS, Events, TimedStore
 from cognate.core.groups import Groups
+from cognate.core.import_jobs import ImportJobs
 from cognate.core.keys import SigningKeys
 from cognate.core.lockout import Lockout
 from cognate.core.messages import Messenger
@@ -43,10 +49,15 @@ class CoreConfig:
     public_url: str
     issuer_style: str
     master_key: str
+    # Master keys that still open what they sealed (a rotation in progress); they never seal.
+    accepted_master_keys: tuple[str, ...] = ()
     smtp_url: str | None = None
     password_hash_cost: str = "default"
     # The functions file: function name or ARN -> handler (what LambdaConfig may name).
     functions: Mapping[str, str] = field(default_factory=dict)
+    # How long sign-in events (AdminListUserAuthEvents) and audit entries are kept.
+    auth_event_retention_days: int = AUTH_EVENT_RETENTION_DAYS
+    audit_retention_days: int = AUDIT_RETENTION_DAYS
 
 
 class Core:
@@ -60,10 +71,13 @@ class Core:
     ) -> None:
         from urllib.parse import urlsplit
 
+        self.events = events or NULL_EVENTS  # what an operator's metrics count
+        if events is not None:  # each store call timed (cognate_store_call_duration_seconds)
+            store = cast(Store, TimedStore(store, events))
         self.store = store
         self.config = config
         self.clock = clock or Clock()
-        self.sealer = Sealer(config.master_key)
+        self.sealer = Sealer(config.master_key, config.accepted_master_keys)
         self.passwords = Passwords(config.password_hash_cost)
         host = urlsplit(config.public_url).hostname or "localhost"
         self.messenger = Messenger(config.data_dir, config.smtp_url, f"no-reply@{host}", self.clock.now)
@@ -77,6 +91,7 @@ class Core:
             store, self.clock, self.passwords, self.sealer, self.messenger, self.cpu, self.triggers
         )
         self.groups = Groups(store, self.clock)
+        self.import_jobs = ImportJobs(store, self.clock, self.users, config.public_url)
         self.ui_customizations = UiCustomizations(self.pools, store, self.clock)
         self.resources = Resources(store)
         self.keys = SigningKeys(store, self.clock, self.sealer)
@@ -103,8 +118,10 @@ class Core:
             self.mfa,
         )
         self.client_auth = ClientAuth(self.auth)
-        self.events = events or NULL_EVENTS  # what an operator's metrics count
-        self.auth.events = self.lockout.events = self.events
+        self.auth.events = self.lockout.events = self.users.events = self.triggers.events = self.events
+        self.auth_events = AuthEvents(store, self.clock, config.auth_event_retention_days)
+        self.auth.history = self.auth_events  # the sign-in history, written where each flow ends
+        self.audit = Audit(store, self.clock, config.audit_retention_days)
 
         self.signups = SignUps(self.auth, self.codes, self.triggers)
         self.account = Account(self.auth, self.codes, self.signups)
@@ -118,5 +135,9 @@ class Core:
 
     async def purge_expired(self) -> int:
         """Remove what has expired by this core's clock (the server runs it every minute):
-        codes and sessions, refresh tokens, idle lockout counters, long-retired signing keys."""
-        return await self.store.purge_expired(self.clock.now())
+        codes and sessions, refresh tokens, idle lockout counters, long-retired signing keys,
+        sign-in events and audit entries past their retention, unused import files; and take
+        over the import runs whose process ended."""
+        removed = await self.store.purge_expired(self.clock.now())
+        await self.import_jobs.resume_stale()  # the import runs whose process ended
+        return removed

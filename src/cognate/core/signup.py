@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from cognate.core.attribute_access import check_user_writes
+from cognate.core.auth_events import RESEND_CODE, SIGN_UP, note_user
 from cognate.core.codes import CodeDelivery, Codes, Delivery, delivery_for
 from cognate.core.context import RequestContext
 from cognate.core.entities import Client, Pool, User, UserStatus
@@ -64,7 +65,20 @@ class SignUps:
         validation_data: Mapping[str, str] | None = None,
     ) -> SignUpResult:
         """SignUp (and the hosted sign-up page): a new user, UNCONFIRMED unless PreSignUp
-        confirms it, and a code to the auto-verified attribute."""
+        confirms it, and a code to the auto-verified attribute (a ``SignUp`` event)."""
+        return await self.flows.history.observe(
+            ctx, SIGN_UP, self._sign_up(ctx, client_id, username, password, attributes, validation_data)
+        )
+
+    async def _sign_up(
+        self,
+        ctx: RequestContext,
+        client_id: str,
+        username: str,
+        password: str,
+        attributes: Mapping[str, str],
+        validation_data: Mapping[str, str] | None,
+    ) -> SignUpResult:
         pool, client = await self.flows.client_of(client_id)
         if (pool.doc.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly"):
             raise NotAuthorizedException("SignUp is not permitted for this user pool")
@@ -86,6 +100,7 @@ class SignUps:
             except LAMBDA_ERRORS:
                 await self.users.delete(pool, user)  # the sign-up did not happen
                 raise
+        note_user(pool, user)
         return SignUpResult(user, confirmed=answer.auto_confirm, delivery=sent)
 
     async def post_confirmation(
@@ -122,7 +137,10 @@ class SignUps:
             await self.users.confirm_sign_up(pool, user, doc.get("attribute"), force_alias=force_alias)
 
     async def resend(self, ctx: RequestContext, client_id: str, username: str) -> CodeDelivery:
-        """ResendConfirmationCode: a new sign-up code; where it went."""
+        """ResendConfirmationCode: a new sign-up code; where it went (a ``ResendCode`` event)."""
+        return await self.flows.history.observe(ctx, RESEND_CODE, self._resend(ctx, client_id, username))
+
+    async def _resend(self, ctx: RequestContext, client_id: str, username: str) -> CodeDelivery:
         pool, client = await self.flows.client_of(client_id)
         user = await self.known_user(pool, client, username)
         hide = client.doc.get("PreventUserExistenceErrors") == "ENABLED"
@@ -134,6 +152,7 @@ class SignUps:
             # and takes as one who is sent a code; nothing is sent.
             attribute = "phone_number" if "phone_number" in auto else "email"
             return await self.codes.simulate(ctx, pool, "signup", username, attribute)
+        note_user(pool, user)
         if user.status != UserStatus.UNCONFIRMED:
             raise InvalidParameterException("User is already confirmed.")
         delivery = auto_verified_delivery(pool, user)

@@ -39,6 +39,12 @@ BOOLEAN_CLAIMS = {"email_verified", "phone_number_verified"}
 NUMBER_CLAIMS = {"updated_at"}
 
 
+def _gives_id_token(record: RefreshToken) -> bool:
+    """Whether refreshing ``record`` gives an ID token: as the grant that started its family did
+    (an OAuth grant without ``openid`` gave none; the API's sign-ins always do)."""
+    return bool(record.doc.get("id_token", True))
+
+
 def refresh_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -285,7 +291,9 @@ class Tokens:
             refresh = ids.opaque_token(48)
             origin = str(claims.access["origin_jti"])
             await self.store.insert_refresh_token(
-                self.refresh_record(pool, client, user, refresh, origin, auth_time, scope_list, amr)
+                self.refresh_record(
+                    pool, client, user, refresh, origin, auth_time, scope_list, amr, id_token=with_id_token
+                )
             )
         expires_in = validity_seconds(client.doc, "AccessToken")
         return Issued(id_token=id_token, access_token=access, expires_in=expires_in, refresh_token=refresh)
@@ -331,6 +339,7 @@ class Tokens:
             scopes=list(record.doc.get("scopes") or [ADMIN_SCOPE]),
             origin_jti=record.origin_jti,
             with_refresh=False,
+            with_id_token=_gives_id_token(record),
             ctx=ctx,
             source="TokenGeneration_RefreshTokens",
         )
@@ -370,6 +379,7 @@ class Tokens:
             int(record.doc["auth_time"]),
             record.doc.get("scopes") or [ADMIN_SCOPE],
             tuple(record.doc.get("amr") or ()),
+            id_token=_gives_id_token(record),
         )
         if record.rotated_at is None and await self.store.rotate_refresh_token(
             record.token_hash, new_record, now
@@ -399,6 +409,8 @@ class Tokens:
         auth_time: int,
         scopes: list[str],
         amr: tuple[str, ...] = (),
+        *,
+        id_token: bool = True,
     ) -> RefreshToken:
         now = self.clock.now()
         return RefreshToken(
@@ -409,7 +421,13 @@ class Tokens:
             origin_jti=origin_jti,
             created=now,
             expires=now + validity_seconds(client.doc, "RefreshToken"),
-            doc={"auth_time": auth_time, "scopes": scopes, "username": user.username, "amr": list(amr)},
+            doc={
+                "auth_time": auth_time,
+                "scopes": scopes,
+                "username": user.username,
+                "amr": list(amr),
+                "id_token": id_token,
+            },
         )
 
     # --- checking --------------------------------------------------------------------

@@ -14,14 +14,17 @@ Lambda trigger" for versions 1, 2 and 3); event shapes as the guide gives them.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from cognate.core.context import RequestContext
 from cognate.core.entities import Client, Pool, User
+from cognate.core.events import NULL_EVENTS, Events
 from cognate.core.token_overrides import TokenClaims, apply_v1, apply_v2
 from cognate.errors import (
+    CognateError,
     InvalidLambdaResponseException,
     UnexpectedLambdaException,
     UserLambdaValidationException,
@@ -167,6 +170,8 @@ def user_attributes(user: User) -> dict[str, str]:
 class Triggers:
     """The trigger points. ``ctx`` brings ClientMetadata, as Cognito passes it through."""
 
+    events: Events = NULL_EVENTS  # Core sets its own
+
     def __init__(self, invoker: Invoker, region: str) -> None:
         self.invoker = invoker
         self.region = region
@@ -205,10 +210,23 @@ class Triggers:
         }
 
     async def _call(self, arn: str, event: dict[str, Any]) -> dict[str, Any]:
-        answer = await self.invoker.invoke(arn, event)
-        if not isinstance(answer, dict):
-            raise InvalidLambdaResponseException(UNRECOGNIZABLE)
-        return _response(answer)
+        """Every trigger call goes through here: timed and counted by its ``triggerSource``."""
+        started = time.perf_counter()
+        result = "ok"
+        try:
+            answer = await self.invoker.invoke(arn, event)
+            if not isinstance(answer, dict):
+                raise InvalidLambdaResponseException(UNRECOGNIZABLE)
+            return _response(answer)
+        except CognateError as exc:
+            result = exc.type_name
+            raise
+        except Exception:
+            result = "InternalErrorException"
+            raise
+        finally:
+            # triggerSource is the core's own constant (never a caller's input): a bounded label.
+            self.events.trigger_call(str(event.get("triggerSource")), result, time.perf_counter() - started)
 
     # --- sign-up and confirmation ---------------------------------------------------------
 

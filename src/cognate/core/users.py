@@ -20,6 +20,7 @@ import asyncio
 import builtins
 import json
 import re
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -31,6 +32,7 @@ from cognate.core.clock import Clock
 from cognate.core.context import RequestContext, admin_context
 from cognate.core.custom_messages import CustomMessages
 from cognate.core.entities import Client, Pool, User, UserStatus
+from cognate.core.events import NULL_EVENTS, Events
 from cognate.core.invitations import deliverable, send_invitation
 from cognate.core.invitations import render as render  # re-exported
 from cognate.core.messages import Messenger
@@ -46,7 +48,7 @@ from cognate.core.sign_in_names import (
 from cognate.core.sign_in_names import indexed_values as indexed_values  # re-exported
 from cognate.core.sign_in_names import username_key as username_key  # re-exported
 from cognate.core.triggers import Message, PreSignUpAnswer, Triggers
-from cognate.crypto import srp
+from cognate.crypto import imported_hashes, srp
 from cognate.crypto.passwords import Passwords
 from cognate.crypto.sealing import Sealer
 from cognate.errors import (
@@ -65,6 +67,8 @@ _PHONE_SHAPED = re.compile(r"^\+[0-9]+$")  # could be some user's phone_number (
 
 
 class Users:
+    events: Events = NULL_EVENTS  # Core sets its own
+
     def __init__(
         self,
         store: Store,
@@ -135,7 +139,10 @@ class Users:
         def work() -> tuple[str, str]:
             salt, verifier = srp.make_verifier(pool.short_id, username, password)
             sealed = self.sealer.seal(json.dumps({"salt": salt, "verifier": verifier}), SRP_PURPOSE)
-            return self.passwords.hash(password), sealed
+            started = time.perf_counter()
+            hashed = self.passwords.hash(password)
+            self.events.password_hash("hash", time.perf_counter() - started)
+            return hashed, sealed
 
         pw_hash, srp_secret = await asyncio.get_running_loop().run_in_executor(self.cpu, work)
         return {"password_hash": pw_hash, "srp_secret": srp_secret}
@@ -147,9 +154,34 @@ class Users:
         return doc["salt"], doc["verifier"]
 
     async def check_password(self, user: User | None, password: str) -> bool:
-        return await asyncio.get_running_loop().run_in_executor(
-            self.cpu, self.passwords.verify, user.password_hash if user else None, password
-        )
+        stored = user.password_hash if user else None
+
+        def work() -> bool:
+            started = time.perf_counter()
+            try:
+                if stored is not None and imported_hashes.algorithm_of(stored) not in (None, "ARGON2ID"):
+                    # A hash an import job brought (bcrypt, scrypt, PBKDF2): its own library checks it.
+                    return imported_hashes.verify(stored, password)
+                return self.passwords.verify(stored, password)
+            finally:
+                self.events.password_hash("verify", time.perf_counter() - started)
+
+        return await asyncio.get_running_loop().run_in_executor(self.cpu, work)
+
+    async def upgrade_credentials(self, pool: Pool, user: User, password: str) -> User:
+        """After a successful password sign-in: a user whose hash is not argon2id (an imported
+        bcrypt, scrypt or PBKDF2 hash), or who has no SRP verifier (every imported user), gets
+        Cognate's argon2id hash and the verifier of the password just proven, in one transaction."""
+        if user.srp_secret and (user.password_hash or "").startswith("$argon2id$"):
+            return user  # Cognate's own (whatever its cost: the cost is the operator's choice)
+        creds = await self.credentials(pool, user.username, password)
+        async with self.store.transaction() as tx:
+            current = await self.store.get_user_by_sub(pool.id, user.sub, tx=tx)
+            if current is None or current.password_hash != user.password_hash:
+                return current or user  # changed meanwhile: that change stands
+            updated = replace(current, **creds)
+            await self.store.update_user(updated, username_key(pool, current.username), tx=tx)
+        return updated
 
     async def set_password(self, pool: Pool, user: User, password: str, *, permanent: bool) -> User:
         password_policy.check(password_policy.policy_of(pool.doc), password)
@@ -180,7 +212,7 @@ class Users:
         action = req.get("MessageAction")
         if action == "RESEND":
             return await self._resend_invitation(ctx, pool, username, req)
-        username, attrs = self._apply_username_attributes(pool, username, attrs)
+        username, attrs = self.apply_username_attributes(pool, username, attrs)
         attributes.check_writes(pool.doc["SchemaAttributes"], attrs, creating=True)
         attrs = attributes.canonical(pool.doc["SchemaAttributes"], attrs)
         attributes.check_required(pool.doc["SchemaAttributes"], attrs)
@@ -251,7 +283,7 @@ class Users:
             ctx, pool, None, "CustomMessage_AdminCreateUser", user, "{username}"
         )
 
-    def _apply_username_attributes(
+    def apply_username_attributes(
         self, pool: Pool, username: str, attrs: dict[str, str]
     ) -> tuple[str, dict[str, str]]:
         """With UsernameAttributes, the given name is an email or phone; the username is a UUID."""
@@ -382,7 +414,7 @@ class Users:
         force_alias: bool = False,
     ) -> User:
         """A user with a permanent password in ``status`` (seed: CONFIRMED; SignUp: UNCONFIRMED)."""
-        username, attrs = self._apply_username_attributes(pool, username, attrs)
+        username, attrs = self.apply_username_attributes(pool, username, attrs)
         attributes.check_writes(pool.doc["SchemaAttributes"], attrs, creating=True, admin=admin)
         attrs = attributes.canonical(pool.doc["SchemaAttributes"], attrs)
         if required:

@@ -9,8 +9,6 @@ signup.py and recovery.py; assets.py serves the stylesheet and the pool's brandi
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -41,13 +39,13 @@ class HostedUI:
             lstrip_blocks=True,
         )
         self._csrf: security.Csrf | None = None
+        self._csrf_ring: tuple[str, ...] = ()
 
     def csrf(self, core: Core) -> security.Csrf:
-        if self._csrf is None:
-            key = hmac.new(
-                core.config.master_key.encode(), b"cognate hosted-ui csrf", hashlib.sha256
-            ).digest()
-            self._csrf = security.Csrf(key)
+        ring = core.sealer.key_ids  # the ring may change while the server runs (a rotation)
+        if self._csrf is None or self._csrf_ring != ring:
+            self._csrf = security.Csrf(*core.sealer.derived_keys(b"cognate hosted-ui csrf"))
+            self._csrf_ring = ring
         return self._csrf
 
     async def open(self, request: Request, *, post: bool, link: bool = False) -> Visit:

@@ -70,15 +70,20 @@ def browser_key(browser_id: str) -> str:
 
 
 class Csrf:
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, *accepted: bytes) -> None:
+        """``key`` makes tokens; it and the ``accepted`` keys (a master-key rotation) check them."""
         self._key = key
+        self._keys = (key, *accepted)
 
-    def token(self, browser_id: str) -> str:
-        mac = hmac.new(self._key, b"csrf\0" + browser_id.encode(), hashlib.sha256).digest()
+    def token(self, browser_id: str, key: bytes | None = None) -> str:
+        mac = hmac.new(key or self._key, b"csrf\0" + browser_id.encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
     def check(self, browser_id: str | None, given: str | None) -> bool:
         """Constant-time comparison of the form's token with the one this browser's cookie makes."""
         if not browser_id or not valid_browser_id(browser_id) or not given or len(given) > 128:
             return False
-        return hmac.compare_digest(self.token(browser_id).encode(), given.encode())
+        found = False
+        for key in self._keys:
+            found |= hmac.compare_digest(self.token(browser_id, key).encode(), given.encode())
+        return found

@@ -15,7 +15,6 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-import segno
 from starlette.responses import Response
 
 from cognate.core import browser_sessions
@@ -300,6 +299,8 @@ async def _mfa_setup_page(
         record["totp"] = visit.core.sealer.seal(secret, TOTP_PURPOSE)
         await visit.core.detours.update(visit.browser, step_id, record)
     uri = otpauth_uri(visit.client.name or visit.pool.name, str(record.get("username") or ""), secret)
+    import segno  # only for this page: start-up does not pay for it
+
     qr = segno.make(uri, error="m").svg_inline(
         scale=4, title="QR code of the authenticator key", omitsize=True
     )

@@ -11,14 +11,16 @@ secret and custom scopes and returns an access token alone.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import Response
+import orjson
+from starlette.types import Receive, Scope, Send
 
 from cognate.core.auth_flows import flow_enabled
 from cognate.core.context import RequestContext
 from cognate.core.entities import Client, Pool
+from cognate.core.service import Core
 from cognate.core.tokens import ADMIN_SCOPE, Issued
 from cognate.errors import (
     InvalidGrantError,
@@ -26,8 +28,9 @@ from cognate.errors import (
     UnauthorizedClientError,
     UnsupportedGrantTypeError,
 )
-from cognate.oauth import client_auth, pkce, request_context, scopes
-from cognate.oauth.responses import Endpoint, json_error, ok_json
+from cognate.forwarded import Network
+from cognate.oauth import client_auth, form, pkce, request_context, scopes
+from cognate.oauth.responses import CORS, NO_STORE, Endpoint, json_error
 
 
 def _required(fields: dict[str, str], name: str) -> str:
@@ -54,26 +57,67 @@ def _body(issued: Issued) -> dict[str, Any]:
     return body
 
 
+# The request headers the endpoint reads (the first of each, as Starlette's ``Headers.get``).
+_READ = frozenset((b"authorization", b"content-type", b"user-agent", b"x-forwarded-for"))
+_OK_HEADERS = [
+    (b"content-type", b"application/json"),
+    *((name.lower().encode(), value.encode()) for name, value in {**NO_STORE, **CORS}.items()),
+]
+
+
+def _headers(scope: Scope) -> dict[bytes, bytes]:
+    found: dict[bytes, bytes] = {}
+    for name, value in scope["headers"]:
+        key = name.lower()
+        if key in _READ and key not in found:
+            found[key] = value
+    return found
+
+
 class TokenEndpoint(client_auth.BackChannel):
-    async def endpoint(self, request: Request) -> Response:
+    """A plain ASGI app (the hot path of machine clients: no request object, no router)."""
+
+    def __init__(self, core_getter: Callable[[], Core], trusted: Sequence[Network] = ()) -> None:
+        super().__init__(core_getter)
+        self.trusted = tuple(trusted)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = _headers(scope)
+        raw_authorization = headers.get(b"authorization")
+        authorization = raw_authorization.decode("latin-1") if raw_authorization is not None else None
         try:
-            fields, proof = await self.form_and_proof(request)
-            grant_type = _required(fields, "grant_type")
-            if grant_type not in ("authorization_code", "refresh_token", "client_credentials"):
-                raise UnsupportedGrantTypeError(f"Unsupported grant_type: {grant_type[:64]}")
-            pool, client = await client_auth.authenticate(self._core(), proof)
-            ctx = request_context.of(request)
-            if grant_type == "authorization_code":
-                body = await self.authorization_code(ctx, pool, client, fields)
-            elif grant_type == "refresh_token":
-                body = await self.refresh_token(ctx, pool, client, fields)
-            else:
-                body = await self.client_credentials(ctx, pool, client, proof, fields)
-            return ok_json(body)
+            body = await form.receive_body(receive)
+            if body is None:  # the client went away: nobody to answer
+                return
+            fields = form.parse(headers.get(b"content-type", b"").decode("latin-1"), body)
+            answer = await self.grant(fields, client_auth.read(authorization, fields), scope, headers)
         except Exception as exc:
-            return json_error(
-                exc, Endpoint.TOKEN, basic_tried=client_auth.basic_tried(request.headers.get("authorization"))
-            )
+            response = json_error(exc, Endpoint.TOKEN, basic_tried=client_auth.basic_tried(authorization))
+            await response(scope, receive, send)
+            return
+        payload = orjson.dumps(answer)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [*_OK_HEADERS, (b"content-length", str(len(payload)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+
+    async def grant(
+        self, fields: dict[str, str], proof: client_auth.Proof, scope: Scope, headers: dict[bytes, bytes]
+    ) -> dict[str, Any]:
+        grant_type = _required(fields, "grant_type")
+        if grant_type not in ("authorization_code", "refresh_token", "client_credentials"):
+            raise UnsupportedGrantTypeError(f"Unsupported grant_type: {grant_type[:64]}")
+        pool, client = await client_auth.authenticate(self._core(), proof)
+        ctx = request_context.of_scope(scope, headers, self.trusted)
+        if grant_type == "authorization_code":
+            return await self.authorization_code(ctx, pool, client, fields)
+        if grant_type == "refresh_token":
+            return await self.refresh_token(ctx, pool, client, fields)
+        return await self.client_credentials(ctx, pool, client, proof, fields)
 
     async def authorization_code(
         self, ctx: RequestContext, pool: Pool, client: Client, fields: dict[str, str]

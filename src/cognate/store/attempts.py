@@ -19,16 +19,18 @@ import sqlalchemy as sa
 from cognate.core.entities import Lockout
 from cognate.store import schema as t
 from cognate.store.base import Attempt, Verdict
-from cognate.store.engine import Database
+from cognate.store.engine import Database, prepared
 
 # An attempt in flight for longer than this belonged to a worker that died.
 PENDING_STALE_S = 60.0
 # Failure counts are forgotten after 15 quiet minutes; their rows are removed after a day.
 LOCKOUT_HORIZON_S = 86400.0
 
-_STATE = sa.select(t.lockouts.c.failures, t.lockouts.c.locked_until).where(
-    t.lockouts.c.pool_id == sa.bindparam("b_pool_id"),
-    t.lockouts.c.user_key == sa.bindparam("b_user_key"),
+_STATE = prepared(
+    sa.select(t.lockouts.c.failures, t.lockouts.c.locked_until).where(
+        t.lockouts.c.pool_id == sa.bindparam("b_pool_id"),
+        t.lockouts.c.user_key == sa.bindparam("b_user_key"),
+    )
 )
 
 
@@ -47,7 +49,7 @@ class AttemptRows(Database):
         failures = sa.case((now - L.last_failure <= quiet, L.failures), else_=0)
         pending = sa.case((now - L.pending_since <= PENDING_STALE_S, L.pending), else_=0)
         admit = sa.and_(L.locked_until <= now, sa.or_(pending == 0, failures + pending < threshold))
-        return (
+        return prepared(
             self._insert(t.lockouts)
             .values(
                 pool_id=sa.bindparam("b_pool_id"),
@@ -87,7 +89,7 @@ class AttemptRows(Database):
                     else_=L.locked_until,
                 ),
             )
-        return (
+        return prepared(
             t.lockouts.update()
             .where(L.pool_id == sa.bindparam("b_pool_id"), L.user_key == sa.bindparam("b_user_key"))
             .values(**values)

@@ -29,9 +29,13 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from cognate.core.entities import (
+    AuditEntry,
+    AuthEvent,
     Client,
     Domain,
     Group,
+    ImportJob,
+    ImportJobStatus,
     Lockout,
     Pool,
     RefreshToken,
@@ -70,6 +74,15 @@ class UserIndex:
 
     attributes: Sequence[tuple[str, str]] = ()
     aliases: Sequence[tuple[str, str]] = ()
+
+
+@dataclass(frozen=True)
+class ImportedUser:
+    """One row of an import job's batch: the new user, its username key and what it is found by."""
+
+    user: User
+    username_key: str
+    index: UserIndex
 
 
 class Verdict(StrEnum):
@@ -181,6 +194,55 @@ class UserStore(Protocol):
         column: tuple[str, str, str] | None = None,
     ) -> list[User]: ...
     async def count_users(self, pool_id: str) -> int: ...
+    async def import_users(
+        self, pool_id: str, rows: Sequence[ImportedUser], *, tx: Tx | None = None
+    ) -> list[str | None]:
+        """Insert new users in one transaction (an import job's batch). Per row: None when
+        inserted, ``"username"`` when the username is taken, or the alias attribute
+        (email, phone_number, preferred_username) another user holds; those are not inserted."""
+        ...
+
+
+class ImportJobStore(Protocol):
+    async def insert_import_job(self, job: ImportJob, url_secret_hash: str) -> None:
+        """A new job; ``url_secret_hash``: the SHA-256 (hex) of its pre-signed URL's secret."""
+        ...
+
+    async def get_import_job(self, pool_id: str, job_id: str, *, tx: Tx | None = None) -> ImportJob | None:
+        """The job (with ``tx``: locked on PostgreSQL until the transaction ends)."""
+        ...
+
+    async def stale_import_jobs(self, before: float) -> list[ImportJob]:
+        """Jobs Pending, InProgress or Stopping whose run showed no life since ``before``."""
+        ...
+
+    async def claim_import_job(self, job: ImportJob, now: float) -> bool:
+        """Take over a stale run: set its heartbeat to ``now`` if it is still ``job.heartbeat``
+        (of two processes that try, one wins)."""
+        ...
+
+    async def import_upload_target(self, job_id: str) -> tuple[ImportJob, str] | None:
+        """The job a pre-signed URL names, with its secret's hash (the upload checks it)."""
+        ...
+
+    async def list_import_jobs(
+        self, pool_id: str, limit: int, after: tuple[float, str] | None
+    ) -> list[ImportJob]:
+        """Jobs by (creation time, job id), after ``after``."""
+        ...
+
+    async def update_import_job(
+        self, job: ImportJob, *, expect: Sequence[ImportJobStatus] | None = None, tx: Tx | None = None
+    ) -> bool:
+        """Rewrite the job; with ``expect``, only if its status is one of them (False if not)."""
+        ...
+
+    async def put_import_file(self, job: ImportJob, body: bytes) -> bool:
+        """Keep the job's CSV, once, while the job is Created (False otherwise)."""
+        ...
+
+    async def get_import_file(self, job_id: str) -> bytes | None: ...
+    async def delete_import_file(self, job_id: str) -> None: ...
 
 
 class GroupStore(Protocol):
@@ -257,17 +319,47 @@ class AttemptStore(Protocol):
     async def get_lockout(self, pool_id: str, user_key: str) -> Lockout | None: ...
 
 
+class EventStore(Protocol):
+    """A user's sign-in history and the audit log; rows go when their ``expires`` passes."""
+
+    async def put_auth_event(self, event: AuthEvent, *, replace: bool = True) -> None:
+        """Insert, or replace the event with the same id (a sign-in's later steps); with
+        ``replace=False``, keep the one already there."""
+        ...
+
+    async def get_auth_event(self, pool_id: str, sub: str, event_id: str) -> AuthEvent | None: ...
+    async def list_auth_events(
+        self, pool_id: str, sub: str, limit: int, before: tuple[float, str] | None = None
+    ) -> list[AuthEvent]:
+        """Newest first by (created, id); with ``before``, only events older than that key."""
+        ...
+
+    async def insert_audit_entry(self, entry: AuditEntry) -> None: ...
+    async def list_audit_entries(
+        self,
+        limit: int,
+        after: tuple[float, str] | None = None,
+        *,
+        since: float | None = None,
+        pool_id: str | None = None,
+    ) -> list[AuditEntry]:
+        """Oldest first by (at, id), from ``since`` on, of ``pool_id`` when given."""
+        ...
+
+
 class Store(
     Transactions,
     PoolStore,
     ClientStore,
     ResourceStore,
     UserStore,
+    ImportJobStore,
     GroupStore,
     TokenStore,
     KeyStore,
     TtlStore,
     AttemptStore,
+    EventStore,
     Protocol,
 ):
     """Everything kept, and the store's own life: migrate, purge, close."""

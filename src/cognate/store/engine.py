@@ -18,19 +18,21 @@ The repositories (pools.py, users.py, tokens.py, ttl.py, attempts.py) extend
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
+import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
+from collections import namedtuple
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from cognate.store.base import Tx
 
@@ -61,6 +63,15 @@ _OPEN: ContextVar[SqlTx | None] = ContextVar("cognate_open_transaction", default
 SQLITE_WRITE_WAIT_S = 15.0
 # A reader waits (rarely: only while another process recovers the WAL) this long, in SQLite.
 SQLITE_READ_BUSY_MS = 1000
+# Reader connections kept open between reads (more are opened while more reads overlap).
+SQLITE_IDLE_READERS = 4
+
+# How long opening a PostgreSQL connection may take (asyncpg waits 60 s by default): a
+# server that accepts the TCP connection and never answers (stopped, partitioned away)
+# fails the request with InternalErrorException after this, instead of holding it.
+PG_CONNECT_TIMEOUT_S = 5.0
+# A pooled PostgreSQL connection left unused this long is checked before it is used again.
+PG_IDLE_PING_S = 1.0
 
 
 def async_url(url: str) -> str:
@@ -88,6 +99,8 @@ def _sqlite_engine(url: str, begin: str, busy_ms: int) -> sa.Engine:
         pool_size=4,
         max_overflow=-1,
         connect_args={"check_same_thread": False},
+        json_serializer=_json_text,
+        json_deserializer=_json_value,
     )
 
     @sa.event.listens_for(engine, "connect")
@@ -102,14 +115,152 @@ def _sqlite_engine(url: str, begin: str, busy_ms: int) -> sa.Engine:
 
     @sa.event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        conn.exec_driver_sql(begin)
+        # Database.read and .write begin at the driver; SQLAlchemy then joins that transaction.
+        if not conn.connection.driver_connection.in_transaction:
+            _driver_do(conn, begin)
 
     return engine
+
+
+def _json_text(value: Any) -> str:
+    """JSON columns written by orjson (several times faster than ``json``); what it
+    refuses (integers beyond 64 bits, non-string keys) as ``json`` writes it."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
+def _json_value(text: str | bytes) -> Any:
+    """JSON columns read by orjson; what it refuses (``NaN``, integers beyond 64 bits) by ``json``."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
+def _driver_do(conn: sa.Connection, sql: str) -> None:
+    """``BEGIN``/``COMMIT``/``ROLLBACK`` straight to the driver (SQLAlchemy's transaction
+    machinery costs several times the statement), its errors raised as SQLAlchemy's."""
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    try:
+        driver.execute(sql)
+    except sqlite3.Error as exc:
+        raise sa.exc.DBAPIError.instance(sql, None, exc, sqlite3.Error) from exc
+
+
+def _end(conn: sa.Connection, *, commit: bool) -> None:
+    """End the transaction begun at the driver (through SQLAlchemy if a statement it ran
+    made it take part)."""
+    if conn.in_transaction():
+        conn.commit() if commit else conn.rollback()
+    elif conn.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+        _driver_do(conn, "COMMIT" if commit else "ROLLBACK")
+
+
+def _ping_when_idle(engine: sa.Engine) -> None:
+    """A pooled PostgreSQL connection unused for PG_IDLE_PING_S is pinged as it is taken;
+    a dead one (PostgreSQL restarted, a failover) is replaced before the request uses it.
+
+    Without it the first request after a restart may meet a closed connection and fail
+    (tests/faults/test_postgres_outage.py). A pool in use is never pinged: under load a
+    restart costs the requests made while PostgreSQL is down, and the pool renews itself
+    on the first closed connection a statement meets.
+    """
+
+    @sa.event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PG_IDLE_PING_S:
+            return
+        try:
+            dbapi_conn.ping()
+        except Exception as exc:
+            raise sa.exc.DisconnectionError("the pooled connection is dead") from exc
 
 
 def _is_busy(exc: sa.exc.OperationalError) -> bool:
     text = str(exc.orig).lower()
     return "locked" in text or "busy" in text
+
+
+# Statements of the hot paths (sign-in, refresh, token checks), marked by ``prepared()``.
+_PREPARED: dict[int, Any] = {}
+
+
+def prepared(statement: Any) -> Any:
+    """Mark a statement built once (with bound parameters only) to run on SQLite straight
+    through the driver.
+
+    SQLAlchemy's execution path (events, execution context, result set-up) costs several
+    times what SQLite takes to run one of these small statements. A marked statement is
+    compiled once by SQLAlchemy itself (same SQL text, same type conversions both ways)
+    and then run with ``sqlite3`` directly; PostgreSQL, and any statement not marked,
+    keep SQLAlchemy's path.
+    """
+    _PREPARED[id(statement)] = statement
+    return statement
+
+
+class _Rows:
+    """What the store reads of a result: ``first``, ``one``, ``all``, iteration, ``rowcount``."""
+
+    def __init__(self, rows: list[Any], rowcount: int) -> None:
+        self._rows = rows
+        self.rowcount = rowcount
+
+    def first(self) -> Any:
+        return self._rows[0] if self._rows else None
+
+    def one(self) -> Any:
+        if len(self._rows) != 1:
+            raise (sa.exc.NoResultFound if not self._rows else sa.exc.MultipleResultsFound)(
+                f"expected one row, got {len(self._rows)}"
+            )
+        return self._rows[0]
+
+    def all(self) -> list[Any]:
+        return list(self._rows)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._rows)
+
+
+class _Compiled:
+    """A marked statement compiled for SQLite: its SQL, how to bind, how to read rows."""
+
+    def __init__(self, statement: Any, dialect: Any) -> None:
+        compiled = statement.compile(dialect=dialect)
+        if compiled.positiontup is None or "POSTCOMPILE" in compiled.string:
+            raise ValueError("not a plain positional statement")
+        self.sql = compiled.string
+        processors = compiled._bind_processors
+        self.binds = [(name, compiled.binds[name], processors.get(name)) for name in compiled.positiontup]
+        columns = compiled._result_columns or []
+        self.row: Any = namedtuple("Row", [c.keyname for c in columns]) if columns else None
+        self.readers = [c.type._cached_result_processor(dialect, None) for c in columns]
+
+    def run(self, conn: sa.Connection, parameters: dict[str, Any] | None) -> _Rows:
+        given = parameters or {}
+        values = []
+        for name, bind, process in self.binds:
+            value = given[name] if name in given else (bind.callable() if bind.callable else bind.value)
+            values.append(process(value) if process is not None else value)
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        cursor = driver.execute(self.sql, values)
+        rows: list[Any] = []
+        if self.row is not None:
+            readers = self.readers
+            make = self.row._make
+            for raw in cursor.fetchall():
+                rows.append(make([r(v) if r is not None else v for r, v in zip(readers, raw, strict=True)]))
+        return _Rows(rows, cursor.rowcount)
 
 
 class LoopConnection:
@@ -119,10 +270,24 @@ class LoopConnection:
     ``run_sync`` and ``begin_nested``.
     """
 
-    def __init__(self, conn: sa.Connection) -> None:
+    def __init__(self, conn: sa.Connection, compiled: dict[int, _Compiled | None]) -> None:
         self.sync_connection = conn
+        self._compiled = compiled
 
     async def execute(self, statement: Any, parameters: Any = None) -> Any:
+        key = id(statement)
+        if key in _PREPARED and (parameters is None or isinstance(parameters, dict)):
+            if key not in self._compiled:
+                try:
+                    self._compiled[key] = _Compiled(statement, self.sync_connection.dialect)
+                except ValueError:
+                    self._compiled[key] = None
+            found = self._compiled[key]
+            if found is not None:
+                try:
+                    return found.run(self.sync_connection, parameters)
+                except sqlite3.Error as exc:  # as SQLAlchemy would raise it
+                    raise sa.exc.DBAPIError.instance(found.sql, parameters, exc, sqlite3.Error) from exc
         return self.sync_connection.execute(statement, parameters)
 
     async def exec_driver_sql(self, statement: str, parameters: Any = None) -> Any:
@@ -166,10 +331,28 @@ class Database:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             self._sqlite_reader = _sqlite_engine(self.url, "BEGIN", SQLITE_READ_BUSY_MS)
             self._sqlite_writer = _sqlite_engine(self.url, "BEGIN IMMEDIATE", 0)
-            # The writers of this process take turns here, in the event loop.
+            # The writers of this process take turns here, in the event loop, on one
+            # connection kept open; readers reuse the connections they leave (taking one
+            # from the pool and giving it back, rolled back, costs more than most reads).
             self._write_lock = asyncio.Lock()
+            self._write_conn: sa.Connection | None = None
+            self._idle_readers: list[sa.Connection] = []
+            self._compiled: dict[int, _Compiled | None] = {}  # prepared() statements, as compiled
         else:
+            # Imported for PostgreSQL only: with SQLAlchemy's ORM they are a third of a start-up.
+            from sqlalchemy.ext.asyncio import create_async_engine
+
             self._pg = create_async_engine(self.url, pool_size=8, max_overflow=8, pool_pre_ping=False)
+
+            # Pre-ping only what sat idle (_ping_when_idle): a busy pool pays nothing.
+            self._pg = create_async_engine(
+                self.url,
+                pool_size=8,
+                max_overflow=8,
+                pool_pre_ping=False,
+                connect_args={"timeout": PG_CONNECT_TIMEOUT_S},
+            )
+            _ping_when_idle(self._pg.sync_engine)
 
     @property
     def _writer(self) -> sa.Engine:
@@ -178,6 +361,11 @@ class Database:
 
     async def close(self) -> None:
         if self.is_sqlite:
+            while self._idle_readers:
+                self._idle_readers.pop().close()
+            if self._write_conn is not None:
+                self._write_conn.close()
+                self._write_conn = None
             self._sqlite_reader.dispose()
             self._sqlite_writer.dispose()
         else:
@@ -195,8 +383,23 @@ class Database:
             async with self._pg.begin() as conn:
                 yield conn
             return
-        with self._sqlite_reader.begin() as conn:
-            yield LoopConnection(conn)
+        idle = self._idle_readers
+        reader = idle.pop() if idle else self._sqlite_reader.connect()
+        ended = False
+        try:
+            _driver_do(reader, "BEGIN")
+            yield LoopConnection(reader, self._compiled)
+            _end(reader, commit=True)
+            ended = True
+        finally:
+            if ended and len(idle) < SQLITE_IDLE_READERS:
+                idle.append(reader)
+            else:
+                try:
+                    if not ended:
+                        _end(reader, commit=False)
+                finally:
+                    reader.close()
 
     @asynccontextmanager
     async def write(self, tx: Tx | None = None) -> AsyncIterator[Any]:
@@ -215,13 +418,16 @@ class Database:
         async with self._write_lock:
             sync_conn = await self._begin_sqlite_write()
             try:
-                yield LoopConnection(sync_conn)
-                sync_conn.commit()
+                yield LoopConnection(sync_conn, self._compiled)
+                _end(sync_conn, commit=True)
             except BaseException:
-                sync_conn.rollback()
+                # Rolled back and given up: the next write starts on a fresh connection.
+                self._write_conn = None
+                try:
+                    _end(sync_conn, commit=False)
+                finally:
+                    sync_conn.close()
                 raise
-            finally:
-                sync_conn.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlTx]:
@@ -248,11 +454,14 @@ class Database:
         """``BEGIN IMMEDIATE``; while another process writes, sleep (asynchronously) and retry."""
         delay, waited = 0.001, 0.0
         while True:
-            conn = self._sqlite_writer.connect()
+            conn = self._write_conn
+            if conn is None or conn.closed or conn.invalidated:
+                conn = self._write_conn = self._sqlite_writer.connect()
             try:
-                conn.begin()
+                _driver_do(conn, "BEGIN IMMEDIATE")
                 return conn
             except sa.exc.OperationalError as exc:
+                self._write_conn = None
                 conn.close()
                 if not _is_busy(exc) or waited >= SQLITE_WRITE_WAIT_S:
                     raise
@@ -266,6 +475,8 @@ class Database:
         """The dialect's INSERT, which knows ``ON CONFLICT`` (upserts) on both backends."""
         if self.is_sqlite:
             return sqlite_insert(table)
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
         return pg_insert(table)
 
     def _prefix(self, col: sa.ColumnElement[str], prefix: str) -> sa.ColumnElement[bool]:

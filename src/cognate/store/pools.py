@@ -30,6 +30,9 @@ POOL_TABLES = (
     t.refresh_tokens,
     t.signing_keys,
     t.lockouts,
+    t.user_import_jobs,
+    t.user_import_files,
+    t.auth_events,  # the audit log outlives the pool: it records the deletion too
 )
 
 

@@ -156,3 +156,57 @@ lockouts = sa.Table(
     sa.Column("pending", sa.Integer, nullable=False, server_default="0"),
     sa.Column("pending_since", sa.Float, nullable=False, server_default="0"),
 )
+
+# User import jobs (CreateUserImportJob): the job as UserImportJobType has it (``doc``), its
+# status apart (a stop or a start is a compare-and-set on it), and the SHA-256 of its
+# pre-signed URL's secret (never the secret).
+user_import_jobs = sa.Table(
+    "user_import_jobs",
+    metadata,
+    sa.Column("job_id", sa.String(64), primary_key=True),
+    sa.Column("pool_id", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("url_secret_hash", sa.String(64), nullable=False),
+    sa.Column("upload_expires", sa.Float, nullable=False),
+    sa.Column("uploaded", sa.Boolean, nullable=False),
+    sa.Column("heartbeat", sa.Float, nullable=True),
+    sa.Column("doc", sa.JSON, nullable=False),
+    sa.Index("ix_user_import_jobs_pool", "pool_id", "created", "job_id"),
+)
+
+# The CSV uploaded to a job's pre-signed URL, kept until the job ends (every node reads it here).
+user_import_files = sa.Table(
+    "user_import_files",
+    metadata,
+    sa.Column("job_id", sa.String(64), primary_key=True),
+    sa.Column("pool_id", sa.String(64), nullable=False, index=True),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+)
+
+# A user's sign-in history (AdminListUserAuthEvents), newest first by (created, id).
+auth_events = sa.Table(
+    "auth_events",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("pool_id", sa.String(64), nullable=False),
+    sa.Column("sub", sa.String(64), nullable=False),
+    sa.Column("event_type", sa.String(32), nullable=False),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("expires", sa.Float, nullable=False, index=True),
+    sa.Column("doc", sa.JSON, nullable=False),
+    sa.Index("ix_auth_events_user", "pool_id", "sub", "created", "id"),
+)
+
+# The audit log of administrative changes, read in time order (by (at, id)).
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("expires", sa.Float, nullable=False, index=True),
+    sa.Column("pool_id", sa.String(64), nullable=True),
+    sa.Column("doc", sa.JSON, nullable=False),
+    sa.Index("ix_audit_log_at", "at", "id"),
+    sa.Index("ix_audit_log_pool", "pool_id", "at", "id"),
+)

@@ -9,7 +9,7 @@ never both rotate one token. Signing keys are stored sealed with the master key.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict, fields, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from cognate.core.entities import RefreshToken, SigningKey
 from cognate.store import schema as t
 from cognate.store.base import Tx
-from cognate.store.engine import Database
+from cognate.store.engine import Database, prepared
 
 # Access and ID tokens live at most one day (Cognito's limit); a revoked refresh-token
 # family is kept that long past its expiry so ``origin_revoked`` still refuses them.
@@ -27,7 +27,19 @@ REVOCATION_HORIZON_S = 86400.0
 # access token validity); its row is kept twice that, then removed.
 RETIRED_KEY_HORIZON_S = 2 * 86400.0
 
-_REFRESH_BY_HASH = t.refresh_tokens.select().where(t.refresh_tokens.c.token_hash == sa.bindparam("b_hash"))
+_RT = t.refresh_tokens.c
+_REFRESH_FIELDS = fields(RefreshToken)
+_REFRESH_BY_HASH = prepared(t.refresh_tokens.select().where(_RT.token_hash == sa.bindparam("b_hash")))
+_INSERT_REFRESH = prepared(
+    t.refresh_tokens.insert().values(
+        {c.name: sa.bindparam(f"b_{c.name}", type_=c.type) for c in t.refresh_tokens.columns}
+    )
+)
+_ORIGIN_REVOKED = prepared(
+    sa.select(_RT.revoked_at)
+    .where(_RT.origin_jti == sa.bindparam("b_origin_jti"), _RT.revoked_at.is_not(None))
+    .limit(1)
+)
 
 
 class TokenRows(Database):
@@ -71,7 +83,9 @@ class TokenRows(Database):
 
     async def insert_refresh_token(self, rt: RefreshToken) -> None:
         async with self.write() as conn:
-            await conn.execute(t.refresh_tokens.insert(), asdict(rt))
+            # The fields as they are (asdict would deep-copy the document, then it is serialised anyway).
+            params = {f"b_{f.name}": getattr(rt, f.name) for f in _REFRESH_FIELDS}
+            await conn.execute(_INSERT_REFRESH, params)
 
     async def get_refresh_token(self, token_hash: str) -> RefreshToken | None:
         async with self.read() as conn:
@@ -105,11 +119,8 @@ class TokenRows(Database):
             )
 
     async def origin_revoked(self, origin_jti: str) -> bool:
-        q = sa.select(t.refresh_tokens.c.revoked_at).where(
-            t.refresh_tokens.c.origin_jti == origin_jti, t.refresh_tokens.c.revoked_at.is_not(None)
-        )
         async with self.read() as conn:
-            return (await conn.execute(q.limit(1))).first() is not None
+            return (await conn.execute(_ORIGIN_REVOKED, {"b_origin_jti": origin_jti})).first() is not None
 
     async def sign_out_user(self, pool_id: str, sub: str, now: float, *, tx: Tx | None = None) -> None:
         """Revoke every refresh token of the user and refuse tokens issued before ``now``."""

@@ -14,14 +14,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from cognate.store import schema as t
-from cognate.store.engine import Database
+from cognate.store.engine import Database, prepared
 
 # Built once with bound parameters: building a statement costs more than running it on
 # SQLite, and every SRP sign-in puts and consumes one item.
 _C = t.ttl_items.c
 _WHERE = sa.and_(_C.kind == sa.bindparam("b_kind"), _C.key == sa.bindparam("b_key"))
-_GET = sa.select(_C.doc).where(_WHERE, _C.expires > sa.bindparam("b_now", type_=sa.Float))
-_CONSUME = t.ttl_items.delete().where(_WHERE).returning(_C.doc, _C.expires)
+_GET = prepared(sa.select(_C.doc).where(_WHERE, _C.expires > sa.bindparam("b_now", type_=sa.Float)))
+_CONSUME = prepared(t.ttl_items.delete().where(_WHERE).returning(_C.doc, _C.expires))
 _DELETE = t.ttl_items.delete().where(_WHERE)
 
 
@@ -36,9 +36,11 @@ class TtlRows(Database):
                 doc=sa.bindparam("b_doc", type_=_C.doc.type),
                 expires=sa.bindparam("b_expires", type_=sa.Float),
             )
-            self._ttl_put = stmt.on_conflict_do_update(
-                index_elements=[_C.kind, _C.key],
-                set_={"doc": stmt.excluded.doc, "expires": stmt.excluded.expires},
+            self._ttl_put = prepared(
+                stmt.on_conflict_do_update(
+                    index_elements=[_C.kind, _C.key],
+                    set_={"doc": stmt.excluded.doc, "expires": stmt.excluded.expires},
+                )
             )
         return self._ttl_put
 

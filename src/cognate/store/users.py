@@ -17,18 +17,22 @@ from sqlalchemy.exc import IntegrityError
 from cognate.core.entities import Group, User, UserStatus
 from cognate.store import schema as t
 from cognate.store.base import AliasConflict, Conflict, Tx, UserIndex
-from cognate.store.engine import Database
+from cognate.store.engine import Database, prepared
 
 # The lookups of the sign-in paths, built once (building a statement costs more than
 # running it on SQLite).
-_USER_BY_KEY = t.users.select().where(
-    t.users.c.pool_id == sa.bindparam("b_pool_id"), t.users.c.username_key == sa.bindparam("b_key")
+_USER_BY_KEY = prepared(
+    t.users.select().where(
+        t.users.c.pool_id == sa.bindparam("b_pool_id"), t.users.c.username_key == sa.bindparam("b_key")
+    )
 )
-_USER_BY_SUB = t.users.select().where(
-    t.users.c.sub == sa.bindparam("b_sub"), t.users.c.pool_id == sa.bindparam("b_pool_id")
+_USER_BY_SUB = prepared(
+    t.users.select().where(
+        t.users.c.sub == sa.bindparam("b_sub"), t.users.c.pool_id == sa.bindparam("b_pool_id")
+    )
 )
 _A = t.user_aliases.c
-_USER_BY_ALIAS = (
+_USER_BY_ALIAS = prepared(
     t.users.select()
     .select_from(t.users.join(t.user_aliases, _A.sub == t.users.c.sub))
     .where(
@@ -40,7 +44,7 @@ _USER_BY_ALIAS = (
 )
 
 
-_GROUPS_OF_USER = (
+_GROUPS_OF_USER = prepared(
     sa.select(t.groups)
     .select_from(
         t.groups.join(
@@ -198,7 +202,7 @@ class UserRows(Database):
 
     async def delete_user(self, pool_id: str, sub: str) -> None:
         async with self.write() as conn:
-            for table in (t.user_attrs, t.user_aliases, t.user_groups, t.refresh_tokens):
+            for table in (t.user_attrs, t.user_aliases, t.user_groups, t.refresh_tokens, t.auth_events):
                 await conn.execute(table.delete().where(table.c.pool_id == pool_id, table.c.sub == sub))
             await conn.execute(t.users.delete().where(t.users.c.sub == sub))
 

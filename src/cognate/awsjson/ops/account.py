@@ -14,7 +14,7 @@ from cognate.core.service import Core
 @operation("ChangePassword", auth=Auth.PUBLIC)
 async def change_password(core: Core, p: Params) -> dict[str, Any]:
     await core.account.change_password(
-        p.str("AccessToken"), p.str("PreviousPassword"), p.str("ProposedPassword")
+        p.str("AccessToken"), p.str("PreviousPassword"), p.str("ProposedPassword"), p.ctx
     )
     return {}
 

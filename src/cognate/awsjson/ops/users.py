@@ -89,3 +89,23 @@ async def list_users(core: Core, p: Params) -> dict[str, Any]:
     if token:
         out["PaginationToken"] = token
     return out
+
+
+@operation("AdminListUserAuthEvents", auth=Auth.IAM)
+async def admin_list_user_auth_events(core: Core, p: Params) -> dict[str, Any]:
+    """Always served: Cognito needs threat protection on (else UserPoolAddOnNotEnabledException)."""
+    pool, user = await _pool_user(core, p)
+    events, next_token = await core.auth_events.page(
+        pool, user, p.int("MaxResults", 0), p.opt_str("NextToken")
+    )
+    out: dict[str, Any] = {"AuthEvents": [wire.auth_event(e) for e in events]}
+    if next_token:
+        out["NextToken"] = next_token
+    return out
+
+
+@operation("AdminUpdateAuthEventFeedback", auth=Auth.IAM)
+async def admin_update_auth_event_feedback(core: Core, p: Params) -> dict[str, Any]:
+    pool, user = await _pool_user(core, p)
+    await core.auth_events.admin_feedback(pool, user, p.str("EventId"), p.str("FeedbackValue"))
+    return {}
