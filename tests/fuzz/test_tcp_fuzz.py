@@ -49,6 +49,7 @@ class Target:
     def __init__(self, server: Server, known: dict[str, Any]) -> None:
         self.server = server
         self.known = known
+        self.calm = ""  # the well-behaved client's app client id
         self.http = httpx.Client(base_url=server.url, timeout=30)
         creds = server.credentials
         self.creds = Credentials(creds["AccessKeyId"], creds["SecretAccessKey"])
@@ -71,34 +72,40 @@ class Target:
         return len(os.listdir(f"/proc/{self.server.proc.pid}/fd"))
 
 
+def _pool_with_user(target: Target, name: str, user: str) -> tuple[str, str]:
+    """A pool, a client allowing password sign-in and refresh, and ``user``; their ids."""
+    pool_id = target.call("CreateUserPool", {"PoolName": name, "AliasAttributes": ["email"]}, signed=True)[
+        "UserPool"
+    ]["Id"]
+    client_id = target.call(
+        "CreateUserPoolClient",
+        {
+            "UserPoolId": pool_id,
+            "ClientName": "c",
+            "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        },
+        signed=True,
+    )["UserPoolClient"]["ClientId"]
+    target.call(
+        "AdminCreateUser", {"UserPoolId": pool_id, "Username": user, "MessageAction": "SUPPRESS"}, signed=True
+    )
+    target.call(
+        "AdminSetUserPassword",
+        {"UserPoolId": pool_id, "Username": user, "Password": PASSWORD, "Permanent": True},
+        signed=True,
+    )
+    return pool_id, client_id
+
+
 @pytest.fixture(scope="module")
 def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
     data: Path = tmp_path_factory.mktemp("tcpfuzz") / "data"
     with running_server("--read-timeout", str(READ_TIMEOUT_S), data_dir=data) as server:
         boot = Target(server, {})
-        pool_id = boot.call("CreateUserPool", {"PoolName": "tcp", "AliasAttributes": ["email"]}, signed=True)[
-            "UserPool"
-        ]["Id"]
-        client_id = boot.call(
-            "CreateUserPoolClient",
-            {
-                "UserPoolId": pool_id,
-                "ClientName": "c",
-                "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-            },
-            signed=True,
-        )["UserPoolClient"]["ClientId"]
-        for name in ("ann", "bob"):  # ann is fuzzed; bob is the well-behaved client's
-            boot.call(
-                "AdminCreateUser",
-                {"UserPoolId": pool_id, "Username": name, "MessageAction": "SUPPRESS"},
-                signed=True,
-            )
-            boot.call(
-                "AdminSetUserPassword",
-                {"UserPoolId": pool_id, "Username": name, "Password": PASSWORD, "Permanent": True},
-                signed=True,
-            )
+        # Two pools: the fuzz's own (ann; its inputs may delete the pool or the client), and
+        # the well-behaved client's (bob), which nothing fuzzed knows.
+        pool_id, client_id = _pool_with_user(boot, "tcp", "ann")
+        boot.calm = _pool_with_user(boot, "calm", "bob")[1]
         tokens = boot.call(
             "InitiateAuth",
             {
@@ -295,7 +302,6 @@ class Attack:
 
 def _well_behaved(target: Target, seconds: float) -> list[float]:
     """Sign in and GetUser over a fresh connection each time, for ``seconds``; each latency."""
-    known = target.known
     latencies: list[float] = []
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -304,7 +310,7 @@ def _well_behaved(target: Target, seconds: float) -> list[float]:
             signed_in = http.post(
                 "/",
                 json={
-                    "ClientId": known["ClientId"],
+                    "ClientId": target.calm,
                     "AuthFlow": "USER_PASSWORD_AUTH",
                     "AuthParameters": {"USERNAME": "bob", "PASSWORD": PASSWORD},
                 },
