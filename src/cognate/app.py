@@ -139,7 +139,7 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        store = CachingStore(settings.database_url)
+        store = CachingStore(settings.database_url, pool_size=settings.database_pool_size)
         cfg = core_config(settings, secrets)
         invoker = LambdaInvoker(cfg.functions, timeout_s=settings.lambda_timeout_ms / 1000)
         await invoker.start()  # warm python workers: a trigger's first call pays no start-up
@@ -209,7 +209,7 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
         from cognate.metrics import MetricsMiddleware
 
         front = MetricsMiddleware(front, metrics)
-    return RequestLog(front)
+    return RequestLog(front, settings.trusted_networks())
 
 
 def create_app() -> RequestLog:

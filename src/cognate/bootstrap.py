@@ -25,7 +25,7 @@ from pathlib import Path
 
 from cognate.admin_keys import AdminKeys, Pair, pairs_of_document, previous_from_settings
 from cognate.config import ConfigError, Settings
-from cognate.crypto.sealing import Sealer, new_master_key
+from cognate.crypto.sealing import Sealer, SealError, new_master_key
 
 log = logging.getLogger("cognate")
 
@@ -257,3 +257,19 @@ class KeyFile:
         ring += [key for key in self._known if key not in ring]
         self._known = ring
         return master, tuple(ring[1:])
+
+
+def check_master_key(secrets: Secrets, sealed: str, purpose: str, what: str) -> None:
+    """Refuse to start with master keys that do not open ``sealed`` (``what`` names it): the
+    master key, or a key still accepted during a master-key rotation.
+
+    Several nodes (and the commands) on one database must share one master key; a node
+    given another would fail on the first signature or client secret it needs.
+    """
+    try:
+        Sealer(secrets.master_key, secrets.accepted_master_keys).unseal(sealed, purpose)
+    except SealError:
+        raise ConfigError(
+            f"the master key does not open {what} in the database: every node and command using "
+            "one database needs the same master key (COGNATE_MASTER_KEY, or <data-dir>/master.key)"
+        ) from None

@@ -19,12 +19,17 @@ import signal
 import socket
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cognate import __version__, bootstrap, config, logs, startup
 
+if TYPE_CHECKING:
+    from cognate.store.sql import Store
+
 log = logging.getLogger("cognate")
 
+# Seconds a worker may take to answer the parent's health check (--workers N) before it is replaced.
+WORKER_HEALTHCHECK_S = 30
 EPILOG = "Every option can also be set by its environment variable; a flag wins over the variable."
 
 
@@ -167,6 +172,17 @@ def _flags(args: argparse.Namespace) -> dict[str, object]:
     return {o.name: getattr(args, o.name, None) for o in config.OPTIONS if o.flag}
 
 
+async def check_master_key(store: Store, secrets: bootstrap.Secrets) -> None:
+    """The master key opens the newest signing key of the database, if it has one."""
+    from cognate.core.keys import PURPOSE
+
+    sample = await store.newest_signing_key()
+    if sample is not None:
+        bootstrap.check_master_key(
+            secrets, sample.private_pem_enc, PURPOSE, f"the signing keys of {sample.pool_id}"
+        )
+
+
 async def _prepare(
     settings: config.Settings, secrets: bootstrap.Secrets, seed_doc: dict[str, Any] | None
 ) -> None:
@@ -177,10 +193,12 @@ async def _prepare(
 
     store = CachingStore(settings.database_url)
     try:
-        await store.migrate()
-        if seed_doc is not None:
-            core = Core(store, core_config(settings, secrets))
-            await seed.apply(core, seed_doc)
+        async with store.starting():  # nodes starting at once take turns: one seed, applied once
+            await store.migrate()
+            await check_master_key(store, secrets)
+            if seed_doc is not None:
+                core = Core(store, core_config(settings, secrets))
+                await seed.apply(core, seed_doc)
     finally:
         await store.close()
 
@@ -291,6 +309,10 @@ def _run_uvicorn(settings: config.Settings, sock: socket.socket) -> int:
         log_level=settings.log_level,
         access_log=False,  # logs.RequestLog writes one line per request instead
         timeout_graceful_shutdown=5,
+        # With --workers N the parent pings each worker and replaces one that does not answer.
+        # A worker busy hashing passwords on a saturated machine answers late, not never:
+        # uvicorn's 5 s would kill it with its requests in flight.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
         server_header=False,
         ws="none",  # no WebSocket endpoints (and no websockets import at start-up)
         # Cognate builds every link from --public-url; X-Forwarded-For is read by the doors,

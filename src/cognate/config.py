@@ -56,6 +56,12 @@ OPTIONS: tuple[Option, ...] = (
         metavar="SECONDS",
     ),
     _o(
+        "database_pool_size",
+        "16",
+        "most connections each worker process opens to PostgreSQL (half of them stay open while idle)",
+        metavar="N",
+    ),
+    _o(
         "public_url",
         "http://<host>:<port>",
         "base of the issuer and of every link (localhost for a wildcard host; https with TLS)",
@@ -217,6 +223,8 @@ class Settings:
     log_level: str = "info"
     log_format: str = "text"
     database_wait: float = 30.0
+    # PostgreSQL: the most connections one worker process opens (half kept while idle).
+    database_pool_size: int = 16
     # Seconds a request (line, headers, body) may take to arrive; slower ones are cut off.
     read_timeout: float = 30.0
     # Comma-separated addresses or networks (CIDR) of the reverse proxies whose
@@ -269,6 +277,8 @@ class Settings:
             raise ConfigError("--log-level must be one of critical, error, warning, info, debug")
         if not 0 <= self.database_wait <= 3600:
             raise ConfigError("--database-wait must be between 0 and 3600 seconds")
+        if not (2 <= self.database_pool_size <= 1000):
+            raise ConfigError("--database-pool-size must be between 2 and 1000")
         if not (0 < self.port < 65536):
             raise ConfigError("--port must be between 1 and 65535")
         if not (0 < self.read_timeout <= 3600):
@@ -314,6 +324,7 @@ def _coerce(name: str, raw: str) -> object:
         "metrics_port",
         "auth_event_retention_days",
         "audit_retention_days",
+        "database_pool_size",
     ):
         try:
             return int(raw)

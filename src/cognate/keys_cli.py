@@ -2,8 +2,9 @@
 
 It works on an existing installation only: a data dir without Cognate's master key,
 or a SQLite file that does not exist, is refused rather than created. The old keys
-stay in the JWKS until the tokens they signed have expired; running servers pick the
-new keys up within a few seconds (their key cache's lifetime).
+stay in the JWKS until the tokens they signed have expired; every running server, on
+every node, serves and signs with the new keys within five seconds (``CACHE_TTL_S`` of
+core/keys.py, its key cache's lifetime).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from cognate import bootstrap, config
 from cognate.app import core_config
+from cognate.cli import check_master_key
 from cognate.core.context import admin_context
 from cognate.core.service import Core
 from cognate.errors import CognateError
@@ -45,6 +47,7 @@ async def _rotate(settings: config.Settings, secrets: bootstrap.Secrets, pool_id
     store = CachingStore(settings.database_url)
     try:
         await store.migrate()
+        await check_master_key(store, secrets)
         core = Core(store, core_config(settings, secrets))
         try:
             await core.pools.get(pool_id)

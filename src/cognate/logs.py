@@ -7,7 +7,8 @@ uvicorn, so its lines and its worker processes' lines look like Cognate's.
 
 The request line carries the time, a request id (the AWS door's ``x-amzn-RequestId``;
 another path gets an ``x-request-id``), the operation (``X-Amz-Target``) or the path,
-the status, the error's ``__type`` (or OAuth ``error``) and the duration. It never
+the status, the error's ``__type`` (or OAuth ``error``), the duration and the client's
+address (the peer's, or the one a proxy of ``--trusted-proxies`` forwarded). It never
 carries a query string, a header value other than the target, or a body: passwords,
 codes, tokens and secrets travel only there.
 """
@@ -21,10 +22,12 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
 import orjson
+
+from cognate.forwarded import Network, source_address
 
 FORMATS = ("text", "json")
 REQUEST_LOGGER = "cognate.request"
@@ -229,8 +232,9 @@ def config(fmt: str = "text", level: str = "info") -> dict[str, Any]:
 class RequestLog:
     """ASGI middleware: one line per HTTP request, written when the response is complete."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, trusted_proxies: Sequence[Network] = ()) -> None:
         self.app = app
+        self.trusted_proxies = tuple(trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not log.isEnabledFor(logging.INFO):
@@ -253,7 +257,7 @@ class RequestLog:
                 state["status"] = 500
             raise
         finally:
-            _write(scope, state, started)
+            _write(scope, state, started, self.trusted_proxies)
 
 
 def _note_start(message: Message, state: dict[str, Any]) -> Message:
@@ -306,11 +310,22 @@ def _operation(scope: Scope) -> str | None:
     return None
 
 
-def _write(scope: Scope, state: dict[str, Any], started: float) -> None:
+def _client(scope: Scope, trusted: Sequence[Network]) -> str | None:
+    """The client's address: the peer's, or the one a trusted proxy forwarded (forwarded.py)."""
+    client = scope.get("client")
+    peer = client[0] if client else None
+    if not trusted:
+        return peer
+    for name, value in scope.get("headers", []):
+        if name.lower() == b"x-forwarded-for":  # the first, as the doors read it
+            return source_address(peer, value.decode("latin-1"), trusted)
+    return peer
+
+
+def _write(scope: Scope, state: dict[str, Any], started: float, trusted: Sequence[Network] = ()) -> None:
     status = state["status"]
     duration_ms = round((time.perf_counter() - started) * 1000, 1)
     operation = _operation(scope)
-    client = scope.get("client")
     fields = {
         "request_id": state["request_id"],
         "method": scope.get("method"),
@@ -319,7 +334,7 @@ def _write(scope: Scope, state: dict[str, Any], started: float) -> None:
         "status": status,
         "error": state["error"],
         "duration_ms": duration_ms,
-        "client": client[0] if client else None,
+        "client": _client(scope, trusted),
     }
     level = logging.ERROR if status >= 500 else logging.INFO
     if not log.isEnabledFor(level):

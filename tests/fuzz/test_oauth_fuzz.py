@@ -12,16 +12,25 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import pyotp
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.fuzz.support import Running, check_store_invariants, fuzz_settings, running_app
+from tests.fuzz.support import (
+    Running,
+    assert_sendable_headers,
+    check_store_invariants,
+    fuzz_settings,
+    running_app,
+)
 from tests.support.forms import forms
+from tests.support.inprocess import URL
 
 CALLBACK = "https://app.example/callback"
 PASSWORD = "Passw0rd!"
@@ -85,8 +94,10 @@ def headers() -> st.SearchStrategy[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Running, dict[str, list[str]]]]:
-    with running_app(tmp_path_factory.mktemp("oauthfuzz")) as running:
+def app(
+    tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+) -> Iterator[tuple[Running, dict[str, list[str]]]]:
+    with running_app(tmp_path_factory.mktemp("oauthfuzz"), pytestconfig) as running:
         api = running.api
         pool_id = running.run(
             api.admin("CreateUserPool", {"PoolName": "p", "AutoVerifiedAttributes": ["email"]})
@@ -134,7 +145,9 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Running, dic
                 },
             )
         )["AuthenticationResult"]
+        steps = _step_users(running, pool_id, public_id)
         known = {
+            "step_client": [public_id, steps],
             "client_id": [public_id, secret["UserPoolClient"]["ClientId"]],
             "client_secret": [secret["UserPoolClient"]["ClientSecret"]],
             "redirect_uri": [CALLBACK],
@@ -156,11 +169,143 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Running, dic
         check_store_invariants(api.data_dir)
 
 
+REDIRECTS: dict[str, int] = {}
+
+
+def _step_users(running: Running, pool_id: str, client_id: str) -> str:
+    """Users whose hosted sign-in stops at a step: ``fay`` must choose a new password, ``tess``
+    gives a TOTP code (pool MFA optional), ``sam`` of a second pool (MFA on) sets TOTP up.
+    The second pool's client id."""
+    api = running.api
+    running.run(
+        api.admin(
+            "SetUserPoolMfaConfig",
+            {
+                "UserPoolId": pool_id,
+                "MfaConfiguration": "OPTIONAL",
+                "SoftwareTokenMfaConfiguration": {"Enabled": True},
+            },
+        )
+    )
+    running.run(
+        api.admin(
+            "AdminCreateUser",
+            {
+                "UserPoolId": pool_id,
+                "Username": "fay",
+                "MessageAction": "SUPPRESS",
+                "TemporaryPassword": PASSWORD,
+            },
+        )
+    )
+    _permanent(running, pool_id, "tess")
+    access = running.run(
+        api.ok(
+            "InitiateAuth",
+            {
+                "ClientId": client_id,
+                "AuthFlow": "USER_PASSWORD_AUTH",
+                "AuthParameters": {"USERNAME": "tess", "PASSWORD": PASSWORD},
+            },
+        )
+    )["AuthenticationResult"]["AccessToken"]
+    TOTP["tess"] = pyotp.TOTP(
+        running.run(api.ok("AssociateSoftwareToken", {"AccessToken": access}))["SecretCode"]
+    )
+    code = TOTP["tess"].at(api.clock.now())
+    running.run(api.ok("VerifySoftwareToken", {"AccessToken": access, "UserCode": code}))
+    running.run(
+        api.admin(
+            "AdminSetUserMFAPreference",
+            {
+                "UserPoolId": pool_id,
+                "Username": "tess",
+                "SoftwareTokenMfaSettings": {"Enabled": True, "PreferredMfa": True},
+            },
+        )
+    )
+    strict = running.run(api.admin("CreateUserPool", {"PoolName": "strict", "MfaConfiguration": "OFF"}))[
+        "UserPool"
+    ]["Id"]
+    running.run(
+        api.admin(
+            "SetUserPoolMfaConfig",
+            {
+                "UserPoolId": strict,
+                "MfaConfiguration": "ON",
+                "SoftwareTokenMfaConfiguration": {"Enabled": True},
+            },
+        )
+    )
+    strict_client = running.run(
+        api.admin(
+            "CreateUserPoolClient",
+            {
+                "UserPoolId": strict,
+                "ClientName": "web",
+                "AllowedOAuthFlowsUserPoolClient": True,
+                "AllowedOAuthFlows": ["code"],
+                "AllowedOAuthScopes": ["openid"],
+                "CallbackURLs": [CALLBACK],
+                "SupportedIdentityProviders": ["COGNITO"],
+            },
+        )
+    )["UserPoolClient"]["ClientId"]
+    _permanent(running, strict, "sam")
+    STEP_POOLS.update({"fay": pool_id, "tess": pool_id, "sam": strict})
+    return str(strict_client)
+
+
+def _permanent(running: Running, pool_id: str, name: str) -> None:
+    api = running.api
+    running.run(
+        api.admin(
+            "AdminCreateUser",
+            {
+                "UserPoolId": pool_id,
+                "Username": name,
+                "MessageAction": "SUPPRESS",
+                "TemporaryPassword": PASSWORD,
+            },
+        )
+    )
+    running.run(
+        api.admin(
+            "AdminSetUserPassword",
+            {"UserPoolId": pool_id, "Username": name, "Password": PASSWORD, "Permanent": True},
+        )
+    )
+
+
+TOTP: dict[str, pyotp.TOTP] = {}
+STEP_POOLS: dict[str, str] = {}
+STEPS = {"/forceChangePassword": "fay", "/mfa": "tess", "/mfaSetup": "sam"}
+STEP_COUNTS: dict[str, int] = {}
+
+
 def _check(resp: Any, what: Any) -> None:
     assert resp.status_code < 500, (what, resp.status_code, resp.text[:500])
+    assert_sendable_headers(resp)
+    if 300 <= resp.status_code < 400:
+        _check_redirect(resp.headers.get("location", ""), what)
     if resp.headers.get("content-type", "").startswith("application/json") and resp.status_code >= 400:
         body = resp.json()
         assert isinstance(body, dict) and ("error" in body or "__type" in body), resp.text[:300]
+
+
+def _check_redirect(location: str, what: Any) -> None:
+    """A redirect goes to this server's own pages or to a URI registered for the client."""
+    where = urlsplit(location)
+    target = f"{where.scheme}://{where.netloc}{where.path}"
+    if not where.scheme and not where.netloc:
+        assert location.startswith("/") and not location.startswith("//"), (location, what)
+        kind = "own page"
+    elif target.startswith(URL + "/"):
+        kind = "own page"
+    else:
+        assert target in (CALLBACK,), ("redirect to an unregistered URI", location, what)
+        kind = "registered URI"
+    REDIRECTS[kind] = REDIRECTS.get(kind, 0) + 1
 
 
 @pytest.mark.parametrize(("method", "path"), ENDPOINTS)
@@ -223,6 +368,94 @@ def test_hosted_page_never_5xx(app: tuple[Running, dict[str, list[str]]], page: 
     attempt()
 
 
+def _reach_step(running: Running, known: dict[str, list[str]], step: str) -> tuple[str, Any] | None:
+    """Sign ``step``'s user in through /login as a fresh browser; the step page's URL and form."""
+    api, http, user = running.api, running.api.http, STEPS[step]
+    api.clock.advance(31)  # a fresh TOTP step
+    http.cookies.clear()
+    if user == "fay":  # back to FORCE_CHANGE_PASSWORD, whatever an earlier example achieved
+        running.run(
+            api.admin(
+                "AdminSetUserPassword",
+                {"UserPoolId": STEP_POOLS[user], "Username": user, "Password": PASSWORD, "Permanent": False},
+            )
+        )
+    if user == "sam":  # a new user: an earlier example may have set the authenticator up
+        running.run(api.admin("AdminDeleteUser", {"UserPoolId": STEP_POOLS[user], "Username": user}))
+        _permanent(running, STEP_POOLS[user], user)
+    client_id = known["step_client"][1 if user == "sam" else 0]
+    start = {"client_id": client_id, "redirect_uri": CALLBACK, "response_type": "code", "scope": "openid"}
+    page = running.run(http.get("/login?" + urlencode(start)))
+    login = next(f for f in forms(page.text) if "password" in f.fields)
+    sent = running.run(
+        http.post(
+            login.action or "/login?" + urlencode(start),
+            data={**login.fields, "username": user, "password": PASSWORD},
+        )
+    )
+    where = sent.headers.get("location", "")
+    if sent.status_code not in (302, 303) or urlsplit(where).path != step:
+        return None
+    shown = running.run(http.get(where))
+    found = [f for f in forms(shown.text) if urlsplit(f.action).path == step or not f.action]
+    if shown.status_code != 200 or not found:
+        return None
+    STEP_COUNTS[step] = STEP_COUNTS.get(step, 0) + 1
+    secret = re.search(r'<code id="secret-code">([A-Z2-7]+)</code>', shown.text)
+    if secret:
+        TOTP["sam"] = pyotp.TOTP(secret.group(1))
+    return where, found[0]
+
+
+@pytest.mark.parametrize("step", sorted(STEPS))
+def test_hosted_step_forms_never_5xx(app: tuple[Running, dict[str, list[str]]], step: str) -> None:
+    """New password, MFA code and MFA set-up pages, reached by a real sign-in, then posted with
+    their hidden fields kept, tampered or dropped and fuzzed visible fields (right values too)."""
+    running, known = app
+    http = running.api.http
+
+    @fuzz_settings(default=5)
+    @given(data=st.data())
+    def attempt(data: st.DataObject) -> None:
+        reached = _reach_step(running, known, step)
+        assert reached is not None, f"the sign-in did not reach {step}"
+        url, page_form = reached
+        user = STEPS[step]
+        right = {
+            "password": "N3w-Passw0rd!x",
+            "password_confirm": "N3w-Passw0rd!x",
+            "code": TOTP[user].at(running.api.clock.now()) if user in TOTP else "123456",
+        }
+        fields: list[tuple[str, str]] = []
+        whole = data.draw(st.booleans(), label="the right answer")  # or a fuzzed one
+        for name, value in page_form.fields.items():
+            choice = (
+                "right"
+                if whole
+                else data.draw(st.sampled_from(["keep", "right", "tamper", "drop"]), label=name)
+            )
+            if choice == "keep":
+                fields.append((name, value))
+            elif choice == "right":
+                fields.append((name, right.get(name, value)))
+            elif choice == "tamper":
+                fields.append((name, data.draw(TEXT | st.just(value[:-1]) | st.just(value + "x"))))
+        if not whole:
+            fields += data.draw(params(known), label="extra")
+        posted = running.run(
+            http.post(
+                page_form.action or url,
+                content=urlencode(fields).encode(),
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+                follow_redirects=False,
+            )
+        )
+        _check(posted, (step, fields[:8]))
+
+    attempt()
+    assert STEP_COUNTS.get(step, 0) >= 1
+
+
 def test_sign_in_still_works_after_the_fire(app: tuple[Running, dict[str, list[str]]]) -> None:
     """After the fuzz: the hosted login form, the code, the token endpoint and userInfo, end to end."""
     running, known = app
@@ -261,6 +494,8 @@ def test_sign_in_still_works_after_the_fire(app: tuple[Running, dict[str, list[s
     info = running.run(http.get("/oauth2/userInfo", headers={"Authorization": f"Bearer {access}"}))
     assert info.status_code == 200, info.text
     assert json.loads(info.text)["username"] == "ann"
+    check_store_invariants(running.api.data_dir)
+    print(f"\nhosted steps reached: {STEP_COUNTS}; redirects: {REDIRECTS}")
 
 
 @pytest.mark.parametrize("path", ["/oauth2/authorize", "/logout"])

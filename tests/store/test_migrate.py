@@ -149,3 +149,26 @@ def test_the_suite_calls_every_public_method() -> None:
     ]
     missing = [name for name in public if not re.search(rf"\.{name}\(", source)]
     assert missing == []
+
+
+@pytest.mark.anyio
+async def test_starting_processes_take_turns(store: Store, make_store: StoreFactory) -> None:
+    """Two nodes preparing the database at start: the second waits until the first is done
+    (PostgreSQL; SQLite has one preparing process per file and takes no lock)."""
+    other = await make_store()
+    order: list[str] = []
+
+    async def prepare(name: str, s: Store, hold: float) -> None:
+        async with s.starting():
+            order.append(f"{name} in")
+            await asyncio.sleep(hold)
+            order.append(f"{name} out")
+
+    first = asyncio.create_task(prepare("first", store, 0.3))
+    await asyncio.sleep(0.1)
+    await prepare("second", other, 0)
+    await first
+    if store.is_sqlite:
+        assert order == ["first in", "second in", "second out", "first out"]
+    else:
+        assert order == ["first in", "first out", "second in", "second out"]

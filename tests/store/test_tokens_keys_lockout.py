@@ -150,6 +150,18 @@ async def test_signing_keys_insert_rotate_list_delete(store: Store) -> None:
     assert [k.kid for k in by_kid.values() if k.retired is None] == ["id-3", "access-2"]
 
 
+async def test_newest_signing_key_of_any_pool(store: Store) -> None:
+    assert await store.newest_signing_key() is None
+    await store.insert_signing_key(f.signing_key("old", "id", created=f.T0))
+    await store.insert_signing_key(
+        f.signing_key("new", "id", pool_id="us-east-1_Pool00002", created=f.T0 + 5)
+    )
+    await store.insert_signing_key(f.signing_key("mid", "access", created=f.T0 + 1))
+    assert await store.newest_signing_key() == f.signing_key(
+        "new", "id", pool_id="us-east-1_Pool00002", created=f.T0 + 5
+    )
+
+
 def after_five(failures: int) -> float:
     return 2.0 ** (failures - 5) if failures >= 5 else 0.0
 

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from cognate.store.base import TtlStore
+from cognate.store.engine import PURGE_LOCK
 from cognate.store.sql import Store
 from tests.store.conftest import FakeClock, StoreFactory
 
@@ -64,6 +65,24 @@ async def test_expired_items_are_not_returned(store: Store, clock: FakeClock) ->
     clock.advance(-60)  # with the clock turned back, a purged item stays gone
     assert await store.get("code", "purged") is None
     assert await store.consume("code", "long") == {"v": 2}
+
+
+async def test_one_process_purges_at_a_time(store: Store, database_url: str, clock: FakeClock) -> None:
+    if store.is_sqlite:
+        pytest.skip("PostgreSQL only: on SQLite the write transaction is exclusive already")
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    await store.put("code", "old", {"v": 1}, 60)
+    clock.advance(61)
+    other = await asyncpg.connect(make_url(database_url).set(drivername="postgresql").render_as_string(False))
+    try:  # another node, in the middle of its own purge
+        async with other.transaction():
+            await other.execute(f"SELECT pg_advisory_xact_lock({PURGE_LOCK})")
+            assert await store.purge_expired() == 0  # not waiting for it, not racing it
+    finally:
+        await other.close()
+    assert await store.purge_expired() == 1
 
 
 async def test_delete(store: Store) -> None:

@@ -39,6 +39,12 @@ class Server:
 
     @property
     def credentials(self) -> dict[str, str]:
+        """The admin key pair: the one the environment gave, else the one generated into the data dir."""
+        if self.env.get("COGNATE_ACCESS_KEY_ID"):
+            return {
+                "AccessKeyId": self.env["COGNATE_ACCESS_KEY_ID"],
+                "SecretAccessKey": self.env["COGNATE_SECRET_ACCESS_KEY"],
+            }
         return json.loads((self.data_dir / "credentials.json").read_text())
 
     def boto(self, service: str = "cognito-idp", *, signed: bool = True) -> Any:
@@ -102,11 +108,12 @@ def running_server(
     env: dict[str, str] | None = None,
     low_cost: bool = True,
     ca_file: str | None = None,
+    port: int | None = None,
 ) -> Iterator[Server]:
-    """Start ``cognate serve`` with ``args``; stop it (SIGINT) afterwards."""
+    """Start ``cognate serve`` with ``args`` (on ``port``, or a free one); stop it (SIGINT) afterwards."""
     tmp = tempfile.mkdtemp(prefix="cognate-test-")
     data = data_dir or Path(tmp) / "data"
-    port = free_port()
+    port = port or free_port()
     log_path = Path(tmp) / "server.log"
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("COGNATE_")}
     if low_cost:

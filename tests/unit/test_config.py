@@ -39,6 +39,7 @@ OPTIONS = [
     ("seed", "COGNATE_SEED", "/tmp/seed.json"),
     ("functions", "COGNATE_FUNCTIONS", "/tmp/functions.json"),
     ("workers", "COGNATE_WORKERS", "4"),
+    ("database_pool_size", "COGNATE_DATABASE_POOL_SIZE", "24"),
     ("smtp_url", "COGNATE_SMTP_URL", "smtp://user:pw@mail:25"),
     ("access_key_id", "COGNATE_ACCESS_KEY_ID", "AKIAEXAMPLE"),
     ("secret_access_key", "COGNATE_SECRET_ACCESS_KEY", "secret"),
@@ -47,7 +48,7 @@ OPTIONS = [
 
 
 def _typed(name: str, raw: str) -> object:
-    if name in ("port", "workers"):
+    if name in ("port", "workers", "database_pool_size"):
         return int(raw)
     if name == "data_dir":
         return Path(raw)
@@ -61,7 +62,9 @@ def test_every_option_has_an_environment_variable(name: str, var: str, raw: str)
 
 @pytest.mark.parametrize(("name", "var", "raw"), OPTIONS)
 def test_flags_win_over_the_environment(name: str, var: str, raw: str) -> None:
-    other = {"port": "8001", "workers": "2", "issuer_style": "local"}.get(name, raw + "-flag")
+    other = {"port": "8001", "workers": "2", "issuer_style": "local", "database_pool_size": "32"}.get(
+        name, raw + "-flag"
+    )
     if name == "data_dir":
         other = "/tmp/flag-data"
     if name == "database_url":
@@ -136,6 +139,8 @@ def test_relative_data_dir_becomes_absolute(tmp_path: Path, monkeypatch: pytest.
         ({}, {"COGNATE_TLS_KEY": "/k.pem"}, "tls"),
         ({"database_url": "mysql://db/x"}, {}, "database-url"),
         ({"database_url": "sqlite://relative.db"}, {}, "database-url"),
+        ({}, {"COGNATE_DATABASE_POOL_SIZE": "lots"}, "COGNATE_DATABASE_POOL_SIZE"),
+        ({"database_pool_size": 1}, {}, "database-pool-size"),
     ],
 )
 def test_bad_values_are_config_errors(flags: dict[str, object], env: dict[str, str], mentions: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from ipaddress import ip_network
 from typing import Any
 
 import pytest
@@ -15,7 +16,10 @@ SHARED_START = {"type": "http.response.start", "status": 200, "headers": [(b"con
 
 
 async def call(
-    app: Any, path: str = "/x", headers: list[tuple[bytes, bytes]] | None = None
+    app: Any,
+    path: str = "/x",
+    headers: list[tuple[bytes, bytes]] | None = None,
+    trusted: tuple[Any, ...] = (),
 ) -> list[dict[str, Any]]:
     sent: list[dict[str, Any]] = []
 
@@ -34,7 +38,7 @@ async def call(
         "headers": headers or [],
         "client": ("10.0.0.1", 1),
     }
-    await RequestLog(app)(scope, receive, send)
+    await RequestLog(app, trusted)(scope, receive, send)
     return sent
 
 
@@ -110,3 +114,18 @@ def test_aws_door_ids_and_error_types_are_taken_from_its_headers(records: Record
     doc = json.loads(JsonFormatter().format(records[-1]))
     assert doc["request_id"] == "rid-1" and doc["operation"] == "InitiateAuth"
     assert doc["error"] == "NotAuthorizedException" and doc["client"] == "10.0.0.1"
+
+
+def test_the_client_is_the_address_a_trusted_proxy_forwarded(records: Records) -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send(SHARED_START)
+        await send({"type": "http.response.body", "body": b""})
+
+    forwarded = [(b"x-forwarded-for", b"198.51.100.7, 192.0.2.1")]
+    asyncio.run(call(app, headers=forwarded))  # the peer is no proxy of ours: its own address
+    assert records[-1].fields["client"] == "10.0.0.1"  # type: ignore[attr-defined]
+    proxy = (ip_network("10.0.0.0/24"),)
+    asyncio.run(call(app, headers=forwarded, trusted=proxy))  # the proxy vouches for 192.0.2.1 only
+    assert records[-1].fields["client"] == "192.0.2.1"  # type: ignore[attr-defined]
+    asyncio.run(call(app, trusted=proxy))
+    assert records[-1].fields["client"] == "10.0.0.1"  # type: ignore[attr-defined]

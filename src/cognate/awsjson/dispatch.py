@@ -13,6 +13,7 @@ front of the Starlette app for ``/`` only, as measured in bench/.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -58,9 +59,14 @@ _BASE_HEADERS = [(k.lower().encode(), v.encode()) for k, v in CORS_HEADERS.items
 _JSON_TYPE = (b"content-type", CONTENT_TYPE.encode())
 
 
+# Control characters (tab aside) a header value may not hold: uvicorn refuses to send such a
+# header and drops the connection instead, so an error message echoing them must lose them.
+_HEADER_UNSAFE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
 def _latin1(text: str) -> bytes:
-    # Header values must be latin-1 and single-line.
-    return text.replace("\r", " ").replace("\n", " ").encode("latin-1", "replace")
+    # Header values must be latin-1, single-line and free of control characters.
+    return _HEADER_UNSAFE.sub(" ", text).encode("latin-1", "replace")
 
 
 async def _send_json(

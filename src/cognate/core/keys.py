@@ -3,9 +3,10 @@ them with different keys), sealed at rest with the master key.
 
 Rotation (``cognate keys rotate``) adds a new pair and retires the old one; a retired
 key stays in the JWKS until every token it signed has expired (at most one day, the
-longest ID/access token validity). Parsed keys are cached per process for a few
-seconds; a ``kid`` not in the cache triggers a reload, so a rotation made by another
-process is seen at once by verifiers.
+longest ID/access token validity). Parsed keys are cached per process for
+``CACHE_TTL_S`` seconds: that is the bound (docs/deployment.md) within which a rotation
+made by another process or node is served in this process's JWKS and used for signing
+here. A ``kid`` not in the cache triggers a reload, so verifiers see it at once.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from cognate.store.base import KeyStore
 PURPOSE = "signing-key"
 PURPOSES = ("id", "access")
 MAX_TOKEN_LIFETIME_S = 86400  # the longest ID/access token validity
-CACHE_TTL_S = 5.0
+CACHE_TTL_S = 5.0  # how long a rotation elsewhere may go unseen here (tests/api/test_key_propagation.py)
 
 
 @dataclass(frozen=True)

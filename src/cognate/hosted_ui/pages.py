@@ -50,7 +50,8 @@ class HostedUI:
 
     async def open(self, request: Request, *, post: bool, link: bool = False) -> Visit:
         core = self.get_core()
-        cookie = request.cookies.get(security.browser_cookie_name(secure=request.url.scheme == "https"))
+        secure = security.over_tls(request.url.scheme, core.config.public_url)
+        cookie = request.cookies.get(security.browser_cookie_name(secure=secure))
         known = security.valid_browser_id(cookie)
         browser_id = cookie if known and cookie else security.new_browser_id()
         form: dict[str, str] = {}
@@ -86,7 +87,7 @@ class HostedUI:
         self, handler: Handler, *, post: bool, link: bool = False
     ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
-            secure = request.url.scheme == "https"
+            secure = security.over_tls(request.url.scheme, self.get_core().config.public_url)
             try:
                 visit = await self.open(request, post=post, link=link)
                 return await handler(visit)

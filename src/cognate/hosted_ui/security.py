@@ -54,6 +54,13 @@ def valid_browser_id(value: str | None) -> bool:
     return bool(value) and len(value or "") <= _MAX_ID and (value or "").isascii()
 
 
+def over_tls(scheme: str, public_url: str) -> bool:
+    """Whether the browser speaks HTTPS: to Cognate itself (``--tls-cert``), or to a proxy that
+    ends TLS in front of it, which the ``https`` public URL says (docs/deployment.md). Then the
+    cookies are ``Secure`` (and the browser id ``__Host-``), whatever the proxy's own hop."""
+    return scheme == "https" or public_url.startswith("https://")
+
+
 def browser_cookie_name(*, secure: bool) -> str:
     return SECURE_BROWSER_COOKIE if secure else BROWSER_COOKIE
 

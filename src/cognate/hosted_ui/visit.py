@@ -59,7 +59,7 @@ class Visit:
 
     @property
     def secure(self) -> bool:
-        return self.request.url.scheme == "https"
+        return security.over_tls(self.request.url.scheme, self.core.config.public_url)
 
     @property
     def browser(self) -> str:

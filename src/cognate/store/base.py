@@ -17,7 +17,7 @@ alias (``UserIndex.aliases``) belong to one user, enforced by unique indexes; a
 write that would break one raises ``Conflict`` (``AliasConflict`` for an alias).
 Short-lived records (codes, challenge sessions, authorization codes, browser
 sessions) go through the TTL store, whose ``consume`` is one ``DELETE ...
-RETURNING``, so that two nodes never redeem one record (docs/architecture.md, "state lives in the store").
+RETURNING``, so that two nodes never redeem one record (docs/deployment.md, "What a node keeps in memory").
 """
 
 from __future__ import annotations

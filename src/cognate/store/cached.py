@@ -1,6 +1,6 @@
 """Short-lived read caches for the sign-in hot paths (token checks, refresh, JWKS).
 
-docs/architecture.md, "state lives in the store": no state in process memory but caches with a short TTL,
+docs/deployment.md, "What a node keeps in memory": no state in process memory but caches with a short TTL,
 and a cache may hide a revocation for at most one second. Entries here live at most
 ``TTL_S`` (one second); every write this process makes through the store drops the
 entries it touches, so the worker that revokes or changes something sees it at once,

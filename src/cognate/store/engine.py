@@ -63,6 +63,12 @@ _OPEN: ContextVar[SqlTx | None] = ContextVar("cognate_open_transaction", default
 SQLITE_WRITE_WAIT_S = 15.0
 # Page cache of each SQLite connection, in KiB (a few connections per worker).
 SQLITE_CACHE_KIB = 16384
+# PostgreSQL advisory locks: one migration at a time, and one start-up's preparation at a time.
+MIGRATION_LOCK = 7283946
+STARTUP_LOCK = 7283947
+PURGE_LOCK = 7283948
+# The most PostgreSQL connections one process opens (config.py's --database-pool-size).
+DEFAULT_POOL_SIZE = 16
 # A reader waits (rarely: only while another process recovers the WAL) this long, in SQLite.
 SQLITE_READ_BUSY_MS = 1000
 # Reader connections kept open between reads (more are opened while more reads overlap).
@@ -321,8 +327,12 @@ class SqlTx:
 class Database:
     """Engines and transactions; the repositories add their tables' methods."""
 
-    def __init__(self, database_url: str, *, clock: Callable[[], float] = time.time) -> None:
-        """``clock`` tells the time that TTL items expire by (tests pin it)."""
+    def __init__(
+        self, database_url: str, *, clock: Callable[[], float] = time.time, pool_size: int = DEFAULT_POOL_SIZE
+    ) -> None:
+        """``clock`` tells the time that TTL items expire by (tests pin it); ``pool_size`` is the
+        most PostgreSQL connections this process opens (``--database-pool-size``): half of them
+        stay open while idle, the rest are opened under load and closed once returned."""
         self.url = async_url(database_url)
         self._now = clock
         self.is_sqlite = self.url.startswith("sqlite")
@@ -347,13 +357,13 @@ class Database:
             # Imported for PostgreSQL only: with SQLAlchemy's ORM they are a third of a start-up.
             from sqlalchemy.ext.asyncio import create_async_engine
 
-            self._pg = create_async_engine(self.url, pool_size=8, max_overflow=8, pool_pre_ping=False)
+            kept = max(1, pool_size // 2)
 
             # Pre-ping only what sat idle (_ping_when_idle): a busy pool pays nothing.
             self._pg = create_async_engine(
                 self.url,
-                pool_size=8,
-                max_overflow=8,
+                pool_size=kept,
+                max_overflow=max(0, pool_size - kept),
                 pool_pre_ping=False,
                 connect_args={"timeout": PG_CONNECT_TIMEOUT_S},
             )
@@ -451,6 +461,14 @@ class Database:
         for fn in tx._after_commit:
             fn()
 
+    async def _first_to_lock(self, conn: Any, key: int) -> bool:
+        """PostgreSQL: take the advisory lock ``key`` for this transaction if nobody holds it;
+        False if another transaction does. SQLite's write transaction is exclusive already."""
+        if self.is_sqlite:
+            return True
+        got = await conn.execute(sa.text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key})
+        return bool(got.scalar())
+
     def _locking(self, query: Any, tx: Tx | None) -> Any:
         """``query`` locking the rows it reads when it runs in a write transaction (PostgreSQL)."""
         return query.with_for_update() if tx is not None and not self.is_sqlite else query
@@ -495,6 +513,26 @@ class Database:
                 return None
         return str(row[0]) if row else None
 
+    @asynccontextmanager
+    async def starting(self) -> AsyncIterator[None]:
+        """Held while this process prepares the database at start (migrations, then the seed).
+
+        On PostgreSQL it is a session advisory lock: nodes started at once take turns, so
+        the one that comes second finds what the first one seeded instead of creating it
+        again. SQLite has one ``cognate serve`` per file (its workers never prepare).
+        """
+        if self.is_sqlite:
+            yield
+            return
+        async with self._pg.connect() as conn:
+            await conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": STARTUP_LOCK})
+            await conn.commit()  # the lock is the session's: no transaction stays open meanwhile
+            try:
+                yield
+            finally:
+                await conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": STARTUP_LOCK})
+                await conn.commit()
+
     async def migrate(self) -> None:
         """Bring the schema to the newest version (versioned Alembic migrations).
 
@@ -511,7 +549,7 @@ class Database:
             cfg.attributes["connection"] = sync_conn
             if not self.is_sqlite:
                 # Several nodes may start at once: one migrates, the others wait.
-                sync_conn.execute(sa.text("SELECT pg_advisory_xact_lock(7283946)"))
+                sync_conn.execute(sa.text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
             command.upgrade(cfg, "head")
 
         async with self.write() as conn:

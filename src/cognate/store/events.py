@@ -14,10 +14,17 @@ import sqlalchemy as sa
 
 from cognate.core.entities import AuditEntry, AuthEvent
 from cognate.store import schema as t
-from cognate.store.engine import Database
+from cognate.store.engine import Database, prepared
 
 _E = t.auth_events.c
 _A = t.audit_log.c
+_GET_EVENT = prepared(
+    sa.select(t.auth_events).where(
+        _E.id == sa.bindparam("b_id"),
+        _E.pool_id == sa.bindparam("b_pool_id"),
+        _E.sub == sa.bindparam("b_sub"),
+    )
+)
 
 
 def _event(row: Any) -> AuthEvent:
@@ -39,34 +46,44 @@ def _entry(row: Any) -> AuditEntry:
 class EventRows(Database):
     # --- sign-in history ------------------------------------------------------------
 
+    _auth_event_puts: dict[bool, Any] | None = None  # the dialect's two upserts, built on first use
+
+    def _auth_event_put(self, replace: bool) -> Any:
+        if self._auth_event_puts is None:
+            # Built once with bound parameters (every sign-in step writes one event).
+            stmt = self._insert(t.auth_events).values(
+                {c.name: sa.bindparam(f"b_{c.name}", type_=c.type) for c in t.auth_events.columns}
+            )
+            self._auth_event_puts = {
+                True: prepared(
+                    stmt.on_conflict_do_update(
+                        index_elements=[_E.id],
+                        set_={"doc": stmt.excluded.doc, "expires": stmt.excluded.expires},
+                    )
+                ),
+                False: prepared(stmt.on_conflict_do_nothing(index_elements=[_E.id])),
+            }
+        return self._auth_event_puts[replace]
+
     async def put_auth_event(self, event: AuthEvent, *, replace: bool = True) -> None:
         """Store ``event``, or replace the one with its id (a sign-in's later steps); with
         ``replace=False`` an event already there is kept (a later step was written first)."""
-        stmt = self._insert(t.auth_events).values(
-            id=event.id,
-            pool_id=event.pool_id,
-            sub=event.sub,
-            event_type=event.event_type,
-            created=event.created,
-            expires=event.expires,
-            doc=event.doc,
-        )
-        if replace:
-            stmt = stmt.on_conflict_do_update(
-                index_elements=[_E.id], set_={"doc": stmt.excluded.doc, "expires": stmt.excluded.expires}
-            )
-        else:
-            stmt = stmt.on_conflict_do_nothing(index_elements=[_E.id])
+        params = {
+            "b_id": event.id,
+            "b_pool_id": event.pool_id,
+            "b_sub": event.sub,
+            "b_event_type": event.event_type,
+            "b_created": event.created,
+            "b_expires": event.expires,
+            "b_doc": event.doc,
+        }
         async with self.write() as conn:
-            await conn.execute(stmt)
+            await conn.execute(self._auth_event_put(replace), params)
 
     async def get_auth_event(self, pool_id: str, sub: str, event_id: str) -> AuthEvent | None:
+        params = {"b_id": event_id, "b_pool_id": pool_id, "b_sub": sub}
         async with self.read() as conn:
-            row = (
-                await conn.execute(
-                    sa.select(t.auth_events).where(_E.id == event_id, _E.pool_id == pool_id, _E.sub == sub)
-                )
-            ).first()
+            row = (await conn.execute(_GET_EVENT, params)).first()
         return _event(row) if row else None
 
     async def list_auth_events(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from cognate.store.attempts import AttemptRows
 from cognate.store.dump import DumpRows
-from cognate.store.engine import async_url, db_file
+from cognate.store.engine import PURGE_LOCK, async_url, db_file
 from cognate.store.events import EventRows
 from cognate.store.imports import BulkUserRows, ImportRows
 from cognate.store.pools import PoolRows
@@ -31,9 +31,12 @@ class Store(PoolRows, BulkUserRows, ImportRows, TokenRows, TtlRows, AttemptRows,
         signing keys retired long enough ago that nothing they signed is still valid, sign-in
         events and audit entries past their retention, the CSV files of import jobs that will
         never read them.
-        ``now``: the core's clock (default: the store's)."""
+        ``now``: the core's clock (default: the store's). On PostgreSQL one process purges at
+        a time (every process tries each minute): two at once could only deadlock."""
         now = self._now() if now is None else now
         async with self.write() as conn:
+            if not await self._first_to_lock(conn, PURGE_LOCK):
+                return 0  # another process (worker or node) is purging right now
             return (
                 await self._purge_ttl(conn, now)
                 + await self._purge_refresh_tokens(conn, now)

@@ -164,18 +164,14 @@ class TokenRows(Database):
             .order_by(t.signing_keys.c.created)
         )
         async with self.read() as conn:
-            return [
-                SigningKey(
-                    kid=r.kid,
-                    pool_id=r.pool_id,
-                    purpose=r.purpose,
-                    private_pem_enc=r.private_pem_enc,
-                    public_jwk=r.public_jwk,
-                    created=r.created,
-                    retired=r.retired,
-                )
-                for r in await conn.execute(q)
-            ]
+            return [_signing_key(r) for r in await conn.execute(q)]
+
+    async def newest_signing_key(self) -> SigningKey | None:
+        """The newest signing key of any pool (what a start-up checks the master key against)."""
+        q = t.signing_keys.select().order_by(t.signing_keys.c.created.desc()).limit(1)
+        async with self.read() as conn:
+            row = (await conn.execute(q)).first()
+        return _signing_key(row) if row is not None else None
 
     async def insert_first_keys(self, pool_id: str, keys: Sequence[SigningKey]) -> bool:
         """Insert ``keys`` only if the pool has no active key yet (two workers may race)."""
@@ -191,3 +187,15 @@ class TokenRows(Database):
             for key in keys:
                 await conn.execute(t.signing_keys.insert().values(**asdict(replace(key, retired=None))))
         return True
+
+
+def _signing_key(r: Any) -> SigningKey:
+    return SigningKey(
+        kid=r.kid,
+        pool_id=r.pool_id,
+        purpose=r.purpose,
+        private_pem_enc=r.private_pem_enc,
+        public_jwk=r.public_jwk,
+        created=r.created,
+        retired=r.retired,
+    )

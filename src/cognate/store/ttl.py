@@ -2,7 +2,7 @@
 
 Each is a document under (kind, key) that expires; ``consume`` reads and deletes it
 in one statement (``DELETE ... RETURNING``), so a code or session is redeemed once
-across all workers and nodes (docs/architecture.md, "state lives in the store"). Expired rows are removed by
+across all workers and nodes (docs/deployment.md, "What a node keeps in memory"). Expired rows are removed by
 ``Store.purge_expired``; until then they are never returned.
 """
 
