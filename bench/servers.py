@@ -173,7 +173,12 @@ def core_busy_seconds(cores: list[int]) -> float:
 
 
 def start_cognate(
-    data_dir: Path, cores: list[int], workers: int, log: Path, log_level: str | None = None
+    data_dir: Path,
+    cores: list[int],
+    workers: int,
+    log: Path,
+    log_level: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> Server:
     port = free_port()
     cmd = [sys.executable, "-m", "cognate.cli", "serve", "--port", str(port), "--data-dir", str(data_dir)]
@@ -181,7 +186,7 @@ def start_cognate(
         cmd += ["--workers", str(workers)]
     if log_level:
         cmd += ["--log-level", log_level]
-    server = Server("cognate", cmd, port, cores, "/health", log)
+    server = Server("cognate", cmd, port, cores, "/health", log, env=env)
     server.wait_ready()
     return server
 

@@ -14,9 +14,11 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from cognate.store import schema
@@ -142,3 +144,36 @@ async def store(make_store: StoreFactory, database_url: str) -> Store:
     if not s.is_sqlite:
         await _empty_tables(s)
     return s
+
+
+async def migrate_to(store: Store, revision: str, *, down: bool = False) -> None:
+    """Upgrade (or downgrade) the store's schema to ``revision``, as Alembic would."""
+    from alembic import command
+    from alembic.config import Config
+
+    def run(sync_conn: sa.Connection) -> None:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(Path(schema.__file__).parent / "migrations"))
+        cfg.attributes["connection"] = sync_conn
+        (command.downgrade if down else command.upgrade)(cfg, revision)
+
+    async with store.write() as conn:
+        await conn.run_sync(run)
+
+
+@asynccontextmanager
+async def store_at(database_url: str, revision: str) -> AsyncIterator[Store]:
+    """An empty store whose schema is at ``revision``: an older installation to upgrade.
+    On PostgreSQL the shared test database is left at the head afterwards."""
+    store = Store(database_url)
+    if not store.is_sqlite:
+        async with store.write() as conn:
+            await conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+            await conn.exec_driver_sql("CREATE SCHEMA public")
+    await migrate_to(store, revision)
+    try:
+        yield store
+    finally:
+        if not store.is_sqlite:
+            await store.migrate()
+        await store.close()

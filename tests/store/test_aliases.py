@@ -10,18 +10,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 
 from cognate.store import schema
 from cognate.store.base import AliasConflict, Conflict
 from cognate.store.sql import Store
 from tests.store import factories as f
-from tests.store.conftest import StoreFactory
+from tests.store.conftest import StoreFactory, store_at
 
 pytestmark = pytest.mark.anyio
 
@@ -204,30 +201,11 @@ async def test_a_transaction_locks_what_it_reads(store: Store, make_store: Store
 # --- migration 0003 on existing data ------------------------------------------------------------
 
 
-async def _migrate_to(store: Store, revision: str) -> None:
-    def run(sync_conn: sa.Connection) -> None:
-        cfg = Config()
-        cfg.set_main_option("script_location", str(Path(schema.__file__).parent / "migrations"))
-        cfg.attributes["connection"] = sync_conn
-        command.upgrade(cfg, revision)
-
-    async with store.write() as conn:
-        await conn.run_sync(run)
-
-
 @pytest.fixture
 async def at_0002(database_url: str) -> AsyncIterator[Store]:
     """A store whose schema is at revision 0002 (before unique aliases), empty."""
-    store = Store(database_url)
-    if not store.is_sqlite:
-        async with store.write() as conn:
-            await conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-            await conn.exec_driver_sql("CREATE SCHEMA public")
-    await _migrate_to(store, "0002")
-    yield store
-    if not store.is_sqlite:  # leave a schema at head for the tests that follow
-        await store.migrate()
-    await store.close()
+    async with store_at(database_url, "0002") as store:
+        yield store
 
 
 async def test_migration_indexes_existing_users_oldest_first(

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from cognate.core.entities import UserStatus
-from cognate.store.base import Conflict
+from cognate.store.base import Conflict, UserFilter
 from cognate.store.sql import Store
 from tests.store import factories as f
 
@@ -137,56 +137,63 @@ async def test_list_users_in_username_order_with_paging(store: Store, people: di
         if not page:
             break
         seen += [u.username for u in page]
-        after = page[-1].username
+        after = (page[-1].username,)
     assert seen == everyone
 
 
+def by(on: str, op: str, value: str | bool) -> UserFilter:
+    return UserFilter(on, op, value)
+
+
 async def test_list_users_attr_equal(store: Store, people: dict[str, str]) -> None:
-    got = await store.list_users(P, 60, None, attr=("email", "=", "alice@example.com"))
+    got = await store.list_users(P, 60, None, by("email", "=", "alice@example.com"))
     assert [u.sub for u in got] == [people["alice"]]
-    assert await store.list_users(P, 60, None, attr=("email", "=", "ALICE@example.com")) == []
-    got = await store.list_users(P, 60, None, attr=("given_name", "=", "Al"))
+    assert await store.list_users(P, 60, None, by("email", "=", "ALICE@example.com")) == []
+    got = await store.list_users(P, 60, None, by("given_name", "=", "Al"))
     assert [u.username for u in got] == ["bob"]
+    got = await store.list_users(P, 60, None, by("sub", "=", people["zoé"]))
+    assert [u.username for u in got] == ["zoé"]
 
 
 async def test_list_users_attr_prefix(store: Store, people: dict[str, str]) -> None:
-    got = await store.list_users(P, 60, None, attr=("email", "^=", "al"))
+    got = await store.list_users(P, 60, None, by("email", "^=", "al"))
     assert [u.username for u in got] == ["al", "albert", "alice"]
-    got = await store.list_users(P, 60, None, attr=("given_name", "^=", "Al"))
-    assert [u.username for u in got] == ["albert", "alice", "bob"]
-    got = await store.list_users(P, 60, None, attr=("given_name", "^=", "al"))
+    # listed by value, then username: "Al" < "Albert" < "Alice"
+    got = await store.list_users(P, 60, None, by("given_name", "^=", "Al"))
+    assert [u.username for u in got] == ["bob", "albert", "alice"]
+    got = await store.list_users(P, 60, None, by("given_name", "^=", "al"))
     assert got == []  # prefixes are case-sensitive, as Cognito's are
-    got = await store.list_users(P, 60, None, attr=("email", "^=", "zoé"))
+    got = await store.list_users(P, 60, None, by("email", "^=", "zoé"))
     assert [u.username for u in got] == ["zoé"]
     # LIKE wildcards in a value are plain characters.
-    got = await store.list_users(P, 60, None, attr=("email", "^=", "carol_%"))
+    got = await store.list_users(P, 60, None, by("email", "^=", "carol_%"))
     assert [u.username for u in got] == ["carol"]
-    assert await store.list_users(P, 60, None, attr=("email", "^=", "carol%")) == []
-    assert await store.list_users(P, 60, None, attr=("email", "^=", "a_")) == []
+    assert await store.list_users(P, 60, None, by("email", "^=", "carol%")) == []
+    assert await store.list_users(P, 60, None, by("email", "^=", "a_")) == []
 
 
 async def test_list_users_attr_prefix_pages(store: Store, people: dict[str, str]) -> None:
-    first = await store.list_users(P, 2, None, attr=("email", "^=", "al"))
+    flt = by("email", "^=", "al")
+    first = await store.list_users(P, 2, None, flt)
     assert [u.username for u in first] == ["al", "albert"]
-    rest = await store.list_users(P, 2, first[-1].username, attr=("email", "^=", "al"))
+    rest = await store.list_users(P, 2, flt.position(first[-1], first[-1].username), flt)
     assert [u.username for u in rest] == ["alice"]
 
 
 async def test_list_users_column_filters(store: Store, people: dict[str, str]) -> None:
-    got = await store.list_users(P, 60, None, column=("username_key", "=", "alice"))
+    got = await store.list_users(P, 60, None, by("username_key", "=", "alice"))
     assert [u.sub for u in got] == [people["alice"]]
-    got = await store.list_users(P, 60, None, column=("username_key", "^=", "al"))
+    got = await store.list_users(P, 60, None, by("username_key", "^=", "al"))
     assert [u.username for u in got] == ["al", "albert", "alice"]
-    got = await store.list_users(P, 60, None, column=("status", "=", "CONFIRMED"))
+    got = await store.list_users(P, 60, None, by("status", "=", "CONFIRMED"))
     assert [u.username for u in got] == ["al", "alice", "carol", "zoé"]
-    got = await store.list_users(P, 60, None, column=("status", "^=", "FORCE"))
+    got = await store.list_users(P, 60, None, by("status", "^=", "FORCE"))
     assert [u.username for u in got] == ["bob"]
-    got = await store.list_users(P, 1, "al", column=("status", "=", "CONFIRMED"))
+    got = await store.list_users(P, 1, ("CONFIRMED", "al"), by("status", "=", "CONFIRMED"))
     assert [u.username for u in got] == ["alice"]
-    got = await store.list_users(
-        P, 60, None, attr=("email", "^=", "al"), column=("status", "=", "UNCONFIRMED")
-    )
-    assert [u.username for u in got] == ["albert"]
+    got = await store.list_users(P, 60, None, by("enabled", "=", True))
+    assert [u.username for u in got] == sorted(people)
+    assert await store.list_users(P, 60, None, by("enabled", "=", False)) == []
 
 
 async def test_groups_crud_and_paging(store: Store) -> None:

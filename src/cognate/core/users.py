@@ -58,7 +58,7 @@ from cognate.errors import (
     UsernameExistsException,
     UserNotFoundException,
 )
-from cognate.store.base import AliasConflict, Conflict, Store, Tx
+from cognate.store.base import AliasConflict, Conflict, Store, Tx, UserFilter
 
 SRP_PURPOSE = "srp-verifier"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -571,49 +571,51 @@ class Users:
             known = {a["Name"].removeprefix("dev:") for a in pool.doc["SchemaAttributes"]}
             if not set(attributes_to_get) <= known:
                 raise InvalidParameterException("One or more requested attributes do not exist.")
-        flt = list_filter.parse(filter_text)
+        parsed = list_filter.parse(filter_text)
+        flt = self._store_filter(pool, parsed)
+        if parsed is not None and flt is None:
+            return [], None  # a status filter that no user can match
         scope = self._page_scope(pool, filter_text)
-        after = paging.decode(token, scope) if token else None
-        attr = column = None
-        if flt is not None:
-            if flt.attribute == "username":
-                column = ("username_key", flt.op, username_key(pool, flt.value))
-            elif flt.attribute == "cognito:user_status":
-                # Case-insensitive in Cognito (ListUsers): the statuses are upper case.
-                column = ("status", flt.op, flt.value.upper())
-            elif flt.attribute == "status":
-                return await self._list_by_enabled(pool, flt, limit, after, scope)
-            else:
-                attr = (flt.attribute, flt.op, flt.value)
-        users = await self.store.list_users(pool.id, limit + 1, after, attr=attr, column=column)
-        return self._page(pool, users, limit, scope)
+        after = self._position(paging.decode(token, scope), flt) if token else None
+        users = await self.store.list_users(pool.id, limit + 1, after, flt)
+        more = len(users) > limit
+        users = users[:limit]
+        if not (more and users):
+            return users, None
+        key = username_key(pool, users[-1].username)
+        position = flt.position(users[-1], key) if flt else (key,)
+        return users, paging.encode(json.dumps(position) if len(position) > 1 else position[0], scope)
 
-    async def _list_by_enabled(
-        self, pool: Pool, flt: list_filter.Filter, limit: int, after: str | None, scope: str
-    ) -> tuple[builtins.list[User], str | None]:
-        wanted: bool | None = {"enabled": True, "disabled": False}.get(flt.value.lower())
-        if wanted is None or flt.op != "=":
-            return [], None
-        found: builtins.list[User] = []
-        cursor = after
-        while len(found) <= limit:
-            batch = await self.store.list_users(pool.id, 200, cursor)
-            if not batch:
-                break
-            found += [u for u in batch if u.enabled == wanted]
-            cursor = username_key(pool, batch[-1].username)
-        return self._page(pool, found, limit, scope)
+    @staticmethod
+    def _store_filter(pool: Pool, flt: list_filter.Filter | None) -> UserFilter | None:
+        """The store's form of a ListUsers filter (Cognito's ListUsers: username as the pool
+        compares usernames, cognito:user_status ignoring case, status Enabled or Disabled)."""
+        if flt is None:
+            return None
+        if flt.attribute == "username":
+            return UserFilter("username_key", flt.op, username_key(pool, flt.value))
+        if flt.attribute == "cognito:user_status":
+            # Case-insensitive in Cognito (ListUsers): the statuses are upper case.
+            return UserFilter("status", flt.op, flt.value.upper())
+        if flt.attribute == "status":
+            wanted = {"enabled": True, "disabled": False}.get(flt.value.lower())
+            return None if wanted is None or flt.op != "=" else UserFilter("enabled", "=", wanted)
+        return UserFilter(flt.attribute, flt.op, flt.value)
+
+    @staticmethod
+    def _position(after: str, flt: UserFilter | None) -> tuple[str, ...]:
+        """A token's position: a username key, or a JSON pair (value, username key)."""
+        if flt is None or not flt.by_value:
+            return (after,)
+        try:
+            pair = json.loads(after)
+        except ValueError:
+            pair = None
+        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(v, str) for v in pair)):
+            raise InvalidParameterException("Invalid pagination token.")
+        return (pair[0], pair[1])
 
     @staticmethod
     def _page_scope(pool: Pool, filter_text: str | None) -> str:
         """What a ListUsers token is bound to: this pool and this filter."""
         return f"ListUsers\n{pool.id}\n{filter_text or ''}"
-
-    @staticmethod
-    def _page(
-        pool: Pool, users: builtins.list[User], limit: int, scope: str
-    ) -> tuple[builtins.list[User], str | None]:
-        more = len(users) > limit
-        users = users[:limit]
-        token = paging.encode(username_key(pool, users[-1].username), scope) if more and users else None
-        return users, token

@@ -77,6 +77,37 @@ class UserIndex:
 
 
 @dataclass(frozen=True)
+class UserFilter:
+    """ListUsers' one filter, as the store runs it: always on an index, a page at a time.
+
+    ``on`` is a column of the user -- ``username_key`` (the key the core computed from
+    the value), ``status`` or ``enabled`` (a bool; ``=`` only) -- or an attribute of the
+    attribute index (``UserIndex.attributes``: sub, email, phone_number, ...). ``op`` is
+    ``=`` or ``^=`` (starts with, comparing code points; the empty prefix matches every
+    value). Users are listed by username key, except under a ``status`` or attribute
+    filter: by (value, username key), which for ``=`` is username order again.
+    ``position`` is where a listing resumes after ``user`` (``after=`` of ``list_users``).
+    """
+
+    on: str
+    op: str
+    value: str | bool
+
+    @property
+    def by_value(self) -> bool:
+        return self.on not in ("username_key", "enabled")
+
+    def position(self, user: User, username_key: str) -> tuple[str, ...]:
+        if not self.by_value:
+            return (username_key,)
+        if self.on == "status":
+            return (str(user.status), username_key)
+        if self.on == "sub":
+            return (user.sub, username_key)
+        return (user.attributes.get(self.on, ""), username_key)
+
+
+@dataclass(frozen=True)
 class ImportedUser:
     """One row of an import job's batch: the new user, its username key and what it is found by."""
 
@@ -186,13 +217,12 @@ class UserStore(Protocol):
     async def find_subs_by_attr(self, pool_id: str, name: str, value: str) -> list[str]: ...
     async def delete_user(self, pool_id: str, sub: str) -> None: ...
     async def list_users(
-        self,
-        pool_id: str,
-        limit: int,
-        after: str | None,
-        attr: tuple[str, str, str] | None = None,
-        column: tuple[str, str, str] | None = None,
-    ) -> list[User]: ...
+        self, pool_id: str, limit: int, after: tuple[str, ...] | None = None, flt: UserFilter | None = None
+    ) -> list[User]:
+        """Up to ``limit`` users matching ``flt``, in its order, after the position ``after``
+        (``(username_key,)`` without a filter; ``UserFilter.position`` with one)."""
+        ...
+
     async def count_users(self, pool_id: str) -> int: ...
     async def import_users(
         self, pool_id: str, rows: Sequence[ImportedUser], *, tx: Tx | None = None

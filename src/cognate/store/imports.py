@@ -275,7 +275,8 @@ class BulkUserRows(UserRows):
             u = r.user
             users.append(self._user_values(u, r.username_key))
             attrs += [
-                {"pool_id": pool_id, "name": n, "value": v, "sub": u.sub} for n, v in r.index.attributes
+                {"pool_id": pool_id, "name": n, "value": v, "username_key": r.username_key, "sub": u.sub}
+                for n, v in r.index.attributes
             ]
             aliases += [
                 {"pool_id": pool_id, "attribute": a, "alias_key": k, "sub": u.sub} for a, k in r.index.aliases

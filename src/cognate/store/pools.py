@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from cognate.core.entities import Client, Domain, Pool, ResourceServer
 from cognate.store import schema as t
 from cognate.store.base import Conflict
-from cognate.store.engine import Database
+from cognate.store.engine import Database, prepared
 
 # Every table that holds rows of a pool (the pool's own row is deleted last).
 POOL_TABLES = (
@@ -34,6 +35,11 @@ POOL_TABLES = (
     t.user_import_files,
     t.auth_events,  # the audit log outlives the pool: it records the deletion too
 )
+
+
+# Read by every administrative request: built once (building a statement costs more than
+# running it on SQLite).
+_POOL_BY_ID = prepared(t.pools.select().where(t.pools.c.id == sa.bindparam("b_id")))
 
 
 class PoolRows(Database):
@@ -56,7 +62,7 @@ class PoolRows(Database):
 
     async def get_pool(self, pool_id: str) -> Pool | None:
         async with self.read() as conn:
-            row = (await conn.execute(t.pools.select().where(t.pools.c.id == pool_id))).first()
+            row = (await conn.execute(_POOL_BY_ID, {"b_id": pool_id})).first()
         return self._pool(row) if row else None
 
     async def update_pool(self, pool: Pool) -> None:

@@ -28,14 +28,21 @@ clients = sa.Table(
     sa.Column("doc", sa.JSON, nullable=False),
 )
 
+
+def _compared(length: int) -> sa.types.TypeEngine[str]:
+    """Text that is compared and listed code point by code point: SQLite's BINARY, PostgreSQL's
+    "C" collation (migration 0006), so that a prefix is an index range on both."""
+    return sa.String(length).with_variant(sa.String(length, collation="C"), "postgresql")
+
+
 users = sa.Table(
     "users",
     metadata,
     sa.Column("sub", sa.String(64), primary_key=True),
     sa.Column("pool_id", sa.String(64), nullable=False),
     sa.Column("username", sa.String(256), nullable=False),
-    sa.Column("username_key", sa.String(256), nullable=False),
-    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("username_key", _compared(256), nullable=False),
+    sa.Column("status", _compared(32), nullable=False),
     sa.Column("enabled", sa.Boolean, nullable=False),
     sa.Column("attributes", sa.JSON, nullable=False),
     sa.Column("password_hash", sa.Text, nullable=True),
@@ -46,17 +53,23 @@ users = sa.Table(
     sa.Column("created", sa.Float, nullable=False),
     sa.Column("modified", sa.Float, nullable=False),
     sa.UniqueConstraint("pool_id", "username_key", name="uq_users_pool_username"),
+    # ListUsers' cognito:user_status and status filters, in username order.
+    sa.Index("ix_users_pool_status", "pool_id", "status", "username_key"),
+    sa.Index("ix_users_pool_enabled", "pool_id", "enabled", "username_key"),
 )
 
-# One row per (user, attribute) for the attributes ListUsers may filter on and
-# the aliases users sign in with: indexed lookups, never a scan.
+# One row per (user, attribute) for the attributes ListUsers filters on (and sub), with
+# the user's username key: the primary key lists the users of one value in username
+# order, and a prefix's values in (value, username) order, so a page of a filtered
+# ListUsers reads its own rows of the index and nothing else (store/users.py).
 user_attrs = sa.Table(
     "user_attrs",
     metadata,
     sa.Column("pool_id", sa.String(64), primary_key=True),
     sa.Column("name", sa.String(64), primary_key=True),
-    sa.Column("value", sa.String(2048), primary_key=True),
-    sa.Column("sub", sa.String(64), primary_key=True),
+    sa.Column("value", _compared(2048), primary_key=True),
+    sa.Column("username_key", _compared(256), primary_key=True),
+    sa.Column("sub", sa.String(64), nullable=False),
     sa.Index("ix_user_attrs_sub", "sub"),
 )
 

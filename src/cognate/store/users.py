@@ -9,6 +9,7 @@ requests on two workers or nodes can never give one alias to two users.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,8 +17,8 @@ from sqlalchemy.exc import IntegrityError
 
 from cognate.core.entities import Group, User, UserStatus
 from cognate.store import schema as t
-from cognate.store.base import AliasConflict, Conflict, Tx, UserIndex
-from cognate.store.engine import Database, prepared
+from cognate.store.base import AliasConflict, Conflict, Tx, UserFilter, UserIndex
+from cognate.store.engine import Database, prefix_range, prepared
 
 # The lookups of the sign-in paths, built once (building a statement costs more than
 # running it on SQLite).
@@ -56,6 +57,41 @@ _GROUPS_OF_USER = prepared(
     )
     .where(t.user_groups.c.sub == sa.bindparam("b_sub"), t.groups.c.pool_id == sa.bindparam("b_pool_id"))
 )
+
+
+@functools.lru_cache(maxsize=128)
+def _listing(shape: str | None, op: str | None, lo: bool, hi: bool, resume: int) -> Any:
+    """The statement of one kind of ListUsers page, built once (see ``UserRows.list_users``).
+
+    ``shape``: None (no filter), a users column, or "attr" (the attribute index); ``lo``,
+    ``hi``: which bounds a prefix has; ``resume``: 0 from the start, 1 after a username
+    key, 2 after a (value, username key) pair. Values are bound when it runs.
+    """
+    u = t.users.c
+    q = t.users.select()
+    col: Any
+    order: tuple[Any, ...]
+    if shape == "attr":
+        a = t.user_attrs.c
+        q = q.select_from(t.user_attrs.join(t.users, u.sub == a.sub)).where(
+            a.pool_id == sa.bindparam("b_pool_id"), a.name == sa.bindparam("b_name"), u.pool_id == a.pool_id
+        )
+        col, order = a.value, (a.value, a.username_key)
+    else:
+        q = q.where(u.pool_id == sa.bindparam("b_pool_id"))
+        col = u[shape] if shape else None
+        order = (u.status, u.username_key) if shape == "status" else (u.username_key,)
+    if col is not None and op == "=":
+        q = q.where(col == sa.bindparam("b_value"))
+    if col is not None and lo:
+        q = q.where(col >= sa.bindparam("b_lo"))
+    if col is not None and hi:
+        q = q.where(col < sa.bindparam("b_hi"))
+    if resume == 1:
+        q = q.where(order[-1] > sa.bindparam("b_after_key"))
+    elif resume == 2:
+        q = q.where(sa.tuple_(*order) > sa.tuple_(sa.bindparam("b_after_value"), sa.bindparam("b_after_key")))
+    return prepared(q.order_by(*order).limit(sa.bindparam("b_limit")))
 
 
 class UserRows(Database):
@@ -104,7 +140,7 @@ class UserRows(Database):
         }
 
     @staticmethod
-    async def _index(conn: Any, user: User, index: UserIndex, *, fresh: bool) -> None:
+    async def _index(conn: Any, user: User, username_key: str, index: UserIndex, *, fresh: bool) -> None:
         """Rewrite the attribute index; claim the new aliases and release the dropped ones.
 
         Aliases the user keeps are left as they are (a row moved to it by ``take_alias``
@@ -113,7 +149,8 @@ class UserRows(Database):
         if not fresh:
             await conn.execute(t.user_attrs.delete().where(t.user_attrs.c.sub == user.sub))
         rows = [
-            {"pool_id": user.pool_id, "name": n, "value": v, "sub": user.sub} for n, v in index.attributes
+            {"pool_id": user.pool_id, "name": n, "value": v, "username_key": username_key, "sub": user.sub}
+            for n, v in index.attributes
         ]
         if rows:
             await conn.execute(t.user_attrs.insert(), rows)
@@ -148,7 +185,7 @@ class UserRows(Database):
                 await conn.execute(t.users.insert().values(**self._user_values(user, username_key)))
             except IntegrityError as exc:
                 raise Conflict(user.username) from exc
-            await self._index(conn, user, index, fresh=True)
+            await self._index(conn, user, username_key, index, fresh=True)
 
     async def update_user(
         self, user: User, username_key: str, index: UserIndex | None = None, *, tx: Tx | None = None
@@ -162,7 +199,7 @@ class UserRows(Database):
             except IntegrityError as exc:
                 raise Conflict(user.username) from exc
             if index is not None:
-                await self._index(conn, user, index, fresh=False)
+                await self._index(conn, user, username_key, index, fresh=False)
 
     async def get_user(self, pool_id: str, username_key: str, *, tx: Tx | None = None) -> User | None:
         async with self.read(tx) as conn:
@@ -207,40 +244,41 @@ class UserRows(Database):
             await conn.execute(t.users.delete().where(t.users.c.sub == sub))
 
     async def list_users(
-        self,
-        pool_id: str,
-        limit: int,
-        after: str | None,
-        attr: tuple[str, str, str] | None = None,
-        column: tuple[str, str, str] | None = None,
+        self, pool_id: str, limit: int, after: tuple[str, ...] | None = None, flt: UserFilter | None = None
     ) -> list[User]:
-        """Users in username order after ``after``.
+        """Users in the order ``flt`` lists them (store/base.py), after the position ``after``.
 
-        ``attr`` = (name, op, value) filters through the attribute index; ``column``
-        filters on a users column (username, status) -- both indexed or pool-bounded.
-        ``op`` is ``=`` or ``^=`` (prefix), as Cognito's ListUsers Filter allows.
+        Each filter reads its own index in list order and stops after ``limit`` entries:
+        an attribute the ``user_attrs`` primary key (pool, name, value, username key),
+        ``status`` and ``enabled`` an index of ``users`` ending in the username key, and
+        ``username_key`` the pool's username index. So a page costs the same in a pool
+        of a thousand users as in one of a million.
         """
-        q = t.users.select().where(t.users.c.pool_id == pool_id)
-        if attr is not None:
-            name, op, value = attr
-            cond = [t.user_attrs.c.pool_id == pool_id, t.user_attrs.c.name == name]
-            if op == "=":
-                cond.append(t.user_attrs.c.value == value)
+        params: dict[str, Any] = {"b_pool_id": pool_id, "b_limit": limit}
+        shape: str | None = None
+        lo = hi = False
+        if flt is not None:
+            shape = flt.on if flt.on in ("username_key", "enabled", "status") else "attr"
+            params["b_name"] = flt.on
+            if flt.op == "=":
+                params["b_value"] = flt.value
+            elif flt.op == "^=" and isinstance(flt.value, str):
+                bounds = prefix_range(flt.value)
+                lo, hi = bounds[0] is not None, bounds[1] is not None
+                params.update(b_lo=bounds[0], b_hi=bounds[1])
             else:
-                cond.append(self._prefix(t.user_attrs.c.value, value))
-            q = q.where(t.users.c.sub.in_(sa.select(t.user_attrs.c.sub).where(*cond)))
-        if column is not None:
-            name, op, value = column
-            col = t.users.c[name]
-            if op == "=":
-                q = q.where(col == value)
-            else:
-                q = q.where(self._prefix(col, value))
-        if after:
-            q = q.where(t.users.c.username_key > after)
-        q = q.order_by(t.users.c.username_key).limit(limit)
+                raise ValueError(f"not a filter the store runs: {flt!r}")
+        width = 2 if flt is not None and flt.by_value else 1
+        if after is not None:
+            if len(after) != width:
+                raise ValueError(f"a position of {width} values is expected, not {after!r}")
+            params.update(b_after_value=after[0], b_after_key=after[-1])
+        # one value (=): its users in username order; a row-value comparison there would
+        # make SQLite's planner read the value's users from the start
+        resume = 0 if after is None else 1 if width == 1 or (flt is not None and flt.op == "=") else 2
+        q = _listing(shape, flt.op if flt else None, lo, hi, resume)
         async with self.read() as conn:
-            return [self._user(r) for r in await conn.execute(q)]
+            return [self._user(r) for r in await conn.execute(q, params)]
 
     # --- groups -----------------------------------------------------------------
 
