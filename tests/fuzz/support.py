@@ -52,7 +52,7 @@ def running_app(tmp: Path, config: pytest.Config | None = None) -> Iterator[Runn
     """The application in-process; a new pool's signing keys come from the reserve kept in
     pytest's cache (as the ``cognate`` fixtures' do): the fuzz makes many pools, and RSA key
     generation would otherwise be most of its cost."""
-    cache = config.cache if config is not None else None
+    cache = getattr(config, "cache", None)  # None when the cache plugin is off (-p no:cacheprovider)
     keys = KeyReserve(cache.mkdir("cognate") / "signing-keys.pem" if cache is not None else None)
     loop = asyncio.new_event_loop()
     context = inprocess_api(tmp)
