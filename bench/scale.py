@@ -303,7 +303,9 @@ def start_pool(
     loaded = loaded_pool(data, size, pg_url)
     if pg_url is None:
         log(f"{database}: {size} users' file read into the page cache in {warm(data):.1f}s")
-    env = {"COGNATE_DATABASE_URL": pg_url} if pg_url else None
+    env = {"COGNATE_SQLITE_CACHE_MIB": str(args.sqlite_cache_mib)}
+    if pg_url:
+        env["COGNATE_DATABASE_URL"] = pg_url
     server = servers.start_cognate(
         data, cores, 1, work / f"{database}-{size}.log", args.server_log_level, env
     )
@@ -506,6 +508,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--settle", type=float, default=5.0, help="wait up to S s for the server core to be idle")
     p.add_argument("--ref-seconds", type=float, default=1.0, help="seconds per reference measurement")
     p.add_argument("--server-log-level", help="cognate serve --log-level (default: the server's)")
+    p.add_argument(
+        "--sqlite-cache-mib",
+        type=int,
+        default=16,
+        help="cognate serve --sqlite-cache-mib for the SQLite servers (default 16, for a million users)",
+    )
     p.add_argument("--json-out", type=Path, help="also write the JSON lines to this file")
     p.add_argument("--keep", action="store_true", help="keep the temporary data dirs (and databases)")
     p.add_argument(

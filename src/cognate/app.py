@@ -139,7 +139,11 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        store = CachingStore(settings.database_url, pool_size=settings.database_pool_size)
+        store = CachingStore(
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            sqlite_cache_mib=settings.sqlite_cache_mib,
+        )
         cfg = core_config(settings, secrets)
         invoker = LambdaInvoker(cfg.functions, timeout_s=settings.lambda_timeout_ms / 1000)
         await invoker.start()  # warm python workers: a trigger's first call pays no start-up

@@ -62,6 +62,13 @@ OPTIONS: tuple[Option, ...] = (
         metavar="N",
     ),
     _o(
+        "sqlite_cache_mib",
+        "2",
+        "SQLite only: MiB of database pages each connection keeps in memory (up to five a worker); "
+        "raise it for pools of hundreds of thousands of users",
+        metavar="MIB",
+    ),
+    _o(
         "public_url",
         "http://<host>:<port>",
         "base of the issuer and of every link (localhost for a wildcard host; https with TLS)",
@@ -225,6 +232,8 @@ class Settings:
     database_wait: float = 30.0
     # PostgreSQL: the most connections one worker process opens (half kept while idle).
     database_pool_size: int = 16
+    # SQLite: MiB of pages each connection caches (SQLite's own default is 2).
+    sqlite_cache_mib: int = 2
     # Seconds a request (line, headers, body) may take to arrive; slower ones are cut off.
     read_timeout: float = 30.0
     # Comma-separated addresses or networks (CIDR) of the reverse proxies whose
@@ -279,6 +288,8 @@ class Settings:
             raise ConfigError("--database-wait must be between 0 and 3600 seconds")
         if not (2 <= self.database_pool_size <= 1000):
             raise ConfigError("--database-pool-size must be between 2 and 1000")
+        if not (1 <= self.sqlite_cache_mib <= 4096):
+            raise ConfigError("--sqlite-cache-mib must be between 1 and 4096")
         if not (0 < self.port < 65536):
             raise ConfigError("--port must be between 1 and 65535")
         if not (0 < self.read_timeout <= 3600):
@@ -325,6 +336,7 @@ def _coerce(name: str, raw: str) -> object:
         "auth_event_retention_days",
         "audit_retention_days",
         "database_pool_size",
+        "sqlite_cache_mib",
     ):
         try:
             return int(raw)

@@ -172,3 +172,19 @@ async def test_starting_processes_take_turns(store: Store, make_store: StoreFact
         assert order == ["first in", "second in", "second out", "first out"]
     else:
         assert order == ["first in", "first out", "second in", "second out"]
+
+
+@pytest.mark.anyio
+async def test_each_sqlite_connection_caches_the_pages_it_was_told_to(tmp_path: Path) -> None:
+    """--sqlite-cache-mib reaches every SQLite connection (SQLite's own 2 MiB by default)."""
+    for mib, expected in ((None, -2048), (16, -16384)):
+        url = f"sqlite:///{tmp_path / f'cache-{mib}.db'}"
+        store = Store(url) if mib is None else Store(url, sqlite_cache_mib=mib)
+        try:
+            await store.migrate()
+            async with store.read() as conn:
+                assert (await conn.exec_driver_sql("PRAGMA cache_size")).scalar() == expected
+            async with store.write() as conn:
+                assert (await conn.exec_driver_sql("PRAGMA cache_size")).scalar() == expected
+        finally:
+            await store.close()

@@ -40,6 +40,7 @@ OPTIONS = [
     ("functions", "COGNATE_FUNCTIONS", "/tmp/functions.json"),
     ("workers", "COGNATE_WORKERS", "4"),
     ("database_pool_size", "COGNATE_DATABASE_POOL_SIZE", "24"),
+    ("sqlite_cache_mib", "COGNATE_SQLITE_CACHE_MIB", "16"),
     ("smtp_url", "COGNATE_SMTP_URL", "smtp://user:pw@mail:25"),
     ("access_key_id", "COGNATE_ACCESS_KEY_ID", "AKIAEXAMPLE"),
     ("secret_access_key", "COGNATE_SECRET_ACCESS_KEY", "secret"),
@@ -48,7 +49,7 @@ OPTIONS = [
 
 
 def _typed(name: str, raw: str) -> object:
-    if name in ("port", "workers", "database_pool_size"):
+    if name in ("port", "workers", "database_pool_size", "sqlite_cache_mib"):
         return int(raw)
     if name == "data_dir":
         return Path(raw)
@@ -62,9 +63,13 @@ def test_every_option_has_an_environment_variable(name: str, var: str, raw: str)
 
 @pytest.mark.parametrize(("name", "var", "raw"), OPTIONS)
 def test_flags_win_over_the_environment(name: str, var: str, raw: str) -> None:
-    other = {"port": "8001", "workers": "2", "issuer_style": "local", "database_pool_size": "32"}.get(
-        name, raw + "-flag"
-    )
+    other = {
+        "port": "8001",
+        "workers": "2",
+        "issuer_style": "local",
+        "database_pool_size": "32",
+        "sqlite_cache_mib": "8",
+    }.get(name, raw + "-flag")
     if name == "data_dir":
         other = "/tmp/flag-data"
     if name == "database_url":

@@ -61,8 +61,8 @@ _OPEN: ContextVar[SqlTx | None] = ContextVar("cognate_open_transaction", default
 
 # How long a write waits, in all, for another process to release SQLite's write lock.
 SQLITE_WRITE_WAIT_S = 15.0
-# Page cache of each SQLite connection, in KiB (a few connections per worker).
-SQLITE_CACHE_KIB = 16384
+# SQLite page cache per connection, by default SQLite's own (2 MiB); --sqlite-cache-mib.
+DEFAULT_SQLITE_CACHE_MIB = 2
 # PostgreSQL advisory locks: one migration at a time, and one start-up's preparation at a time.
 MIGRATION_LOCK = 7283946
 STARTUP_LOCK = 7283947
@@ -99,7 +99,7 @@ def db_file(url: str) -> str | None:
     return None
 
 
-def _sqlite_engine(url: str, begin: str, busy_ms: int) -> sa.Engine:
+def _sqlite_engine(url: str, begin: str, busy_ms: int, cache_mib: int) -> sa.Engine:
     # One thread (the event loop's) uses these connections; the pool never blocks.
     engine = sa.create_engine(
         url,
@@ -118,9 +118,9 @@ def _sqlite_engine(url: str, begin: str, busy_ms: int) -> sa.Engine:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute(f"PRAGMA busy_timeout={busy_ms}")
         cur.execute("PRAGMA synchronous=NORMAL")
-        # 16 MB of pages per connection (SQLite's default is 2 MB): with a million users a
-        # row's B-tree descent otherwise reads most of its pages back from the OS.
-        cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+        # Pages kept per connection (--sqlite-cache-mib): with a million users a larger cache
+        # keeps a row's B-tree descent from reading its pages back from the OS.
+        cur.execute(f"PRAGMA cache_size=-{cache_mib * 1024}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 
@@ -328,11 +328,17 @@ class Database:
     """Engines and transactions; the repositories add their tables' methods."""
 
     def __init__(
-        self, database_url: str, *, clock: Callable[[], float] = time.time, pool_size: int = DEFAULT_POOL_SIZE
+        self,
+        database_url: str,
+        *,
+        clock: Callable[[], float] = time.time,
+        pool_size: int = DEFAULT_POOL_SIZE,
+        sqlite_cache_mib: int = DEFAULT_SQLITE_CACHE_MIB,
     ) -> None:
         """``clock`` tells the time that TTL items expire by (tests pin it); ``pool_size`` is the
         most PostgreSQL connections this process opens (``--database-pool-size``): half of them
-        stay open while idle, the rest are opened under load and closed once returned."""
+        stay open while idle, the rest are opened under load and closed once returned;
+        ``sqlite_cache_mib`` the page cache of each SQLite connection (``--sqlite-cache-mib``)."""
         self.url = async_url(database_url)
         self._now = clock
         self.is_sqlite = self.url.startswith("sqlite")
@@ -344,8 +350,8 @@ class Database:
                     "SQLite needs a file: sqlite:///PATH (in-memory databases are not supported)"
                 )
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self._sqlite_reader = _sqlite_engine(self.url, "BEGIN", SQLITE_READ_BUSY_MS)
-            self._sqlite_writer = _sqlite_engine(self.url, "BEGIN IMMEDIATE", 0)
+            self._sqlite_reader = _sqlite_engine(self.url, "BEGIN", SQLITE_READ_BUSY_MS, sqlite_cache_mib)
+            self._sqlite_writer = _sqlite_engine(self.url, "BEGIN IMMEDIATE", 0, sqlite_cache_mib)
             # The writers of this process take turns here, in the event loop, on one
             # connection kept open; readers reuse the connections they leave (taking one
             # from the pool and giving it back, rolled back, costs more than most reads).
