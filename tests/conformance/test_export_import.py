@@ -131,24 +131,29 @@ def seed(server: Server) -> Seeded:
     return seeded
 
 
+def password_and_srp_sign_in(public: Any, seeded: Seeded, name: str) -> None:
+    """``name`` signs in by USER_PASSWORD_AUTH and by real SRP (pycognito)."""
+    result = public.initiate_auth(
+        ClientId=seeded.client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters=_auth(seeded, name, PASSWORD=PASSWORD),
+    )
+    assert "AccessToken" in result["AuthenticationResult"]
+    srp = AWSSRP(
+        username=name,
+        password=PASSWORD,
+        pool_id=seeded.pool_id,
+        client_id=seeded.client_id,
+        client_secret=seeded.client_secret,
+        client=public,
+    )
+    assert "AccessToken" in srp.authenticate_user()["AuthenticationResult"]
+
+
 def signs_in(server: Server, seeded: Seeded) -> None:
     public = server.boto(signed=False)
     for name in seeded.users[:2]:
-        result = public.initiate_auth(
-            ClientId=seeded.client_id,
-            AuthFlow="USER_PASSWORD_AUTH",
-            AuthParameters=_auth(seeded, name, PASSWORD=PASSWORD),
-        )
-        assert "AccessToken" in result["AuthenticationResult"]
-        srp = AWSSRP(
-            username=name,
-            password=PASSWORD,
-            pool_id=seeded.pool_id,
-            client_id=seeded.client_id,
-            client_secret=seeded.client_secret,
-            client=public,
-        )
-        assert "AccessToken" in srp.authenticate_user()["AuthenticationResult"]
+        password_and_srp_sign_in(public, seeded, name)
     refreshed = public.initiate_auth(
         ClientId=seeded.client_id,
         AuthFlow="REFRESH_TOKEN_AUTH",

@@ -21,9 +21,14 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
-from pycognito.aws_srp import AWSSRP
 
-from tests.conformance.test_export_import import PASSWORD, Seeded, _auth, cognate, seed, signs_in
+from tests.conformance.test_export_import import (
+    Seeded,
+    cognate,
+    password_and_srp_sign_in,
+    seed,
+    signs_in,
+)
 from tests.support.server import Server, running_server
 
 
@@ -34,21 +39,7 @@ def sign_in_loop(
     name = seeded.users[1]
     while not stop.is_set():
         try:
-            result = public.initiate_auth(
-                ClientId=seeded.client_id,
-                AuthFlow="USER_PASSWORD_AUTH",
-                AuthParameters=_auth(seeded, name, PASSWORD=PASSWORD),
-            )
-            assert "AccessToken" in result["AuthenticationResult"]
-            srp = AWSSRP(
-                username=name,
-                password=PASSWORD,
-                pool_id=seeded.pool_id,
-                client_id=seeded.client_id,
-                client_secret=seeded.client_secret,
-                client=public,
-            )
-            assert "AccessToken" in srp.authenticate_user()["AuthenticationResult"]
+            password_and_srp_sign_in(public, seeded, name)
             client = admin.describe_user_pool_client(UserPoolId=seeded.pool_id, ClientId=seeded.client_id)
             assert client["UserPoolClient"]["ClientSecret"] == seeded.client_secret
             done.append("ok")
