@@ -177,6 +177,10 @@ def _rotations(server: Server, client_id: str, i: int, acked: Acked) -> None:
             result = public.get_tokens_from_refresh_token(RefreshToken=acked.refresh[i], ClientId=client_id)
         except GONE:
             return
+        if "AuthenticationResult" not in result:
+            # Killed between the answer's head and its body: botocore parses a 200 whose body
+            # never came as {}. The rotation may be stored; its new token never arrived.
+            return
         with acked.lock:
             acked.refresh[i] = result["AuthenticationResult"]["RefreshToken"]
             acked.rotations += 1
