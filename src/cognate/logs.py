@@ -142,32 +142,72 @@ class JsonFormatter(logging.Formatter):
 
 
 class RoundFlushingHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """A stream handler that, in the event loop, flushes once the loop's current round is done.
+    """A stream handler that, in the event loop, writes once the loop's current round is done.
 
-    Each line is written whole at once; the stream is flushed (one system call for all the
-    lines written meanwhile) by a callback the loop runs after the callbacks already due,
-    instead of once per line. Outside a running loop (start-up, other threads) every line
-    is flushed at once, as ``logging.StreamHandler`` does; ``logging.shutdown`` flushes
-    what is left at exit.
+    Lines logged from the event loop's thread are kept, whole, in a list; a callback the
+    loop runs after the callbacks already due writes them with one ``write`` and one
+    ``flush`` (one system call for the round, where a line-buffered stderr made one per
+    line). Lines from other threads, and every line outside a running loop (start-up,
+    shutdown), are written and flushed at once, after those still kept, as
+    ``logging.StreamHandler`` does; ``logging.shutdown`` writes what is left at exit.
     """
 
     def __init__(self, stream: Any = None) -> None:
         super().__init__(stream)
-        self._pending: set[asyncio.AbstractEventLoop] = set()  # loops with a flush to come
+        self._kept: list[str] = []  # lines of the current round, in order
+        self._pending: set[asyncio.AbstractEventLoop] = set()  # loops with a write to come
 
-    def flush(self) -> None:
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = self.format(record) + self.terminator
+        except Exception:  # as StreamHandler.emit
+            self.handleError(record)
+            return
+        self._put(text, record)
+
+    def _put(self, text: str, record: logging.LogRecord | None) -> None:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            super().flush()
-            return
-        if loop not in self._pending:
-            self._pending.add(loop)
-            loop.call_soon(self._flush_now, loop)
+            loop = None
+        with self.lock:  # type: ignore[union-attr]
+            if loop is not None:
+                self._kept.append(text)
+                if loop not in self._pending:
+                    self._pending.add(loop)
+                    loop.call_soon(self._write_kept, loop)
+                return
+            try:
+                self._write_now(text)
+            except Exception:
+                self.handleError(record or _record(logging.INFO, {}))
 
-    def _flush_now(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._pending.discard(loop)
-        super().flush()
+    def _write_now(self, text: str) -> None:
+        """Under the lock: the kept lines, then ``text``, written and flushed."""
+        kept = self._kept
+        if kept:
+            self._kept = []
+            text = "".join(kept) + text
+        if text:
+            self.stream.write(text)
+        self.stream.flush()
+
+    def _write_kept(self, loop: asyncio.AbstractEventLoop) -> None:
+        with self.lock:  # type: ignore[union-attr]
+            self._pending.discard(loop)
+            try:
+                self._write_now("")
+            except Exception:
+                self.handleError(_record(logging.INFO, {}))
+
+    def flush(self) -> None:
+        """Write what is kept now (``logging.shutdown`` and anyone who asks)."""
+        with self.lock:  # type: ignore[union-attr]
+            if self.stream is not None and hasattr(self.stream, "flush"):
+                try:
+                    self._write_now("")
+                except Exception:
+                    self.handleError(_record(logging.INFO, {}))
 
     def write_request(self, fields: dict[str, Any]) -> bool:
         """Write an INFO request line straight from its fields, in this handler's format, as
@@ -184,14 +224,7 @@ class RoundFlushingHandler(logging.StreamHandler):  # type: ignore[type-arg]
         else:
             doc = JsonFormatter.document(stamp, "INFO", REQUEST_LOGGER, "request", fields)
             text = orjson.dumps(doc, default=str).decode()
-        self.acquire()
-        try:
-            self.stream.write(text + self.terminator)
-            self.flush()
-        except Exception:  # as Handler.emit: reported, never raised into the request
-            self.handleError(_record(logging.INFO, fields))
-        finally:
-            self.release()
+        self._put(text + self.terminator, None)
         return True
 
 
@@ -229,6 +262,36 @@ def config(fmt: str = "text", level: str = "info") -> dict[str, Any]:
     }
 
 
+# Fetched over and over by every resource server and load balancer, the same for all, with
+# no credential: their lines (a 404 for an unknown pool's included) are DEBUG, shown by
+# ``--log-level debug``, so they neither drown the lines of sign-ins and admin calls nor
+# cost every fetch a line. An exception in one is still logged by uvicorn, as ERROR.
+PUBLIC_DOCUMENT_SUFFIXES = ("/.well-known/jwks.json", "/.well-known/openid-configuration")
+PUBLIC_DOCUMENT_PATHS = frozenset({"/health"})
+
+
+def is_public_document(scope: Scope) -> bool:
+    """A GET or HEAD of /health, a pool's JWKS or its discovery document."""
+    path: str = scope["path"]
+    return (path in PUBLIC_DOCUMENT_PATHS or path.endswith(PUBLIC_DOCUMENT_SUFFIXES)) and scope["method"] in (
+        "GET",
+        "HEAD",
+    )
+
+
+class _Note:
+    """What the request line needs from the response, noted as it is sent."""
+
+    __slots__ = ("body", "error", "level", "request_id", "status")
+
+    def __init__(self) -> None:
+        self.level = logging.INFO  # of a successful answer's line
+        self.status = 0
+        self.request_id: str | None = None
+        self.error: str | None = None
+        self.body: bytes | None = None  # an OAuth error document being read, else None
+
+
 class RequestLog:
     """ASGI middleware: one line per HTTP request, written when the response is complete."""
 
@@ -237,66 +300,71 @@ class RequestLog:
         self.trusted_proxies = tuple(trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not log.isEnabledFor(logging.INFO):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        note = _Note()
+        if is_public_document(scope):  # logged at DEBUG: polled, public and the same for all
+            note.level = logging.DEBUG
+        if not log.isEnabledFor(note.level):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        state: dict[str, Any] = {"status": 0, "request_id": None, "error": None, "body": None}
 
         async def send_and_note(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message = _note_start(message, state)
-            elif message["type"] == "http.response.body" and state["body"] is not None:
-                _note_body(message, state)
+                message = _note_start(message, note)
+            elif note.body is not None and message["type"] == "http.response.body":
+                _note_body(message, note)
             await send(message)
 
         try:
             await self.app(scope, receive, send_and_note)
         except BaseException:
-            if not state["status"]:
-                state["status"] = 500
+            if not note.status:
+                note.status = 500
             raise
         finally:
-            _write(scope, state, started, self.trusted_proxies)
+            _write(scope, note, started, self.trusted_proxies)
 
 
-def _note_start(message: Message, state: dict[str, Any]) -> Message:
+def _note_start(message: Message, note: _Note) -> Message:
     """Note status, request id and error; the message to send (a copy when a header is added)."""
-    state["status"] = message["status"]
-    headers = list(message.get("headers", []))
-    wanted = {b"x-amzn-requestid": "request_id", b"x-amzn-errortype": "error"}
+    status = note.status = message["status"]
+    headers = message.get("headers", ())
     is_json = False
-    for name, value in headers:
-        key = name.lower()
-        if key in wanted:
-            text = value.decode("latin-1")
-            state[wanted[key]] = text.split(":", 1)[0] if key == b"x-amzn-errortype" else text
-        elif key == b"content-type":
+    for name, value in headers:  # ASGI response header names are lower-case
+        if name[:2] != b"x-" and name != b"content-type":
+            continue
+        if name == b"x-amzn-requestid":
+            note.request_id = value.decode("latin-1")
+        elif name == b"x-amzn-errortype":
+            note.error = value.decode("latin-1").split(":", 1)[0]
+        elif name == b"content-type" and status >= 400:
             is_json = value.split(b";")[0].strip().lower() == b"application/json"
-    if state["request_id"] is None:
-        request_id = new_request_id()
-        state["request_id"] = request_id
-        headers.append((b"x-request-id", request_id.encode()))
-        message = {**message, "headers": headers}  # never change a message the app may send again
-    if state["status"] >= 400 and state["error"] is None and is_json:
-        state["body"] = b""  # an OAuth error document: its "error" names the failure
+    if note.request_id is None:
+        request_id = note.request_id = new_request_id()
+        # a new message: never change one the app may send again
+        message = {**message, "headers": [*headers, (b"x-request-id", request_id.encode())]}
+    if is_json and note.error is None:
+        note.body = b""  # an OAuth error document: its "error" names the failure
     return message
 
 
-def _note_body(message: Message, state: dict[str, Any]) -> None:
-    body = state["body"] + message.get("body", b"")
+def _note_body(message: Message, note: _Note) -> None:
+    body = (note.body or b"") + message.get("body", b"")
     if len(body) > _MAX_ERROR_BODY:
-        state["body"] = None
+        note.body = None
         return
-    state["body"] = body
+    note.body = body
     if not message.get("more_body", False):
         try:
             doc = orjson.loads(body)
         except orjson.JSONDecodeError:
             doc = None
         if isinstance(doc, dict) and isinstance(doc.get("error"), str):
-            state["error"] = doc["error"][:64]
-        state["body"] = None
+            note.error = doc["error"][:64]
+        note.body = None
 
 
 def _operation(scope: Scope) -> str | None:
@@ -322,21 +390,20 @@ def _client(scope: Scope, trusted: Sequence[Network]) -> str | None:
     return peer
 
 
-def _write(scope: Scope, state: dict[str, Any], started: float, trusted: Sequence[Network] = ()) -> None:
-    status = state["status"]
+def _write(scope: Scope, note: _Note, started: float, trusted: Sequence[Network] = ()) -> None:
+    status = note.status
     duration_ms = round((time.perf_counter() - started) * 1000, 1)
-    operation = _operation(scope)
     fields = {
-        "request_id": state["request_id"],
+        "request_id": note.request_id,
         "method": scope.get("method"),
         "path": str(scope.get("path"))[:200],
-        "operation": operation,
+        "operation": _operation(scope),
         "status": status,
-        "error": state["error"],
+        "error": note.error,
         "duration_ms": duration_ms,
         "client": _client(scope, trusted),
     }
-    level = logging.ERROR if status >= 500 else logging.INFO
+    level = logging.ERROR if status >= 500 else note.level
     if not log.isEnabledFor(level):
         return
     handler = _direct_handler() if level == logging.INFO else None

@@ -49,7 +49,8 @@ def exercise(srv: Server) -> dict[str, str]:
             ClientId=client["ClientId"], AuthFlow="USER_PASSWORD_AUTH",
             AuthParameters={"USERNAME": "logged", "PASSWORD": "Wrong-Pa55word!"},
         )  # fmt: skip
-    httpx.get(f"{srv.url}/{pool['Id']}/.well-known/jwks.json?code=query-secret", timeout=10)
+    httpx.get(f"{srv.url}/oauth2/userInfo?code=query-secret", timeout=10)
+    httpx.get(f"{srv.url}/{pool['Id']}/.well-known/jwks.json?code=jwks-query-secret", timeout=10)
     return {
         "password": GOOD_PASSWORD,
         "wrong password": "Wrong-Pa55word!",
@@ -59,6 +60,7 @@ def exercise(srv: Server) -> dict[str, str]:
         "refresh token": auth["RefreshToken"],
         "admin secret": srv.credentials["SecretAccessKey"],
         "query": "query-secret",
+        "jwks query": "jwks-query-secret",
     }
 
 
@@ -112,8 +114,11 @@ def test_one_text_line_per_request_in_one_format(tmp_path: Path) -> None:
     assert all(re.fullmatch(r"[0-9a-f-]{36}", r["request_id"]) for r in requests)
     assert all(float(r["duration_ms"]) >= 0 for r in requests)
     assert by_op["NoSuchOperation"][0]["error"] == "UnknownOperationException"
-    jwks = [r for r in requests if r["path"].endswith("/.well-known/jwks.json")]
-    assert jwks and jwks[0]["status"] == "200" and jwks[0]["method"] == "GET"
+    userinfo = [r for r in requests if r["path"] == "/oauth2/userInfo"]
+    assert userinfo and userinfo[0]["status"] == "401" and userinfo[0]["method"] == "GET"
+    # Public documents (JWKS, discovery, /health) are DEBUG lines: not at the default level.
+    public = ("/.well-known/jwks.json", "/health")
+    assert not [r for r in requests if r["path"].endswith(public)]
     # The generated admin secret is shown once, in the banner's line to paste; nowhere else.
     assert [line for line in lines if secrets["admin secret"] in line] == [
         line for line in lines if line.startswith("  export AWS_ACCESS_KEY_ID=")
@@ -141,8 +146,30 @@ def test_json_lines_for_machines(tmp_path: Path) -> None:
     assert not any("export AWS_" in line for line in log.splitlines())
 
 
+def test_public_documents_are_logged_at_debug(tmp_path: Path) -> None:
+    with running_server("--log-level", "debug", data_dir=tmp_path / "d") as srv:
+        pool = srv.boto().create_user_pool(PoolName="debug")["UserPool"]["Id"]
+        fetched = httpx.get(f"{srv.url}/{pool}/.well-known/jwks.json?code=jwks-query-secret", timeout=10)
+        unknown = httpx.get(f"{srv.url}/us-east-1_nope/.well-known/openid-configuration", timeout=10)
+        health = httpx.get(f"{srv.url}/health", timeout=10)
+        log = log_once_written(srv, health.headers["x-request-id"])
+    assert (fetched.status_code, unknown.status_code, health.status_code) == (200, 404, 200)
+    lines = {r["path"]: r for r in request_lines_of(log, parse_text)}
+    assert lines[f"/{pool}/.well-known/jwks.json"]["level"] == "DEBUG"
+    assert lines[f"/{pool}/.well-known/jwks.json"]["status"] == "200"
+    assert lines[f"/{pool}/.well-known/jwks.json"]["request_id"] == fetched.headers["x-request-id"]
+    assert (
+        lines["/us-east-1_nope/.well-known/openid-configuration"]["status"],
+        lines["/health"]["level"],
+    ) == (
+        "404",
+        "DEBUG",
+    )
+    assert "jwks-query-secret" not in log
+
+
 def test_requests_off_the_aws_door_get_a_request_id(server: Server) -> None:
-    response = httpx.get(f"{server.url}/health", timeout=10)
+    response = httpx.get(f"{server.url}/oauth2/userInfo", timeout=10)
     assert re.fullmatch(r"[0-9a-f-]{36}", response.headers["x-request-id"])
     aws = raw_post(server, "ListUserPools", {"MaxResults": 1})
     assert "x-request-id" not in aws.headers and aws.headers["x-amzn-requestid"]

@@ -129,3 +129,46 @@ def test_the_client_is_the_address_a_trusted_proxy_forwarded(records: Records) -
     assert records[-1].fields["client"] == "192.0.2.1"  # type: ignore[attr-defined]
     asyncio.run(call(app, trusted=proxy))
     assert records[-1].fields["client"] == "10.0.0.1"  # type: ignore[attr-defined]
+
+
+class CountingStream:
+    """A stream that records each write (a line-buffered stderr makes one system call per write)."""
+
+    def __init__(self) -> None:
+        self.writes: list[str] = []
+        self.flushes = 0
+
+    def write(self, text: str) -> None:
+        self.writes.append(text)
+
+    def flush(self) -> None:
+        self.flushes += 1
+
+
+def test_lines_of_one_loop_round_are_written_at_once_in_order() -> None:
+    from cognate.logs import RoundFlushingHandler
+
+    stream = CountingStream()
+    handler = RoundFlushingHandler(stream)
+    handler.setFormatter(TextFormatter())
+    logger = logging.getLogger("cognate.test.rounds")
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+
+    async def main() -> None:
+        for i in range(3):
+            logger.info("line %d", i)
+        assert stream.writes == []  # kept until the round ends
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        assert len(stream.writes) == 1
+        logger.info("line 3")
+        handler.flush()  # logging.shutdown's flush writes what is kept
+
+    asyncio.run(main())
+    assert len(stream.writes) == 2
+    lines = "".join(stream.writes).splitlines()
+    assert [line.rsplit(": ", 1)[1] for line in lines] == ["line 0", "line 1", "line 2", "line 3"]
+    logger.info("outside a loop")  # written and flushed at once
+    assert stream.writes[-1].endswith("outside a loop\n") and stream.flushes >= 3
