@@ -90,13 +90,6 @@ def _fields(record: logging.LogRecord) -> dict[str, Any]:
     return dict(fields) if isinstance(fields, dict) else {}
 
 
-def _text_value(value: Any) -> str:
-    text = str(value)
-    if not text or " " in text or '"' in text or "=" in text:  # (three scans beat one regex search)
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return text
-
-
 class TextFormatter(logging.Formatter):
     """``2026-01-02T03:04:05.678Z INFO cognate.request: POST InitiateAuth status=200 ...``."""
 
@@ -117,8 +110,13 @@ class TextFormatter(logging.Formatter):
                 if v is None:
                     continue
                 kind = type(v)
-                # numbers never need quotes (the common fields: status, duration_ms)
-                parts.append(f"{k}={v}" if kind is int or kind is float else f"{k}={_text_value(v)}")
+                if kind is int or kind is float:  # numbers never need quotes (status, duration_ms)
+                    parts.append(f"{k}={v}")
+                    continue
+                text = v if kind is str else str(v)
+                if not text or " " in text or '"' in text or "=" in text:  # (three scans beat a regex)
+                    text = '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+                parts.append(f"{k}={text}")
             line = " ".join(parts)
         return line
 
@@ -392,6 +390,9 @@ def _client(scope: Scope, trusted: Sequence[Network]) -> str | None:
 
 def _write(scope: Scope, note: _Note, started: float, trusted: Sequence[Network] = ()) -> None:
     status = note.status
+    level = logging.ERROR if status >= 500 else note.level
+    if not log.isEnabledFor(level):
+        return
     duration_ms = round((time.perf_counter() - started) * 1000, 1)
     fields = {
         "request_id": note.request_id,
@@ -403,9 +404,6 @@ def _write(scope: Scope, note: _Note, started: float, trusted: Sequence[Network]
         "duration_ms": duration_ms,
         "client": _client(scope, trusted),
     }
-    level = logging.ERROR if status >= 500 else note.level
-    if not log.isEnabledFor(level):
-        return
     handler = _direct_handler() if level == logging.INFO else None
     if handler is not None and handler.write_request(fields):
         return

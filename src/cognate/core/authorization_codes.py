@@ -20,7 +20,6 @@ has stored its refresh token, so whichever of the two comes first, the family di
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -89,7 +88,7 @@ class AuthorizationCodes:
         """A new single-use code for ``auth``, bound to its client, redirect_uri and PKCE challenge."""
         code = ids.opaque_token(32)
         key = _key(code)
-        origin = str(uuid.uuid4())
+        origin = ids.uuid4()
         now = self.clock.now()
         doc = {
             "pool_id": auth.pool.id,

@@ -16,7 +16,6 @@ tokens that share an ``origin_jti`` die with their refresh token.
 from __future__ import annotations
 
 import hashlib
-import uuid
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -165,7 +164,7 @@ class Tokens:
         resource servers").
         """
         access_ttl = validity_seconds(client.doc, "AccessToken")
-        jti = str(uuid.uuid4())
+        jti = ids.uuid4()
         if user is None:
             return TokenClaims(
                 id=None,
@@ -182,8 +181,8 @@ class Tokens:
                     "client_id": client.id,
                 },
             )
-        origin = origin_jti or str(uuid.uuid4())
-        event_id = str(uuid.uuid4())
+        origin = origin_jti or ids.uuid4()
+        event_id = ids.uuid4()
         common = {
             "iss": self.issuer(pool.id),
             "origin_jti": origin,
@@ -215,7 +214,7 @@ class Tokens:
             if nonce:
                 id_claims["nonce"] = nonce
             id_claims.update(
-                {"exp": now + validity_seconds(client.doc, "IdToken"), "iat": now, "jti": str(uuid.uuid4())}
+                {"exp": now + validity_seconds(client.doc, "IdToken"), "iat": now, "jti": ids.uuid4()}
             )
         return TokenClaims(id=id_claims, access=access)
 
