@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ from starlette.routing import Route
 
 from cognate import bootstrap, config, http_deadline
 from cognate.admin_keys import AdminKeys
+from cognate.awsjson import validation
 from cognate.awsjson.dispatch import AwsJsonDoor
 from cognate.awsjson.registry import load_all
 from cognate.awsjson.upload import ImportUpload
@@ -149,6 +151,9 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
         await invoker.start()  # warm python workers: a trigger's first call pays no start-up
         state.core = Core(store, cfg, clock=clock, invoker=invoker, events=metrics)
         task = asyncio.create_task(purge_loop(state.core))
+        # What start-up leaves for later (the service model, the page templates), read in a
+        # thread while the server already answers, before the first request needs it.
+        threading.Thread(target=warm_up, name="cognate-warm-up", daemon=True).start()
         try:
             yield
         finally:
@@ -160,6 +165,13 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
             await invoker.close()
             await store.close()
 
+    def warm_up() -> None:
+        try:
+            validation.warm_up()
+            hosted.warm_up()
+        except Exception:  # the request that needs it reads it again, and says what failed
+            log.exception("warming up failed")
+
     async def health(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
@@ -168,6 +180,7 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
 
     well_known = WellKnown(get_core)
     authorizer = Authorizer(get_core)
+    hosted = HostedUI(get_core, complete_authorization=authorizer.complete_authorization)
     token = TokenEndpoint(get_core, settings.trusted_networks())
     userinfo = UserInfo(get_core)
     logout = Logout(get_core)
@@ -190,7 +203,7 @@ def build(settings: config.Settings, *, clock: Clock | None = None) -> RequestLo
             "/{pool_id}/.well-known/openid-configuration", well_known.openid_configuration, methods=["GET"]
         ),
         Route("/{pool_id}/.well-known/{name}", well_known.preflight, methods=["OPTIONS"]),
-        *HostedUI(get_core, complete_authorization=authorizer.complete_authorization).routes(),
+        *hosted.routes(),
         # The pre-signed URL of a user import job (its CSV is PUT there).
         *ImportUpload(get_core).routes(),
     ]

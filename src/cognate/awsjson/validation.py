@@ -11,21 +11,33 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-import botocore.loaders
 import regex
-from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
 
 from cognate.errors import InvalidParameterException
+
+if TYPE_CHECKING:
+    from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
 
 
 @lru_cache(maxsize=1)
 def service_model() -> ServiceModel:
-    # The model read as botocore's session would read it, without importing the session
-    # (its client machinery is a tenth of a start-up).
+    """The model read as botocore's session would read it, without importing the session.
+
+    botocore is imported here, not with this module: it is an eighth of a start-up, and
+    the server reads the model once it answers (``warm_up``), before any request needs it.
+    """
+    import botocore.loaders
+    from botocore.model import ServiceModel
+
     loader = botocore.loaders.create_loader()
     return ServiceModel(loader.load_service_model("cognito-idp", "service-2"), service_name="cognito-idp")
+
+
+def warm_up() -> None:
+    """Read the model now (the server calls it in a thread once it has started)."""
+    service_model()
 
 
 @lru_cache(maxsize=512)
@@ -71,7 +83,7 @@ def _check(shape: Shape, value: Any, path: str, errors: list[str]) -> None:
                 f"Value {_show(value)} at '{path}' failed to satisfy constraint: Member must be a structure"
             )
             return
-        assert isinstance(shape, StructureShape)
+        shape = cast("StructureShape", shape)
         for req in shape.required_members:
             if value.get(req) is None:
                 errors.append(
@@ -88,7 +100,7 @@ def _check(shape: Shape, value: Any, path: str, errors: list[str]) -> None:
                 f"Value {_show(value)} at '{path}' failed to satisfy constraint: Member must be a list"
             )
             return
-        assert isinstance(shape, ListShape)
+        shape = cast("ListShape", shape)
         _length(meta, len(value), value, path, errors, "length")
         for i, item in enumerate(value):
             _check(shape.member, item, f"{path}.{i + 1}.member", errors)
@@ -99,7 +111,7 @@ def _check(shape: Shape, value: Any, path: str, errors: list[str]) -> None:
                 f"Value {_show(value)} at '{path}' failed to satisfy constraint: Member must be a map"
             )
             return
-        assert isinstance(shape, MapShape)
+        shape = cast("MapShape", shape)
         _length(meta, len(value), value, path, errors, "length")
         for k, v in value.items():
             _check(shape.key, k, f"{path}.key", errors)

@@ -9,12 +9,12 @@ signup.py and recovery.py; assets.py serves the stylesheet and the pool's brandi
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -22,6 +22,9 @@ from starlette.routing import Route
 from cognate.core.service import Core
 from cognate.hosted_ui import detour, security
 from cognate.hosted_ui.visit import Complete, Visit, error_page
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 log = logging.getLogger("cognate.hosted_ui")
 
@@ -32,14 +35,25 @@ class HostedUI:
     def __init__(self, get_core: Callable[[], Core], complete_authorization: Complete | None = None) -> None:
         self.get_core = get_core
         self.complete = complete_authorization
-        self.env = Environment(
+        self._csrf: security.Csrf | None = None
+        self._csrf_ring: tuple[str, ...] = ()
+
+    @functools.cached_property
+    def env(self) -> Environment:
+        """The templates (jinja2 is imported here: a sixteenth of a start-up; see ``warm_up``)."""
+        from jinja2 import Environment, PackageLoader, select_autoescape
+
+        return Environment(
             loader=PackageLoader("cognate.hosted_ui", "templates"),
             autoescape=select_autoescape(default=True, default_for_string=True),
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self._csrf: security.Csrf | None = None
-        self._csrf_ring: tuple[str, ...] = ()
+
+    def warm_up(self) -> None:
+        """Load and compile every template now (the server calls it in a thread once it has started)."""
+        for name in self.env.list_templates():
+            self.env.get_template(name)
 
     def csrf(self, core: Core) -> security.Csrf:
         ring = core.sealer.key_ids  # the ring may change while the server runs (a rotation)

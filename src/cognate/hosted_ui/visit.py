@@ -10,9 +10,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -25,6 +24,9 @@ from cognate.core.service import Core
 from cognate.errors import CognateError
 from cognate.forwarded import request_source
 from cognate.hosted_ui import detour, security
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 log = logging.getLogger("cognate.hosted_ui")
 
