@@ -391,6 +391,9 @@ class ImportJobs:
             )
             # The users and the count of them commit together: a run taken over resumes exactly.
             await self.store.update_import_job(job, tx=tx)
+        # PostgreSQL plans the next batch's lookups by statistics that must see the new rows
+        # (without them, a large import slowed down as it went: 382 users/s over 100,000).
+        await self.store.imported(imported)
         if job.status != ImportJobStatus.IN_PROGRESS:  # stopped meanwhile (by any node)
             job = await self._finish(job, ImportJobStatus.STOPPED, STOPPED)
         if self.after_batch is not None:

@@ -232,6 +232,11 @@ class UserStore(Protocol):
         (email, phone_number, preferred_username) another user holds; those are not inserted."""
         ...
 
+    async def imported(self, inserted: int) -> None:
+        """After a batch of ``import_users`` in a caller's transaction has committed: the
+        database's planner statistics kept up with the tables' growth."""
+        ...
+
 
 class ImportJobStore(Protocol):
     async def insert_import_job(self, job: ImportJob, url_secret_hash: str) -> None:

@@ -230,6 +230,10 @@ class BulkUserRows(UserRows):
                 out.append("username")
         return out
 
+    async def imported(self, inserted: int) -> None:
+        if not self.is_sqlite:
+            await self._keep_statistics(inserted)
+
     async def _keep_statistics(self, inserted: int) -> None:
         """PostgreSQL plans the batch's lookups by the tables' statistics: while an import
         doubles a table faster than autovacuum analyzes it, the planner takes the new rows
