@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import replace
 
 import pytest
+import sqlalchemy as sa
 
 from cognate.core.entities import ImportJob, ImportJobStatus
 from cognate.store.base import ImportedUser, UserIndex
@@ -161,3 +162,29 @@ async def test_a_stale_run_is_claimed_by_one_process(store: Store, make_store: S
     assert (await store.get_import_job(P, "import-r")).heartbeat in (f.T0 + 600, f.T0 + 601)  # type: ignore[union-attr]
     assert not await store.claim_import_job(stale, f.T0 + 700)  # its heartbeat moved on
     assert await store.stale_import_jobs(f.T0 + 400) == []
+
+
+async def test_batches_imported_in_a_transaction_keep_the_planner_statistics(store: Store) -> None:
+    """PostgreSQL plans an import's lookups by its statistics: a batch that committed inside
+    the job's transaction reports what it inserted, and the tables are analyzed as they grow."""
+    await store.insert_pool(f.pool(P))
+    rows = [imported(f"user{i:05d}") for i in range(1200)]
+    async with store.transaction() as tx:
+        assert await store.import_users(P, rows, tx=tx) == [None] * len(rows)
+    before = await _analyzed(store)
+    await store.imported(len(rows))
+    after = await _analyzed(store)
+    if store.is_sqlite:
+        assert before == after == 0  # SQLite plans by its own index statistics
+    else:
+        assert after > before
+
+
+async def _analyzed(store: Store) -> int:
+    if store.is_sqlite:
+        return 0
+    async with store.read() as conn:
+        q = sa.text(
+            "SELECT analyze_count + autoanalyze_count FROM pg_stat_user_tables WHERE relname = 'users'"
+        )
+        return int((await conn.execute(q)).scalar_one())
