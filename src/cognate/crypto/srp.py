@@ -150,6 +150,9 @@ def _powmod(base: Any, exponent: int) -> Any:
 
 # Powers of g by a fixed-base window table: row i holds g^(d * 2^(_WINDOW * i)) for every
 # digit d < 2^_WINDOW, so g^e is the product of one entry per base-2^_WINDOW digit of e.
+# Each entry is kept plus N (the same value mod N), so every entry, 1 and the small powers
+# of 2 included, is a full-size operand: no digit of a secret exponent makes its
+# multiplication cheaper than another's.
 _WINDOW = 6
 _WINDOW_MASK = (1 << _WINDOW) - 1
 _TABLE_ROWS = 43  # digits for exponents below 2^258 (b and x have 256 bits)
@@ -168,8 +171,8 @@ def _g_table() -> list[list[Any]]:
                     row = [gmpy2.mpz(1), base]
                     for _ in range(2, 1 << _WINDOW):
                         row.append(row[-1] * base % _N_MPZ)
-                    rows.append(row)
                     base = row[-1] * base % _N_MPZ  # g^(2^(_WINDOW * (i + 1)))
+                    rows.append([entry + _N_MPZ for entry in row])
                 _table.extend(rows)
     return _table
 
