@@ -349,14 +349,20 @@ def fake_salt_and_verifier(seed_key: bytes, pool_id: str, username: str) -> tupl
 
     The caller should pass the username normalised the way the pool compares usernames
     (e.g. lowercased for case-insensitive pools), so that spelling variants of one
-    unknown name get one salt, just as a real user would. The verifier is ``g^x mod N``
-    for a secret ``x``, indistinguishable from a real one; no password matches it.
+    unknown name get one salt, just as a real user would.
+
+    The verifier never leaves the server (``B = kv + g^b`` hides it as it hides a real
+    one). It is the square mod ``N`` of a secret 3,200-bit value, a quadratic residue like
+    every real verifier ``g^x`` (2 is one mod ``N``); a password matching it would take a
+    discrete logarithm. One multiplication, where ``g^x`` would cost an exponentiation: an
+    unknown user's sign-in costs about what a real one's unsealing of its verifier does.
     """
     ident = _length_prefixed(pool_id.encode("utf-8"), username.encode("utf-8"))
     salt = hmac.new(seed_key, b"cognate/srp/fake-salt\x00" + ident, hashlib.sha256).digest()[:_SALT_BYTES]
-    x_bytes = hmac.new(seed_key, b"cognate/srp/fake-verifier\x00" + ident, hashlib.sha256).digest()
-    x = int.from_bytes(x_bytes, "big")
-    return pad_hex(int.from_bytes(salt, "big")), pad_hex(int(_g_pow(x)))
+    secret = hmac.new(seed_key, b"cognate/srp/fake-verifier\x00" + ident, hashlib.sha256).digest()
+    root = gmpy2.mpz(int.from_bytes(hashlib.shake_256(secret).digest(400), "big")) % _N_MPZ
+    verifier = int(root * root % _N_MPZ) or 4  # 0 only if the hash hit a multiple of N
+    return pad_hex(int.from_bytes(salt, "big")), pad_hex(verifier)
 
 
 def timestamp_ok(timestamp: str, now: float, max_skew_s: int = 300) -> bool:
