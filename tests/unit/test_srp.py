@@ -254,6 +254,14 @@ def test_private_exponent_has_256_bits() -> None:
     assert min(lengths) > srp.EPHEMERAL_BITS - 16  # not a short exponent now and then
 
 
+@pytest.mark.parametrize("bits", [0, 1, 5, 6, 7, 64, 255, 256, 257, 258, 259, 512, 3072])
+def test_fixed_base_table_powers_match_pow(bits: int) -> None:
+    """g^e from the window table (or powmod past its 258 bits) is exactly pow(g, e, N)."""
+    rng = random.Random(bits)
+    for exponent in {0, 1, (1 << bits) - 1, rng.getrandbits(bits) if bits else 0}:
+        assert srp._g_pow(exponent) == pow(srp.G, exponent, srp.N)
+
+
 def test_exchanges_in_worker_threads_agree_with_the_client() -> None:
     """The GMP work runs in executor threads with the GIL released: results stay exact."""
     from concurrent.futures import ThreadPoolExecutor

@@ -89,7 +89,9 @@ class SrpSignIn:
             raise UserNotFoundException("User does not exist.")
         user_id, salt, verifier = self._material(pool, typed, user)
         try:
-            challenge: srp.ServerChallenge = await self._cpu(srp.start, verifier, srp_a)
+            # In this thread: g^b comes from srp's fixed-base table (multiplications that hold
+            # the GIL in any thread), so a hand-off to the executor would only add its cost.
+            challenge = srp.start(verifier, srp_a)
         except ValueError:
             raise InvalidParameterException("SRP_A is not a valid SRP-6a public value.") from None
         secret_block = base64.b64encode(os.urandom(64)).decode()
