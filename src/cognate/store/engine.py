@@ -1,6 +1,8 @@
 """The database: engines, transactions and migrations, for SQLite (default) and PostgreSQL.
 
-PostgreSQL goes through asyncpg. SQLite is an embedded library whose statements are
+PostgreSQL goes through asyncpg, with a pool of its own (pg.py): a read is its statement
+alone, without ``BEGIN``/``COMMIT``, and so is a write of one statement
+(``write(single=True)``). SQLite is an embedded library whose statements are
 microsecond-scale function calls on a file in the page cache: they run in the event
 loop itself (sqlite3 through SQLAlchemy's pysqlite dialect), because a hop to a
 driver thread costs about ten times the statement. Nothing there waits on anything:
@@ -325,7 +327,7 @@ class Database:
         """A write transaction of its own, committed on exit; or the connection of ``tx``.
 
         ``single``: the block runs one statement, which on PostgreSQL is then a transaction
-        by itself (no ``BEGIN`` and ``COMMIT`` round trips); a second one is refused."""
+        by itself (no ``BEGIN`` and ``COMMIT`` round trips) and a second one is refused."""
         if tx is not None:
             yield _conn_of(tx)
             return
