@@ -28,7 +28,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 import sqlalchemy as sa
 
@@ -65,7 +65,7 @@ class PgStatement(Compiled):
                 return Rows(self.rows(raw, self.readers or []), len(raw))
             status = await driver.execute(self.sql, *self.values(parameters))
         except Exception as exc:
-            raise conn.translated(exc, self.sql, parameters) from exc
+            conn.raise_translated(exc, self.sql, parameters)
         count = status.rsplit(" ", 1)[-1]
         return Rows([], int(count) if count.isdigit() else -1)
 
@@ -121,22 +121,20 @@ class PgConnection:
         try:
             await self.driver.execute(sql, timeout=limit_s)
         except Exception as exc:
-            raise self.translated(exc, sql, None) from exc
+            self.raise_translated(exc, sql, None)
 
-    def translated(self, exc: Exception, sql: str, parameters: Any) -> Exception:
-        """asyncpg's error as SQLAlchemy raises it (IntegrityError for a taken key, ...)."""
+    def raise_translated(self, exc: Exception, sql: str, parameters: Any) -> NoReturn:
+        """Raise asyncpg's error as SQLAlchemy raises it (IntegrityError for a taken key, ...);
+        any other error as it is."""
+        error = self.dialect.loaded_dbapi.Error
         try:
-            self.adapter._handle_exception(exc)
-        except Exception as dbapi_exc:  # the DB-API's error, translated from asyncpg's
-            error = self.dialect.loaded_dbapi.Error
-            if isinstance(dbapi_exc, error):
-                gone = self.dialect.is_disconnect(dbapi_exc, None, None)
-                wrapped: Exception = sa.exc.DBAPIError.instance(
-                    sql, parameters, dbapi_exc, error, dialect=self.dialect, connection_invalidated=gone
-                )
-                return wrapped
-            return dbapi_exc
-        return exc  # not raised: it was not asyncpg's
+            self.adapter._handle_exception(exc)  # raises the DB-API's error, translated
+        except error as dbapi_exc:
+            gone = self.dialect.is_disconnect(dbapi_exc, None, None)
+            raise sa.exc.DBAPIError.instance(
+                sql, parameters, dbapi_exc, error, dialect=self.dialect, connection_invalidated=gone
+            ) from exc
+        raise exc
 
     async def rollback(self) -> None:
         """End the failed transaction; if even that fails the pool drops the connection."""
