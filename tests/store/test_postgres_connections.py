@@ -107,7 +107,12 @@ async def test_a_failed_write_rolls_back_and_its_connection_is_reused(pg_store: 
     assert await _backend_pids(pg_store) == before
 
 
-async def test_the_pool_opens_at_most_its_size_and_keeps_half(pg_store: Store) -> None:
+@pytest.mark.parametrize("idle_close_s", [pg.PG_IDLE_CLOSE_S, 0.0])
+async def test_the_pool_opens_at_most_its_size_and_keeps_half(
+    pg_store: Store, idle_close_s: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beyond its kept half, a connection stays open until unused for PG_IDLE_CLOSE_S."""
+    monkeypatch.setattr(pg, "PG_IDLE_CLOSE_S", idle_close_s)
     busy = 0
     most = 0
     opened: set[int] = set()  # as PostgreSQL counts them, while each call runs
@@ -124,7 +129,7 @@ async def test_the_pool_opens_at_most_its_size_and_keeps_half(pg_store: Store) -
 
     await asyncio.gather(*(hold() for _ in range(8)))
     assert most == 2 and max(opened) == 2  # pool_size=2
-    assert len(pg_store._pg_pool._idle) == 1  # half of them stay open
+    assert len(pg_store._pg_pool._idle) == (1 if idle_close_s == 0 else 2)
 
 
 async def test_a_connection_closed_by_the_server_is_replaced(pg_store: Store, postgres_url: str) -> None:

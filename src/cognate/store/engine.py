@@ -233,7 +233,7 @@ class Database:
     ) -> None:
         """``clock`` tells the time that TTL items expire by (tests pin it); ``pool_size`` is the
         most PostgreSQL connections this process opens (``--database-pool-size``): half of them
-        stay open while idle, the rest are opened under load and closed once returned;
+        stay open while idle, the rest are opened under load and closed once unused for 10 s;
         ``sqlite_cache_mib`` the page cache of each SQLite connection (``--sqlite-cache-mib``)."""
         self.url = async_url(database_url)
         self._now = clock

@@ -42,6 +42,11 @@ PG_CONNECT_TIMEOUT_S = 5.0
 PG_IDLE_PING_S = 1.0
 # How long a request waits for a connection when all of its process's are in use.
 PG_POOL_TIMEOUT_S = 30.0
+# A connection beyond the pool's kept half is closed once unused this long. Closing it as
+# soon as it is given back would open and close one per request under load: a busy event
+# loop resumes a task whose answer has come only after the others' turns, so requests
+# hold more connections at once than they have statements in flight.
+PG_IDLE_CLOSE_S = 10.0
 
 
 class PgStatement(Compiled):
@@ -150,8 +155,9 @@ class PgConnection:
 
 
 class PgPool:
-    """At most ``size`` connections at once; up to ``kept`` stay open while idle (the one
-    given back last is taken first, so the others idle and close)."""
+    """At most ``size`` connections at once; ``kept`` of them stay open while idle, the
+    others until unused for ``PG_IDLE_CLOSE_S`` (the one given back last is taken first,
+    so under a lighter load the others age and close)."""
 
     def __init__(self, engine: Any, size: int, kept: int) -> None:
         self._engine = engine
@@ -210,13 +216,14 @@ class PgPool:
         conn.single, conn._statements = False, 0
         if conn.reusable and conn.aconn.in_transaction():
             await conn.aconn.rollback()  # SQLAlchemy's own bookkeeping: nothing is sent
-        if conn.reusable and len(self._idle) < self._kept:
-            conn.idle_since = time.monotonic()
-            self._idle.append(conn)
-        elif conn.reusable:
-            await conn.aconn.close()
-        else:
+        if not conn.reusable:
             await _drop(conn)
+            return
+        idle = self._idle
+        conn.idle_since = now = time.monotonic()
+        idle.append(conn)
+        while len(idle) > self._kept and now - idle[0].idle_since >= PG_IDLE_CLOSE_S:
+            await idle.pop(0).aconn.close()
 
     async def close(self) -> None:
         while self._idle:
