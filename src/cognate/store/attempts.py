@@ -109,7 +109,8 @@ class AttemptRows(Database):
         further attempt is told to wait until the one in flight finishes.
 
         One upsert decides and counts (its WHERE is the admission rule), so the row is
-        never read and written in two steps.
+        never read and written in two steps; only a refusal reads the row afterwards, to
+        tell a lockout from a wait.
         """
         params = {
             "b_pool_id": pool_id,
@@ -118,10 +119,11 @@ class AttemptRows(Database):
             "b_quiet_s": quiet_s,
             "b_threshold": threshold,
         }
-        async with self.write() as conn:
+        async with self.write(single=True) as conn:
             row = (await conn.execute(self._begin_attempt_sql, params)).first()
-            if row is not None:
-                return Attempt(Verdict.ALLOWED, row.failures, row.locked_until)
+        if row is not None:
+            return Attempt(Verdict.ALLOWED, row.failures, row.locked_until)
+        async with self.read() as conn:
             state = (await conn.execute(_STATE, {"b_pool_id": pool_id, "b_user_key": user_key})).one()
         if state.locked_until > now:
             return Attempt(Verdict.LOCKED, state.failures, state.locked_until)
@@ -148,7 +150,7 @@ class AttemptRows(Database):
             if stmt is None:
                 stmt = self._finish_statements[lock_for] = self._finish_statement(lock_for)
         params = {"b_pool_id": pool_id, "b_user_key": user_key, "b_now": now, "b_quiet_s": quiet_s}
-        async with self.write() as conn:
+        async with self.write(single=True) as conn:
             row = (await conn.execute(stmt, params)).first()
         if row is None:
             return Attempt(Verdict.ALLOWED, 0, 0.0)

@@ -1,6 +1,8 @@
 """The database: engines, transactions and migrations, for SQLite (default) and PostgreSQL.
 
-PostgreSQL goes through asyncpg. SQLite is an embedded library whose statements are
+PostgreSQL goes through asyncpg, with a pool of its own (pg.py): a read is its statement
+alone, without ``BEGIN``/``COMMIT``, and so is a write of one statement
+(``write(single=True)``). SQLite is an embedded library whose statements are
 microsecond-scale function calls on a file in the page cache: they run in the event
 loop itself (sqlite3 through SQLAlchemy's pysqlite dialect), because a hop to a
 driver thread costs about ten times the statement. Nothing there waits on anything:
@@ -23,8 +25,7 @@ import os
 import re
 import sqlite3
 import time
-from collections import namedtuple
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -35,6 +36,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from cognate.store.base import Tx
+from cognate.store.compiled import PREPARED, SqliteStatement, marked, prepared
+from cognate.store.pg import PG_CONNECT_TIMEOUT_S, PG_IDLE_PING_S, PgPool
+
+__all__ = ["PG_CONNECT_TIMEOUT_S", "PG_IDLE_PING_S", "Database", "prepared"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _REVISION_RE = re.compile(r'^(down_revision|revision) = (?:"([^"]+)"|None)$', re.MULTILINE)
@@ -73,13 +78,6 @@ DEFAULT_POOL_SIZE = 16
 SQLITE_READ_BUSY_MS = 1000
 # Reader connections kept open between reads (more are opened while more reads overlap).
 SQLITE_IDLE_READERS = 4
-
-# How long opening a PostgreSQL connection may take (asyncpg waits 60 s by default): a
-# server that accepts the TCP connection and never answers (stopped, partitioned away)
-# fails the request with InternalErrorException after this, instead of holding it.
-PG_CONNECT_TIMEOUT_S = 5.0
-# A pooled PostgreSQL connection left unused this long is checked before it is used again.
-PG_IDLE_PING_S = 1.0
 
 
 def async_url(url: str) -> str:
@@ -170,108 +168,9 @@ def _end(conn: sa.Connection, *, commit: bool) -> None:
         _driver_do(conn, "COMMIT" if commit else "ROLLBACK")
 
 
-def _ping_when_idle(engine: sa.Engine) -> None:
-    """A pooled PostgreSQL connection unused for PG_IDLE_PING_S is pinged as it is taken;
-    a dead one (PostgreSQL restarted, a failover) is replaced before the request uses it.
-
-    Without it the first request after a restart may meet a closed connection and fail
-    (tests/faults/test_postgres_outage.py). A pool in use is never pinged: under load a
-    restart costs the requests made while PostgreSQL is down, and the pool renews itself
-    on the first closed connection a statement meets.
-    """
-
-    @sa.event.listens_for(engine, "checkin")
-    def _checkin(_dbapi_conn: Any, record: Any) -> None:
-        record.info["idle_since"] = time.monotonic()
-
-    @sa.event.listens_for(engine, "checkout")
-    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
-        since = record.info.get("idle_since")
-        if since is None or time.monotonic() - since < PG_IDLE_PING_S:
-            return
-        try:
-            dbapi_conn.ping()
-        except Exception as exc:
-            raise sa.exc.DisconnectionError("the pooled connection is dead") from exc
-
-
 def _is_busy(exc: sa.exc.OperationalError) -> bool:
     text = str(exc.orig).lower()
     return "locked" in text or "busy" in text
-
-
-# Statements of the hot paths (sign-in, refresh, token checks), marked by ``prepared()``.
-_PREPARED: dict[int, Any] = {}
-
-
-def prepared(statement: Any) -> Any:
-    """Mark a statement built once (with bound parameters only) to run on SQLite straight
-    through the driver.
-
-    SQLAlchemy's execution path (events, execution context, result set-up) costs several
-    times what SQLite takes to run one of these small statements. A marked statement is
-    compiled once by SQLAlchemy itself (same SQL text, same type conversions both ways)
-    and then run with ``sqlite3`` directly; PostgreSQL, and any statement not marked,
-    keep SQLAlchemy's path.
-    """
-    _PREPARED[id(statement)] = statement
-    return statement
-
-
-class _Rows:
-    """What the store reads of a result: ``first``, ``one``, ``all``, iteration, ``rowcount``."""
-
-    def __init__(self, rows: list[Any], rowcount: int) -> None:
-        self._rows = rows
-        self.rowcount = rowcount
-
-    def first(self) -> Any:
-        return self._rows[0] if self._rows else None
-
-    def one(self) -> Any:
-        if len(self._rows) != 1:
-            raise (sa.exc.NoResultFound if not self._rows else sa.exc.MultipleResultsFound)(
-                f"expected one row, got {len(self._rows)}"
-            )
-        return self._rows[0]
-
-    def all(self) -> list[Any]:
-        return list(self._rows)
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._rows)
-
-
-class _Compiled:
-    """A marked statement compiled for SQLite: its SQL, how to bind, how to read rows."""
-
-    def __init__(self, statement: Any, dialect: Any) -> None:
-        compiled = statement.compile(dialect=dialect)
-        if compiled.positiontup is None or "POSTCOMPILE" in compiled.string:
-            raise ValueError("not a plain positional statement")
-        self.sql = compiled.string
-        processors = compiled._bind_processors
-        self.binds = [(name, compiled.binds[name], processors.get(name)) for name in compiled.positiontup]
-        columns = compiled._result_columns or []
-        self.row: Any = namedtuple("Row", [c.keyname for c in columns]) if columns else None
-        self.readers = [c.type._cached_result_processor(dialect, None) for c in columns]
-
-    def run(self, conn: sa.Connection, parameters: dict[str, Any] | None) -> _Rows:
-        given = parameters or {}
-        values = []
-        for name, bind, process in self.binds:
-            value = given[name] if name in given else (bind.callable() if bind.callable else bind.value)
-            values.append(process(value) if process is not None else value)
-        driver = conn.connection.driver_connection
-        assert driver is not None
-        cursor = driver.execute(self.sql, values)
-        rows: list[Any] = []
-        if self.row is not None:
-            readers = self.readers
-            make = self.row._make
-            for raw in cursor.fetchall():
-                rows.append(make([r(v) if r is not None else v for r, v in zip(readers, raw, strict=True)]))
-        return _Rows(rows, cursor.rowcount)
 
 
 class LoopConnection:
@@ -281,24 +180,21 @@ class LoopConnection:
     ``run_sync`` and ``begin_nested``.
     """
 
-    def __init__(self, conn: sa.Connection, compiled: dict[int, _Compiled | None]) -> None:
+    def __init__(self, conn: sa.Connection, compiled: dict[int, SqliteStatement | None]) -> None:
         self.sync_connection = conn
         self._compiled = compiled
 
     async def execute(self, statement: Any, parameters: Any = None) -> Any:
-        key = id(statement)
-        if key in _PREPARED and (parameters is None or isinstance(parameters, dict)):
+        if marked(statement, parameters):
+            key = id(statement)
             if key not in self._compiled:
                 try:
-                    self._compiled[key] = _Compiled(statement, self.sync_connection.dialect)
+                    self._compiled[key] = SqliteStatement(PREPARED[key], self.sync_connection.dialect)
                 except ValueError:
                     self._compiled[key] = None
             found = self._compiled[key]
             if found is not None:
-                try:
-                    return found.run(self.sync_connection, parameters)
-                except sqlite3.Error as exc:  # as SQLAlchemy would raise it
-                    raise sa.exc.DBAPIError.instance(found.sql, parameters, exc, sqlite3.Error) from exc
+                return found.run(self.sync_connection, parameters)
         return self.sync_connection.execute(statement, parameters)
 
     async def exec_driver_sql(self, statement: str, parameters: Any = None) -> Any:
@@ -337,7 +233,7 @@ class Database:
     ) -> None:
         """``clock`` tells the time that TTL items expire by (tests pin it); ``pool_size`` is the
         most PostgreSQL connections this process opens (``--database-pool-size``): half of them
-        stay open while idle, the rest are opened under load and closed once returned;
+        stay open while idle, the rest are opened under load and closed once unused for 10 s;
         ``sqlite_cache_mib`` the page cache of each SQLite connection (``--sqlite-cache-mib``)."""
         self.url = async_url(database_url)
         self._now = clock
@@ -358,22 +254,22 @@ class Database:
             self._write_lock = asyncio.Lock()
             self._write_conn: sa.Connection | None = None
             self._idle_readers: list[sa.Connection] = []
-            self._compiled: dict[int, _Compiled | None] = {}  # prepared() statements, as compiled
+            self._compiled: dict[int, SqliteStatement | None] = {}  # prepared() statements, as compiled
         else:
             # Imported for PostgreSQL only: with SQLAlchemy's ORM they are a third of a start-up.
             from sqlalchemy.ext.asyncio import create_async_engine
 
-            kept = max(1, pool_size // 2)
-
-            # Pre-ping only what sat idle (_ping_when_idle): a busy pool pays nothing.
+            # The connections are pooled by PgPool (pg.py); SQLAlchemy only opens them, in
+            # AUTOCOMMIT mode: write() begins and commits its transactions itself.
             self._pg = create_async_engine(
                 self.url,
-                pool_size=kept,
-                max_overflow=max(0, pool_size - kept),
-                pool_pre_ping=False,
+                poolclass=sa.pool.NullPool,
+                isolation_level="AUTOCOMMIT",
                 connect_args={"timeout": PG_CONNECT_TIMEOUT_S},
+                json_serializer=_json_text,
+                json_deserializer=_json_value,
             )
-            _ping_when_idle(self._pg.sync_engine)
+            self._pg_pool = PgPool(self._pg, pool_size, max(1, pool_size // 2))
 
     @property
     def _writer(self) -> sa.Engine:
@@ -390,18 +286,22 @@ class Database:
             self._sqlite_reader.dispose()
             self._sqlite_writer.dispose()
         else:
+            await self._pg_pool.close()
             await self._pg.dispose()
 
     # --- transactions -------------------------------------------------------------
 
     @asynccontextmanager
     async def read(self, tx: Tx | None = None) -> AsyncIterator[Any]:
-        """A read-only transaction, or the connection of ``tx`` (which sees its writes)."""
+        """A read-only transaction, or the connection of ``tx`` (which sees its writes).
+
+        On PostgreSQL each statement is a transaction of its own: under READ COMMITTED a
+        statement sees the same inside a transaction as outside one (pg.py)."""
         if tx is not None:
             yield _conn_of(tx)
             return
         if not self.is_sqlite:
-            async with self._pg.begin() as conn:
+            async with self._pg_pool.connection() as conn:
                 yield conn
             return
         idle = self._idle_readers
@@ -423,8 +323,11 @@ class Database:
                     reader.close()
 
     @asynccontextmanager
-    async def write(self, tx: Tx | None = None) -> AsyncIterator[Any]:
-        """A write transaction of its own, committed on exit; or the connection of ``tx``."""
+    async def write(self, tx: Tx | None = None, *, single: bool = False) -> AsyncIterator[Any]:
+        """A write transaction of its own, committed on exit; or the connection of ``tx``.
+
+        ``single``: the block runs one statement, which on PostgreSQL is then a transaction
+        by itself (no ``BEGIN`` and ``COMMIT`` round trips) and a second one is refused."""
         if tx is not None:
             yield _conn_of(tx)
             return
@@ -433,8 +336,18 @@ class Database:
             # PostgreSQL's row locks): a deadlock, refused at once instead.
             raise RuntimeError("a write inside store.transaction() must be given tx=")
         if not self.is_sqlite:
-            async with self._pg.begin() as conn:
-                yield conn
+            async with self._pg_pool.connection() as conn:
+                if single:
+                    conn.single = True
+                    yield conn
+                    return
+                await conn.command("BEGIN")
+                try:
+                    yield conn
+                except BaseException:
+                    await conn.rollback()
+                    raise
+                await conn.command("COMMIT")
             return
         async with self._write_lock:
             sync_conn = await self._begin_sqlite_write()

@@ -77,7 +77,7 @@ class EventRows(Database):
             "b_expires": event.expires,
             "b_doc": event.doc,
         }
-        async with self.write() as conn:
+        async with self.write(single=True) as conn:
             await conn.execute(self._auth_event_put(replace), params)
 
     async def get_auth_event(self, pool_id: str, sub: str, event_id: str) -> AuthEvent | None:
@@ -100,7 +100,7 @@ class EventRows(Database):
     # --- audit log ----------------------------------------------------------------------
 
     async def insert_audit_entry(self, entry: AuditEntry) -> None:
-        async with self.write() as conn:
+        async with self.write(single=True) as conn:
             await conn.execute(
                 t.audit_log.insert().values(
                     id=entry.id, at=entry.at, expires=entry.expires, pool_id=entry.pool_id, doc=entry.doc

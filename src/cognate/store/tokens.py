@@ -82,7 +82,7 @@ class TokenRows(Database):
         )
 
     async def insert_refresh_token(self, rt: RefreshToken) -> None:
-        async with self.write() as conn:
+        async with self.write(single=True) as conn:
             # The fields as they are (asdict would deep-copy the document, then it is serialised anyway).
             params = {f"b_{f.name}": getattr(rt, f.name) for f in _REFRESH_FIELDS}
             await conn.execute(_INSERT_REFRESH, params)

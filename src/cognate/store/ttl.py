@@ -47,7 +47,7 @@ class TtlRows(Database):
     async def put(self, kind: str, key: str, doc: Mapping[str, Any], ttl_s: float) -> None:
         """Store ``doc`` under (kind, key) for ``ttl_s`` seconds, replacing what was there."""
         params = {"b_kind": kind, "b_key": key, "b_doc": dict(doc), "b_expires": self._now() + ttl_s}
-        async with self.write() as conn:
+        async with self.write(single=True) as conn:
             await conn.execute(self._put_statement(), params)
 
     async def put_new(self, kind: str, key: str, doc: Mapping[str, Any], ttl_s: float) -> bool:
@@ -63,7 +63,7 @@ class TtlRows(Database):
             set_={"doc": stmt.excluded.doc, "expires": stmt.excluded.expires},
             where=t.ttl_items.c.expires <= now,
         ).returning(t.ttl_items.c.key)
-        async with self.write() as conn:
+        async with self.write(single=True) as conn:
             row = (await conn.execute(stmt)).first()
         return row is not None
 
@@ -73,14 +73,14 @@ class TtlRows(Database):
         return dict(row.doc) if row else None
 
     async def consume(self, kind: str, key: str) -> dict[str, Any] | None:
-        async with self.write() as conn:
+        async with self.write(single=True) as conn:
             row = (await conn.execute(_CONSUME, {"b_kind": kind, "b_key": key})).first()
         if row is None or row.expires <= self._now():
             return None
         return dict(row.doc)
 
     async def delete(self, kind: str, key: str) -> None:
-        async with self.write() as conn:
+        async with self.write(single=True) as conn:
             await conn.execute(_DELETE, {"b_kind": kind, "b_key": key})
 
     @staticmethod
