@@ -31,6 +31,21 @@ log = logging.getLogger("cognate.hosted_ui")
 Handler = Callable[[Visit], Awaitable[Response]]
 
 
+@functools.cache
+def _templates() -> Environment:
+    """The pages' templates, one set per process (package files: the same for every app).
+
+    jinja2 is imported here, not with this module: a sixteenth of a start-up (``warm_up``)."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    return Environment(
+        loader=PackageLoader("cognate.hosted_ui", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
 class HostedUI:
     def __init__(self, get_core: Callable[[], Core], complete_authorization: Complete | None = None) -> None:
         self.get_core = get_core
@@ -38,17 +53,9 @@ class HostedUI:
         self._csrf: security.Csrf | None = None
         self._csrf_ring: tuple[str, ...] = ()
 
-    @functools.cached_property
+    @property
     def env(self) -> Environment:
-        """The templates (jinja2 is imported here: a sixteenth of a start-up; see ``warm_up``)."""
-        from jinja2 import Environment, PackageLoader, select_autoescape
-
-        return Environment(
-            loader=PackageLoader("cognate.hosted_ui", "templates"),
-            autoescape=select_autoescape(default=True, default_for_string=True),
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
+        return _templates()
 
     def warm_up(self) -> None:
         """Load and compile every template now (the server calls it in a thread once it has started)."""
