@@ -169,43 +169,38 @@ class RoundFlushingHandler(logging.StreamHandler):  # type: ignore[type-arg]
         except RuntimeError:
             loop = None
         with self.lock:  # type: ignore[union-attr]
-            if loop is not None:
-                self._kept.append(text)
-                if loop not in self._pending:
-                    self._pending.add(loop)
-                    loop.call_soon(self._write_kept, loop)
+            if loop is None:
+                self._write_now(text, record)
                 return
-            try:
-                self._write_now(text)
-            except Exception:
-                self.handleError(record or _record(logging.INFO, {}))
+            self._kept.append(text)
+            if loop not in self._pending:
+                self._pending.add(loop)
+                loop.call_soon(self._write_kept, loop)
 
-    def _write_now(self, text: str) -> None:
-        """Under the lock: the kept lines, then ``text``, written and flushed."""
+    def _write_now(self, text: str = "", record: logging.LogRecord | None = None) -> None:
+        """Under the lock: the kept lines, then ``text``, written and flushed; a failure is
+        reported as ``logging.StreamHandler`` reports it, never raised into the caller."""
         kept = self._kept
         if kept:
             self._kept = []
             text = "".join(kept) + text
-        if text:
-            self.stream.write(text)
-        self.stream.flush()
+        try:
+            if text:
+                self.stream.write(text)
+            self.stream.flush()
+        except Exception:
+            self.handleError(record or _record(logging.INFO, {}))
 
     def _write_kept(self, loop: asyncio.AbstractEventLoop) -> None:
         with self.lock:  # type: ignore[union-attr]
             self._pending.discard(loop)
-            try:
-                self._write_now("")
-            except Exception:
-                self.handleError(_record(logging.INFO, {}))
+            self._write_now()
 
     def flush(self) -> None:
         """Write what is kept now (``logging.shutdown`` and anyone who asks)."""
         with self.lock:  # type: ignore[union-attr]
-            if self.stream is not None and hasattr(self.stream, "flush"):
-                try:
-                    self._write_now("")
-                except Exception:
-                    self.handleError(_record(logging.INFO, {}))
+            if self.stream is not None:
+                self._write_now()
 
     def write_request(self, fields: dict[str, Any]) -> bool:
         """Write an INFO request line straight from its fields, in this handler's format, as
