@@ -229,12 +229,13 @@ class UserStore(Protocol):
     ) -> list[str | None]:
         """Insert new users in one transaction (an import job's batch). Per row: None when
         inserted, ``"username"`` when the username is taken, or the alias attribute
-        (email, phone_number, preferred_username) another user holds; those are not inserted."""
+        (email, phone_number, preferred_username) another user holds; those are not inserted.
+        The caller reports what committed with ``imported``."""
         ...
 
     async def imported(self, inserted: int) -> None:
-        """After a batch of ``import_users`` in a caller's transaction has committed: the
-        database's planner statistics kept up with the tables' growth."""
+        """After a batch of ``import_users`` has committed: the database's planner
+        statistics kept up with the tables' growth."""
         ...
 
 

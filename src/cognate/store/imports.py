@@ -207,10 +207,7 @@ class BulkUserRows(UserRows):
         unique index refuses the batch and each row is tried again on its own.
         """
         async with self.write(tx) as conn:
-            out = await self._bulk_or_one_by_one(conn, pool_id, rows)
-        if not self.is_sqlite and tx is None:
-            await self._keep_statistics(len(rows))
-        return out
+            return await self._bulk_or_one_by_one(conn, pool_id, rows)
 
     async def _bulk_or_one_by_one(
         self, conn: Any, pool_id: str, rows: Sequence[ImportedUser]
