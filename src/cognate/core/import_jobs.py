@@ -35,7 +35,7 @@ import string
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 
-from cognate.core import attributes, ids, paging
+from cognate.core import attributes, paging
 from cognate.core.clock import Clock
 from cognate.core.entities import ImportJob, ImportJobStatus, Pool, User, UserStatus
 from cognate.core.mfa import SMS
@@ -452,7 +452,7 @@ class ImportJobs:
         if mfa == "true" and not attrs.get("phone_number"):
             raise InvalidParameterException("cognito:mfa_enabled is true but phone_number is empty.")
         now = self.clock.now()
-        sub = username if pool.doc.get("UsernameAttributes") else ids.uuid4()
+        sub = self.users.new_sub(pool, username)
         user = User(
             sub=sub,
             pool_id=pool.id,

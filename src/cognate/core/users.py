@@ -230,7 +230,7 @@ class Users:
             ctx, pool, None, "PreSignUp_AdminCreateUser", username, attrs, validation
         )
         now = self.clock.now()
-        sub = self._new_sub(pool, username)
+        sub = self.new_sub(pool, username)
         attrs = {"sub": sub, **attrs}
         creds = await self.credentials(pool, username, temp)
         user = User(
@@ -326,7 +326,7 @@ class Users:
         raise InvalidParameterException("Username should be either an email or a phone number.")
 
     @staticmethod
-    def _new_sub(pool: Pool, username: str) -> str:
+    def new_sub(pool: Pool, username: str) -> str:
         """A new user's sub: with UsernameAttributes the generated username is the sub."""
         return username if pool.doc.get("UsernameAttributes") else ids.sub()
 
@@ -421,7 +421,7 @@ class Users:
             attributes.check_required(pool.doc["SchemaAttributes"], attrs)
         password_policy.check(password_policy.policy_of(pool.doc), password)
         now = self.clock.now()
-        sub = self._new_sub(pool, username)
+        sub = self.new_sub(pool, username)
         user = User(
             sub=sub,
             pool_id=pool.id,
